@@ -1,0 +1,5 @@
+-- +goose Up
+ALTER TABLE threads ADD COLUMN preview TEXT;
+
+-- +goose Down
+ALTER TABLE threads DROP COLUMN preview;

@@ -1,0 +1,61 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { CairnError } from '../../errors.js';
+import { migrateStore, type MigrateResult } from '../../migrations/migrator.js';
+import { storesFor, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { styleFor, writeJson, type Io } from '../io.js';
+import { renderMigrate } from '../render-migrations.js';
+
+interface MigrateFlags {
+  store?: string[];
+  json?: boolean;
+  dryRun?: boolean;
+  to?: number;
+  allowOutOfOrder?: boolean;
+  backup: boolean;
+}
+
+export function registerMigrate(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('migrate')
+    .description('apply pending migrations to every store (or --store), each file in its own transaction')
+    .option('--store <name...>', 'only these stores (default: all)')
+    .option('--json', 'print one JSON document')
+    .option('--dry-run', 'print the plan and the SQL; write nothing')
+    .option('--to <version>', 'migrate up or down to this version (needs --store when there are several)', parseVersion)
+    .option('--allow-out-of-order', 'apply files numbered below the newest applied one')
+    .option('--no-backup', 'do not copy the DB before changing it')
+    .action(async (opts: MigrateFlags) => {
+      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
+      if (opts.to !== undefined && stores.length > 1) {
+        throw new CairnError('E_USAGE', `--to needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
+      }
+      const options = { to: opts.to, allowOutOfOrder: opts.allowOutOfOrder, backup: opts.backup, env: io.env };
+      // Every store is checked before any is changed, so a refusal anywhere writes nothing anywhere.
+      const plans = stores.map((store) => migrateStore(store, { ...options, dryRun: true }));
+      let results: MigrateResult[] = await Promise.all(plans);
+      if (!opts.dryRun) {
+        results = [];
+        for (const store of stores) {
+          results.push(
+            await migrateStore(store, {
+              ...options,
+              onStep: ({ phase, step }) => {
+                if (phase === 'start') io.stderr.write(`cairn: ${store.name}: ${step.kind} ${step.name}\n`);
+              },
+            }),
+          );
+          if (results.at(-1)?.failed) break;
+        }
+      }
+      const failed = results.some((r) => r.failed);
+      if (opts.json) writeJson(io, { ok: !failed, dryRun: Boolean(opts.dryRun), stores: results });
+      else io.stdout.write(renderMigrate(results, styleFor(io.stdout, io.env)));
+      done(failed ? EXIT.failed : EXIT.ok);
+    });
+}
+
+function parseVersion(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a migration version (a whole number)');
+  return Number(value);
+}

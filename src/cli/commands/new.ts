@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { CairnError } from '../../errors.js';
+import { createMigrationFile } from '../../migrations/new-file.js';
+import { storesFor, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { writeJson, type Io } from '../io.js';
+
+export function registerNew(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('new')
+    .description("create the store's next migration file from a goose-annotated template")
+    .argument('<name>', 'what the migration does, e.g. add_goal_priority')
+    .option('--store <name>', 'the store (needed when there are several)')
+    .option('--json', 'print one JSON document')
+    .action(async (name: string, opts: { store?: string; json?: boolean }) => {
+      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store ? [opts.store] : undefined);
+      if (stores.length !== 1) throw new CairnError('E_USAGE', `new needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
+      const store = stores[0]!;
+      if (!store.migrations) throw new CairnError('E_USAGE', `store ${store.name} declares no migrations folder; add "migrations" to it in the config`);
+      const created = createMigrationFile(store.migrations, name);
+      if (opts.json) writeJson(io, { store: store.name, ...created });
+      else io.stdout.write(`${created.file}\n`);
+      done(EXIT.ok);
+    });
+}

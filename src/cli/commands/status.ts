@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { storeStatus } from '../../migrations/status.js';
+import { storesFor, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { styleFor, writeJson, type Io } from '../io.js';
+import { renderStatus } from '../render-migrations.js';
+
+export function registerStatus(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('status')
+    .description('show each store: current version, applied, pending, edited, missing, newer-than-app (never writes)')
+    .option('--store <name...>', 'only these stores (default: all)')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { store?: string[]; json?: boolean }) => {
+      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
+      const statuses = stores.map((store) => storeStatus(store, { env: io.env }));
+      if (opts.json) writeJson(io, { stores: statuses });
+      else io.stdout.write(renderStatus(statuses, styleFor(io.stdout, io.env)));
+      done(statuses.some((s) => s.error) ? EXIT.failed : EXIT.ok);
+    });
+}

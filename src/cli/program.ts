@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { errorMessage, isCairnError } from '../errors.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerNew } from './commands/new.js';
+import { registerStatus } from './commands/status.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { processIo, writeJson, type Io } from './io.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/**
+ * Runs the CLI on `argv` (without node and script) and resolves to the exit
+ * code. Takes argv and io as data, so tests drive it in-process.
+ */
+export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let code: number = EXIT.ok;
+  const done = (c: number): void => {
+    code = c;
+  };
+  const program = new Command('cairn')
+    .description('a durable SQLite state layer: stores, migrations, import, backfill, snapshots, doctor')
+    .version(version)
+    .option('--config <path>', 'the config file (default: nearest cairn.config.* from here upward)')
+    .exitOverride()
+    .showHelpAfterError('(run cairn --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  registerStatus(program, io, done);
+  registerMigrate(program, io, done);
+  registerNew(program, io, done);
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    const exit = isCairnError(error) ? exitCodeFor(error.code) : EXIT.failed;
+    io.stderr.write(`cairn: ${errorMessage(error)}\n`);
+    if (!isCairnError(error) && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    if (argv.includes('--json')) {
+      writeJson(io, {
+        ok: false,
+        error: isCairnError(error) ? { code: error.code, message: error.message, details: error.details } : { code: 'E_UNEXPECTED', message: errorMessage(error) },
+      });
+    }
+    return exit;
+  }
+}

@@ -1,0 +1,60 @@
+import type { MigrateResult } from '../migrations/migrator.js';
+import type { StoreStatus } from '../migrations/status.js';
+import type { Style } from './io.js';
+
+/** Human renderers: pure functions of the values `--json` prints. */
+export function renderStatus(statuses: readonly StoreStatus[], s: Style): string {
+  const out: string[] = [];
+  for (const st of statuses) {
+    out.push(`${s.bold(st.store)}  ${s.dim(st.file)}`);
+    if (st.error) {
+      out.push(`  ${s.fail} ${st.error.message}`, '');
+      continue;
+    }
+    const current = st.current === null ? 'none' : `${st.current} (${st.applied.at(-1)?.name ?? '?'})`;
+    out.push(`  ${st.exists ? '' : 'not created yet; '}current ${current}, ${st.applied.length} applied, ${st.pending.length} pending`);
+    for (const p of st.pending) out.push(`  ${s.idle} pending   ${p.name}`);
+    for (const e of st.edited) out.push(`  ${s.fail} edited    ${e.name} (applied ${e.appliedChecksum.slice(0, 12)}…, file ${e.fileChecksum.slice(0, 12)}…)`);
+    for (const m of st.missing) out.push(`  ${s.warn} missing   ${m.version} ${m.name} (applied, file gone)`);
+    for (const u of st.unknown) out.push(`  ${u.additive ? s.warn : s.fail} newer     ${u.version} ${u.name} (applied by a newer release${u.additive ? ', additive' : ''})`);
+    for (const o of st.outOfOrder) out.push(`  ${s.warn} out of order ${o.name}`);
+    for (const r of st.renamed) out.push(`  ${s.idle} renamed   ${r.from.name} → ${r.to.name} (re-stamped on migrate)`);
+    if (st.legacyChain) out.push(`  ${s.fail} legacy chain: below the baseline with its files gone; use export → restore (cutover)`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export function renderMigrate(results: readonly MigrateResult[], s: Style): string {
+  const out: string[] = [];
+  for (const r of results) {
+    const head = r.dryRun ? 'would migrate' : 'migrated';
+    if (r.planned.length === 0) {
+      out.push(`${s.ok} ${s.bold(r.store)}: up to date at ${r.from ?? 'none'}`);
+    } else if (r.dryRun) {
+      out.push(`${s.idle} ${s.bold(r.store)}: ${head} ${r.from ?? 'none'} → ${r.to ?? 'none'}`);
+      for (const step of r.planned) {
+        out.push(`  ${step.kind.padEnd(8)} ${step.name}${step.transaction ? '' : '  (no transaction)'}`);
+        for (const sql of step.statements) out.push(indent(sql.endsWith(';') ? sql : `${sql};`, 6));
+      }
+    } else {
+      const mark = r.failed ? s.fail : s.ok;
+      out.push(`${mark} ${s.bold(r.store)}: ${head} ${r.from ?? 'none'} → ${r.to ?? 'none'}${r.backup ? s.dim(`  (backup ${r.backup})`) : ''}`);
+      for (const a of r.applied) out.push(`  ${s.ok} ${a.kind.padEnd(8)} ${a.name}  ${s.dim(`${a.durationMs.toFixed(1)} ms`)}`);
+      if (r.failed) {
+        out.push(`  ${s.fail} ${r.failed.name}: ${r.failed.message}`);
+        out.push(`    rolled back${r.failed.restoredFromBackup ? ' (restored from the copy taken before it)' : ''}; files before it stay applied`);
+      }
+    }
+    for (const w of r.warnings) out.push(`  ${s.warn} ${w}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((line) => pad + line)
+    .join('\n');
+}

@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CairnError, errorMessage } from '../errors.js';
+import { defineStores, isStoreRegistry, type StoreRegistry } from './stores.js';
+
+export const CONFIG_NAMES = ['cairn.config.json', 'cairn.config.mjs', 'cairn.config.js', 'cairn.config.ts', 'cairn.config.mts'] as const;
+
+/** The nearest cairn.config.* from `from` upward, or null. */
+export function findConfig(from: string = process.cwd()): string | null {
+  let dir = path.resolve(from);
+  for (;;) {
+    for (const name of CONFIG_NAMES) {
+      const candidate = path.join(dir, name);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+export interface LoadConfigOptions {
+  /** An explicit config path (`--config`); otherwise searched from `cwd` upward. */
+  configPath?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads and resolves the config. JSON is parsed; .mjs/.js are imported; .ts
+ * goes through jiti, since Node 20 cannot import TypeScript. Relative paths
+ * resolve against the config file's folder.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<StoreRegistry> {
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.configPath ? path.resolve(cwd, options.configPath) : findConfig(cwd);
+  if (!file) {
+    throw new CairnError('E_CONFIG', `no cairn config found in ${cwd} or any folder above it; create cairn.config.json (see the README), or pass --config PATH`, { cwd });
+  }
+  if (!fs.existsSync(file)) throw new CairnError('E_CONFIG', `${file}: config file not found`, { file });
+  const raw = await readConfigModule(file);
+  const root = path.dirname(file);
+  if (isStoreRegistry(raw)) return { ...raw, configFile: file };
+  return defineStores(raw as never, { root, env: options.env ?? process.env, configFile: file });
+}
+
+async function readConfigModule(file: string): Promise<unknown> {
+  try {
+    if (file.endsWith('.json')) {
+      const text = fs.readFileSync(file, 'utf8');
+      try {
+        return JSON.parse(text);
+      } catch (error) {
+        throw new CairnError('E_CONFIG', `${file}: not valid JSON: ${errorMessage(error)}`, { file }, { cause: error });
+      }
+    }
+    const mod = (await importModule(file)) as { default?: unknown };
+    return mod.default ?? mod;
+  } catch (error) {
+    if (error instanceof CairnError) throw error;
+    throw new CairnError('E_CONFIG', `${file}: could not load config: ${errorMessage(error)}`, { file }, { cause: error });
+  }
+}
+
+/** Imports a .mjs/.js/.ts module (plans, jobs and configs all load through here). */
+export async function importModule(file: string): Promise<unknown> {
+  if (/\.(c|m)?ts$/.test(file)) {
+    const { createJiti } = await import('jiti');
+    const jiti = createJiti(import.meta.url, { moduleCache: false });
+    return jiti.import(file);
+  }
+  return import(pathToFileURL(file).href);
+}

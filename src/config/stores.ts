@@ -1,0 +1,92 @@
+import os from 'node:os';
+import path from 'node:path';
+import { CairnError } from '../errors.js';
+import type { Pragmas } from '../sqlite/pragmas.js';
+import { configSchema, describeIssues, type CairnConfig } from './schema.js';
+
+/** A store with every path made absolute and every default filled in. */
+export interface ResolvedStore {
+  name: string;
+  file: string;
+  migrations: string | null;
+  pragmas: Pragmas;
+  baseline: { file: string; version: number } | null;
+  allowOutOfOrder: boolean;
+  /** How many pre-migration backups to keep; 0 = never take one. */
+  backupKeep: number;
+  lockTimeoutMs: number;
+}
+
+export interface StoreRegistry {
+  /** Where the databases live (config `home`, overridden by CAIRN_HOME). */
+  home: string;
+  /** Where migrations and baselines are found: the config file's folder. */
+  root: string;
+  /** The config file the registry came from, when it came from one. */
+  configFile: string | null;
+  stores: ResolvedStore[];
+  imports: Record<string, string>;
+  backfills: Record<string, string>;
+}
+
+export interface ResolveOptions {
+  /** Folder that relative `migrations`/`baseline` paths (and a relative `home`) resolve against. */
+  root?: string;
+  env?: NodeJS.ProcessEnv;
+  configFile?: string | null;
+}
+
+export const DEFAULT_BACKUP_KEEP = 3;
+export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
+
+/**
+ * Validates a config and resolves it into a registry. Typed helper for app
+ * code: `export default defineStores({ stores: { state: { file: 'state.sqlite', migrations: 'migrations/state' } } })`.
+ */
+export function defineStores(config: CairnConfig, options: ResolveOptions = {}): StoreRegistry {
+  const parsed = configSchema.safeParse(config);
+  const source = options.configFile ?? 'config';
+  if (!parsed.success) {
+    throw new CairnError('E_CONFIG', `${source}: invalid config:\n${describeIssues(parsed.error)}`, { file: options.configFile ?? null, issues: parsed.error.issues });
+  }
+  const cfg = parsed.data;
+  const env = options.env ?? process.env;
+  const root = path.resolve(options.root ?? process.cwd());
+  const homeSetting = env.CAIRN_HOME && env.CAIRN_HOME.length > 0 ? env.CAIRN_HOME : (cfg.home ?? '.');
+  const home = path.resolve(env.CAIRN_HOME ? process.cwd() : root, expandTilde(homeSetting));
+
+  const stores = Object.entries(cfg.stores).map(([name, s]): ResolvedStore => {
+    const backups = s.backups;
+    return {
+      name,
+      file: path.resolve(home, expandTilde(s.file)),
+      migrations: s.migrations ? path.resolve(root, expandTilde(s.migrations)) : null,
+      pragmas: (s.pragmas ?? {}) as Pragmas,
+      baseline: s.baseline ? { file: path.resolve(root, expandTilde(s.baseline.file)), version: s.baseline.version } : null,
+      allowOutOfOrder: s.allowOutOfOrder ?? false,
+      backupKeep: backups === false ? 0 : (backups?.keep ?? DEFAULT_BACKUP_KEEP),
+      lockTimeoutMs: s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    };
+  });
+  return { home, root, configFile: options.configFile ?? null, stores, imports: cfg.imports ?? {}, backfills: cfg.backfills ?? {} };
+}
+
+export function isStoreRegistry(value: unknown): value is StoreRegistry {
+  return typeof value === 'object' && value !== null && Array.isArray((value as StoreRegistry).stores) && typeof (value as StoreRegistry).home === 'string';
+}
+
+/** The named stores, or all of them; an unknown name is a usage error listing the known ones. */
+export function selectStores(registry: StoreRegistry, names?: readonly string[]): ResolvedStore[] {
+  if (!names || names.length === 0) return registry.stores;
+  return names.map((name) => {
+    const store = registry.stores.find((s) => s.name === name);
+    if (!store) {
+      throw new CairnError('E_USAGE', `unknown store ${JSON.stringify(name)}; this config declares: ${registry.stores.map((s) => s.name).join(', ')}`, { store: name });
+    }
+    return store;
+  });
+}
+
+function expandTilde(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}

@@ -1,0 +1,44 @@
+/**
+ * Every failure cairn reports on purpose is a CairnError with a stable `code`.
+ * The CLI maps codes to exit codes in one table (src/cli/exit-codes.ts); library
+ * callers switch on `code` instead of parsing messages.
+ */
+export type CairnErrorCode =
+  | 'E_CONFIG' // the config file is missing, unreadable or invalid
+  | 'E_USAGE' // a caller asked for something contradictory
+  | 'E_MIGRATION_SOURCE' // a migrations folder has a bad or duplicate file
+  | 'E_MIGRATION_PARSE' // a migration file breaks the annotation grammar
+  | 'E_CHECKSUM_MISMATCH' // an applied migration's file was edited
+  | 'E_NEWER_THAN_APP' // the DB has versions this app does not know
+  | 'E_OUT_OF_ORDER' // a new file is numbered below the newest applied one
+  | 'E_LEGACY_CHAIN' // the DB predates the baseline and its files are gone
+  | 'E_UNMANAGED' // the DB has tables but no migration history cairn can read
+  | 'E_NO_DOWN' // --to below current needs a Down section that does not exist
+  | 'E_LOCKED' // another process holds the migration lock past the timeout
+  | 'E_MIGRATION_FAILED'; // a statement failed; the file was rolled back
+
+/** Refusals happen before anything is written; failures happen mid-run. */
+export class CairnError extends Error {
+  readonly code: CairnErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: CairnErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CairnError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isCairnError(error: unknown): error is CairnError {
+  return error instanceof CairnError;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

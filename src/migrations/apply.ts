@@ -1,0 +1,107 @@
+import { performance } from 'node:perf_hooks';
+import { CairnError, errorMessage } from '../errors.js';
+import type { Db } from '../sqlite/db.js';
+import { recordApplied, recordRenamed, recordReverted } from './history.js';
+import type { Step } from './plan.js';
+import type { MigrationStatement } from './types.js';
+
+export interface StepResult {
+  kind: Step['kind'];
+  version: number;
+  name: string;
+  durationMs: number;
+  statements: number;
+}
+
+export interface StepHooks {
+  /** Called before a step that cannot run in a transaction, so it can be undone by a copy. */
+  beforeNonTransactional?: (step: Step) => Promise<void> | void;
+  /** Called after such a step failed halfway; puts the DB back as it was before it. */
+  afterNonTransactionalFailure?: (step: Step) => Promise<void> | void;
+  now?: () => Date;
+}
+
+/**
+ * Runs one step. A transactional step runs with its history row in one
+ * transaction, so a crash or a failing statement leaves the DB at the previous
+ * version. A NO TRANSACTION file runs statement by statement and is recorded
+ * afterwards; the hooks let the caller restore a copy when it fails halfway.
+ */
+export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Promise<StepResult> {
+  const now = hooks.now ?? (() => new Date());
+  const started = performance.now();
+  switch (step.kind) {
+    case 'rename':
+      db.transaction(() => recordRenamed(db, step.from.version, step.to));
+      return { kind: 'rename', version: step.to.version, name: step.to.name, durationMs: performance.now() - started, statements: 0 };
+    case 'baseline':
+      db.transaction(() => {
+        runStatements(db, step.name, step.statements);
+        recordApplied(db, {
+          version: step.version,
+          name: step.name,
+          checksum: step.checksum,
+          appliedAt: now().toISOString(),
+          durationMs: performance.now() - started,
+          additive: true,
+          kind: 'baseline',
+        });
+      });
+      return { kind: 'baseline', version: step.version, name: step.name, durationMs: performance.now() - started, statements: step.statements.length };
+    case 'down': {
+      const m = step.migration;
+      const statements = m.down ?? [];
+      db.transaction(() => {
+        runStatements(db, m.name, statements);
+        recordReverted(db, m.version);
+      });
+      return { kind: 'down', version: m.version, name: m.name, durationMs: performance.now() - started, statements: statements.length };
+    }
+    case 'up': {
+      const m = step.migration;
+      const record = (): void =>
+        recordApplied(db, {
+          version: m.version,
+          name: m.name,
+          checksum: m.checksum,
+          appliedAt: now().toISOString(),
+          durationMs: performance.now() - started,
+          additive: m.additive,
+          kind: 'migration',
+        });
+      if (m.useTransaction) {
+        db.transaction(() => {
+          runStatements(db, m.name, m.up);
+          record();
+        });
+      } else {
+        await hooks.beforeNonTransactional?.(step);
+        try {
+          runStatements(db, m.name, m.up);
+        } catch (error) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          await hooks.afterNonTransactionalFailure?.(step);
+          throw error;
+        }
+        db.transaction(record);
+      }
+      return { kind: 'up', version: m.version, name: m.name, durationMs: performance.now() - started, statements: m.up.length };
+    }
+  }
+}
+
+function runStatements(db: Db, fileName: string, statements: readonly MigrationStatement[]): void {
+  statements.forEach((stmt, index) => {
+    try {
+      db.exec(stmt.sql);
+    } catch (error) {
+      const where = stmt.line ? ` (line ${stmt.line})` : '';
+      throw new CairnError(
+        'E_MIGRATION_FAILED',
+        `${fileName}: statement ${index + 1}${where} failed: ${errorMessage(error)}`,
+        { file: fileName, statement: index + 1, line: stmt.line ?? null, sql: stmt.sql, sqliteCode: (error as { code?: string }).code ?? null },
+        { cause: error },
+      );
+    }
+  });
+}

@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * How startup knows, without reading or hashing any migration, that nothing
+ * changed on disk since the last clean run: a hash of the folder listing and
+ * each file's size, mtime, ctime and inode (plus the baseline's). ctime cannot
+ * be set back by tools like `touch -r`, so any write to a file changes it and
+ * the next start does the full check, which catches an edit. The value is
+ * stored in cairn_meta after a clean run and deleted by any history change.
+ */
+export function sourceFingerprint(dir: string | null, baseline: { file: string; version: number } | null): string {
+  const hash = createHash('sha256');
+  hash.update('cairn-fp-1\n');
+  if (dir) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    for (const name of names.sort()) {
+      if (!name.toLowerCase().endsWith('.sql')) continue;
+      hash.update(statLine(path.join(dir, name), name));
+    }
+  }
+  if (baseline) hash.update(`baseline ${baseline.version} ${statLine(baseline.file, 'baseline')}`);
+  return hash.digest('hex');
+}
+
+function statLine(file: string, label: string): string {
+  try {
+    const s = fs.statSync(file, { bigint: true });
+    return `${label}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}\0${s.ino}\n`;
+  } catch {
+    return `${label}\0absent\n`;
+  }
+}

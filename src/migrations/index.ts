@@ -1,0 +1,15 @@
+export { migrateStore, assertMigrated, readStoreSource } from './migrator.js';
+export type { MigrateOptions, MigrateResult, PlannedStep, FailedStep } from './migrator.js';
+export { storeStatus } from './status.js';
+export type { StoreStatus } from './status.js';
+export { planMigration, schemaState } from './plan.js';
+export type { MigrationPlan, SchemaState, Step, Baseline, PlanInput, PlanOptions, EditedMigration, MigrationRef } from './plan.js';
+export { parseMigration } from './parse.js';
+export { parseGoose } from './parse-goose.js';
+export { splitSqliteStatements } from './split-sqlite.js';
+export { checksum } from './checksum.js';
+export { isAdditive, isAdditiveStatement } from './classify.js';
+export { listMigrationFiles, loadMigrations } from './source.js';
+export { createMigrationFile } from './new-file.js';
+export type { Migration, MigrationStatement, AppliedMigration } from './types.js';
+export type { StepResult } from './apply.js';

@@ -1,0 +1,199 @@
+import fs from 'node:fs';
+import type { ResolvedStore } from '../config/stores.js';
+import { CairnError, errorMessage, isCairnError } from '../errors.js';
+import { restoreBackup, takeBackup } from '../sqlite/backup.js';
+import type { Db } from '../sqlite/db.js';
+import { openDatabase } from '../sqlite/open.js';
+import { pragmaStatements } from '../sqlite/pragmas.js';
+import { WriteLock } from '../sqlite/lock.js';
+import { applyStep, type StepResult } from './apply.js';
+import { loadBaseline } from './baseline.js';
+import type { Env } from './envsub.js';
+import { sourceFingerprint } from './fingerprint.js';
+import { ensureHistory, readHistory, userTableCount, writeFingerprint } from './history.js';
+import { planMigration, type MigrationPlan, type Step } from './plan.js';
+import { loadMigrations } from './source.js';
+import type { Migration } from './types.js';
+
+export interface MigrateOptions {
+  /** Target version: up to it, or down to it when below the current one. */
+  to?: number;
+  /** Print the plan and the SQL; write nothing (no DB file is created). */
+  dryRun?: boolean;
+  allowOutOfOrder?: boolean;
+  /** Take a copy before changing an existing DB (default true; the store's `backups` setting still applies). */
+  backup?: boolean;
+  env?: Env;
+  now?: () => Date;
+  /** Run on this open connection instead of opening one (openStores does). */
+  db?: Db;
+  /** Called as each step starts and ends, for progress output. */
+  onStep?: (event: { phase: 'start' | 'done'; step: PlannedStep; result?: StepResult }) => void;
+}
+
+/** A step as `--dry-run --json` shows it: the statements exactly as they would run. */
+export interface PlannedStep {
+  kind: Step['kind'];
+  version: number;
+  name: string;
+  transaction: boolean;
+  statements: string[];
+}
+
+export interface FailedStep {
+  version: number;
+  name: string;
+  code: string;
+  message: string;
+  statement: number | null;
+  restoredFromBackup: boolean;
+}
+
+export interface MigrateResult {
+  store: string;
+  file: string;
+  dryRun: boolean;
+  from: number | null;
+  to: number | null;
+  planned: PlannedStep[];
+  applied: StepResult[];
+  failed: FailedStep | null;
+  backup: string | null;
+  warnings: string[];
+}
+
+/** The store's files as the engine sees them (the baseline file is never a migration). */
+export function readStoreSource(store: ResolvedStore, env?: Env): { migrations: Migration[]; baseline: ReturnType<typeof loadBaseline> | undefined } {
+  const migrations = store.migrations ? loadMigrations(store.migrations, { exclude: store.baseline ? [store.baseline.file] : [], env }) : [];
+  return { migrations, baseline: store.baseline ? loadBaseline(store.baseline) : undefined };
+}
+
+export function describeStep(step: Step): PlannedStep {
+  switch (step.kind) {
+    case 'rename':
+      return { kind: 'rename', version: step.to.version, name: step.to.name, transaction: true, statements: [] };
+    case 'baseline':
+      return { kind: 'baseline', version: step.version, name: step.name, transaction: true, statements: step.statements.map((s) => s.sql) };
+    case 'up':
+      return { kind: 'up', version: step.migration.version, name: step.migration.name, transaction: step.migration.useTransaction, statements: step.migration.up.map((s) => s.sql) };
+    case 'down':
+      return { kind: 'down', version: step.migration.version, name: step.migration.name, transaction: true, statements: (step.migration.down ?? []).map((s) => s.sql) };
+  }
+}
+
+function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): MigrationPlan {
+  const { migrations, baseline } = readStoreSource(store, options.env);
+  const applied = db ? readHistory(db) : [];
+  const fresh = applied.length === 0 && (db === null || userTableCount(db) === 0);
+  return planMigration(store, { migrations, applied, baseline, fresh }, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? store.allowOutOfOrder });
+}
+
+function targetOf(plan: MigrationPlan): number | null {
+  const last = plan.steps.at(-1);
+  if (!last) return plan.state.current;
+  if (last.kind === 'down') {
+    const remaining = plan.state.applied.filter((a) => !plan.steps.some((s) => s.kind === 'down' && s.migration.version === a.version));
+    return remaining.at(-1)?.version ?? null;
+  }
+  return Math.max(plan.state.current ?? -Infinity, ...plan.steps.map((s) => describeStep(s).version));
+}
+
+/**
+ * Brings one store to the app's schema (or `to`). Under the store's write lock
+ * it re-reads history, plans, refuses (CairnError, nothing written) or backs
+ * up and applies step by step. A failing step ends the run with what landed
+ * before it reported in `applied` and the failure in `failed`.
+ */
+export async function migrateStore(store: ResolvedStore, options: MigrateOptions = {}): Promise<MigrateResult> {
+  if (options.dryRun) return dryRun(store, options);
+  // Taken before anything is read, so a file changed during the run leaves a stale value behind, never a wrong one.
+  const fingerprint = sourceFingerprint(store.migrations, store.baseline);
+  const existed = fs.existsSync(store.file) && fs.statSync(store.file).size > 0;
+  return WriteLock.with(store.file, { timeoutMs: store.lockTimeoutMs }, async () => {
+    const db = options.db ?? openDatabase(store.file, { pragmas: store.pragmas });
+    try {
+      const plan = planFor(store, db, options);
+      const result: MigrateResult = {
+        store: store.name,
+        file: store.file,
+        dryRun: false,
+        from: plan.state.current,
+        to: targetOf(plan),
+        planned: plan.steps.map(describeStep),
+        applied: [],
+        failed: null,
+        backup: null,
+        warnings: plan.warnings,
+      };
+      ensureHistory(db);
+      if (plan.steps.length > 0 && existed && store.backupKeep > 0 && options.backup !== false) {
+        result.backup = takeBackup(db, { keep: store.backupKeep, label: `v${plan.state.current ?? 0}`, now: options.now?.() });
+      }
+      for (const step of plan.steps) {
+        const planned = describeStep(step);
+        options.onStep?.({ phase: 'start', step: planned });
+        let preStep: string | null = null;
+        try {
+          const stepResult = await applyStep(db, step, {
+            now: options.now,
+            beforeNonTransactional: () => {
+              if (store.backupKeep > 0 && options.backup !== false) {
+                preStep = takeBackup(db, { keep: store.backupKeep + 1, label: `before-${planned.version}`, now: options.now?.() });
+              }
+            },
+            afterNonTransactionalFailure: async () => {
+              if (preStep) await restoreBackup(preStep, store.file);
+            },
+          });
+          result.applied.push(stepResult);
+          options.onStep?.({ phase: 'done', step: planned, result: stepResult });
+        } catch (error) {
+          result.failed = {
+            version: planned.version,
+            name: planned.name,
+            code: isCairnError(error) ? error.code : 'E_MIGRATION_FAILED',
+            message: errorMessage(error),
+            statement: isCairnError(error) && typeof error.details.statement === 'number' ? error.details.statement : null,
+            restoredFromBackup: !planned.transaction && preStep !== null,
+          };
+          break;
+        }
+      }
+      result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
+      if (!result.failed) writeFingerprint(db, fingerprint);
+      // A NO TRANSACTION file may have switched pragmas (foreign_keys=OFF) on this connection; put the store's back.
+      for (const stmt of pragmaStatements(store.pragmas)) if (!/journal_mode/.test(stmt)) db.exec(stmt);
+      return result;
+    } finally {
+      if (!options.db) db.close();
+    }
+  });
+}
+
+function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
+  const db = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
+  try {
+    const plan = planFor(store, db, options);
+    return {
+      store: store.name,
+      file: store.file,
+      dryRun: true,
+      from: plan.state.current,
+      to: targetOf(plan),
+      planned: plan.steps.map(describeStep),
+      applied: [],
+      failed: null,
+      backup: null,
+      warnings: plan.warnings,
+    };
+  } finally {
+    db?.close();
+  }
+}
+
+/** Throws when a result has a failed step: for callers (app startup) that must not go on. */
+export function assertMigrated(result: MigrateResult): void {
+  if (result.failed) {
+    throw new CairnError('E_MIGRATION_FAILED', `${result.store}: ${result.failed.message}`, { store: result.store, failed: result.failed, applied: result.applied });
+  }
+}

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CairnError } from '../errors.js';
+import type { Env } from './envsub.js';
+import { parseMigration } from './parse.js';
+import type { Migration } from './types.js';
+
+/** `NNNN_description.sql`: any number of digits (goose timestamps too), then `_`. */
+const NAME = /^(\d+)_([^/\\]+)\.sql$/;
+
+export interface MigrationFileRef {
+  version: number;
+  name: string;
+  path: string;
+}
+
+/**
+ * Lists a migrations folder: every `.sql` file must be named `NNNN_name.sql`
+ * and no two may share a version. Nothing is skipped silently: a bad name or a
+ * duplicate is an error naming the file(s). Other files (README.md …) are ignored.
+ * A missing folder is an empty list, so a store may start with none.
+ */
+export function listMigrationFiles(dir: string, options: { exclude?: readonly string[] } = {}): MigrationFileRef[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const exclude = new Set((options.exclude ?? []).map((p) => path.resolve(p)));
+  const byVersion = new Map<number, MigrationFileRef>();
+  for (const name of names.sort()) {
+    if (!name.toLowerCase().endsWith('.sql')) continue;
+    const full = path.resolve(dir, name);
+    if (exclude.has(full)) continue;
+    const match = NAME.exec(name);
+    if (!match) {
+      throw new CairnError(
+        'E_MIGRATION_SOURCE',
+        `${full}: migration file names must look like NNNN_description.sql (a number, an underscore, a name); rename it, or move it out of ${dir}`,
+        { file: full },
+      );
+    }
+    const version = Number(match[1]);
+    if (!Number.isSafeInteger(version)) {
+      throw new CairnError('E_MIGRATION_SOURCE', `${full}: version ${match[1]} is too large (at most ${Number.MAX_SAFE_INTEGER})`, { file: full });
+    }
+    const clash = byVersion.get(version);
+    if (clash) {
+      throw new CairnError(
+        'E_MIGRATION_SOURCE',
+        `${clash.name} and ${name} in ${dir} both have version ${version}; renumber one of them (a version is the file's number prefix)`,
+        { files: [clash.path, full], version },
+      );
+    }
+    byVersion.set(version, { version, name, path: full });
+  }
+  return [...byVersion.values()].sort((a, b) => a.version - b.version);
+}
+
+export function readMigration(ref: MigrationFileRef, env?: Env): Migration {
+  return parseMigration({ ...ref, text: fs.readFileSync(ref.path, 'utf8') }, env);
+}
+
+export function loadMigrations(dir: string, options: { exclude?: readonly string[]; env?: Env } = {}): Migration[] {
+  return listMigrationFiles(dir, options).map((ref) => readMigration(ref, options.env));
+}

@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import type { ResolvedStore } from '../config/stores.js';
+import { errorMessage, isCairnError } from '../errors.js';
+import { openDatabase } from '../sqlite/open.js';
+import type { Env } from './envsub.js';
+import { readHistory, userTableCount } from './history.js';
+import { readStoreSource } from './migrator.js';
+import { schemaState, type MigrationRef, type SchemaState } from './plan.js';
+
+/** What `cairn status --json` prints per store. Reading it never writes. */
+export interface StoreStatus {
+  store: string;
+  file: string;
+  exists: boolean;
+  current: number | null;
+  applied: { version: number; name: string; appliedAt: string; kind: 'migration' | 'baseline'; additive: boolean }[];
+  pending: MigrationRef[];
+  edited: SchemaState['edited'];
+  missing: MigrationRef[];
+  newerThanApp: boolean;
+  unknown: SchemaState['unknown'];
+  outOfOrder: MigrationRef[];
+  renamed: SchemaState['renamed'];
+  legacyChain: boolean;
+  baselinePending: boolean;
+  /** Set when the store could not be inspected (bad migration file, unreadable DB). */
+  error: { code: string; message: string } | null;
+}
+
+export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): StoreStatus {
+  const exists = fs.existsSync(store.file);
+  const base: StoreStatus = {
+    store: store.name,
+    file: store.file,
+    exists,
+    current: null,
+    applied: [],
+    pending: [],
+    edited: [],
+    missing: [],
+    newerThanApp: false,
+    unknown: [],
+    outOfOrder: [],
+    renamed: [],
+    legacyChain: false,
+    baselinePending: false,
+    error: null,
+  };
+  try {
+    const { migrations, baseline } = readStoreSource(store, options.env);
+    const db = exists ? openDatabase(store.file, { readonly: true }) : null;
+    try {
+      const applied = db ? readHistory(db) : [];
+      const fresh = applied.length === 0 && (db === null || userTableCount(db) === 0);
+      const state = schemaState({ migrations, applied, baseline, fresh });
+      const coveredByBaseline = state.baselinePending && baseline ? baseline.version : null;
+      return {
+        ...base,
+        current: state.current,
+        applied: state.applied.map((a) => ({ version: a.version, name: a.name, appliedAt: a.appliedAt, kind: a.kind, additive: a.additive })),
+        pending: [
+          ...(coveredByBaseline !== null && baseline ? [{ version: baseline.version, name: `${baseline.name} (baseline)` }] : []),
+          ...state.pending.map((m) => ({ version: m.version, name: m.name })),
+        ],
+        edited: state.edited,
+        missing: state.missing,
+        newerThanApp: state.newerThanApp,
+        unknown: state.unknown,
+        outOfOrder: state.outOfOrder,
+        renamed: state.renamed,
+        legacyChain: state.legacyChain,
+        baselinePending: state.baselinePending,
+      };
+    } finally {
+      db?.close();
+    }
+  } catch (error) {
+    return { ...base, error: { code: isCairnError(error) ? error.code : 'E_UNEXPECTED', message: errorMessage(error) } };
+  }
+}

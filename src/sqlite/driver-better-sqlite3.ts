@@ -1,0 +1,55 @@
+import Database from 'better-sqlite3';
+import type { Db, OpenOptions, SqlValue, Statement } from './db.js';
+
+/** The only file that imports better-sqlite3 (see db.ts). */
+export function openBetterSqlite3(file: string, options: OpenOptions = {}): Db {
+  const raw = new Database(file, {
+    readonly: options.readonly ?? false,
+    fileMustExist: options.fileMustExist ?? false,
+  });
+  // Integers beyond 2^53 must never be rounded silently; callers that need
+  // plain numbers read small values (versions, counts) that fit.
+  raw.defaultSafeIntegers(false);
+  return new BetterSqlite3Db(raw, file);
+}
+
+class BetterSqlite3Db implements Db {
+  constructor(
+    private readonly raw: Database.Database,
+    readonly file: string,
+  ) {}
+
+  get inTransaction(): boolean {
+    return this.raw.inTransaction;
+  }
+
+  prepare(sql: string): Statement {
+    const stmt = this.raw.prepare(sql);
+    return {
+      run: (...params: SqlValue[]) => stmt.run(...params),
+      get: <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
+      all: <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
+      iterate: <T>(...params: SqlValue[]) => stmt.iterate(...params) as IterableIterator<T>,
+    };
+  }
+
+  exec(sql: string): void {
+    this.raw.exec(sql);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.raw.transaction(fn).immediate();
+  }
+
+  pragmaValue(name: string): unknown {
+    return this.raw.pragma(name, { simple: true });
+  }
+
+  async backup(destination: string): Promise<void> {
+    await this.raw.backup(destination);
+  }
+
+  close(): void {
+    if (this.raw.open) this.raw.close();
+  }
+}

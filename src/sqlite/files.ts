@@ -1,0 +1,30 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Files cairn creates are private to the user: 0600 files in 0700 folders. */
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+}
+
+/**
+ * Creates `file` empty with mode 0600 unless it exists. SQLite then creates
+ * its -wal and -shm files with the same permissions as the main file.
+ * Returns true when this call created it.
+ */
+export function ensurePrivateFile(file: string): boolean {
+  ensurePrivateDir(path.dirname(file));
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, FILE_MODE));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+export function fileExists(file: string): boolean {
+  return fs.existsSync(file);
+}

@@ -1,0 +1,79 @@
+import { defineStores, isStoreRegistry, selectStores, type StoreRegistry } from '../config/stores.js';
+import type { CairnConfig } from '../config/schema.js';
+import { readFingerprint } from '../migrations/history.js';
+import { sourceFingerprint } from '../migrations/fingerprint.js';
+import { assertMigrated, migrateStore, type MigrateResult } from '../migrations/migrator.js';
+import type { Db } from '../sqlite/db.js';
+import { openDatabase } from '../sqlite/open.js';
+
+export interface OpenStoresOptions {
+  /** Only these stores (default: every store in the registry). */
+  stores?: string[];
+  /** Apply pending migrations (default true). With false, stores open as they are. */
+  migrate?: boolean;
+  /** Called with each warning (an older app on a newer, additive-only DB). Default: console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+export interface OpenStores {
+  /** The open connection of a store; throws for an unknown name. */
+  db(name: string): Db;
+  /** Every open connection by store name. */
+  readonly dbs: Readonly<Record<string, Db>>;
+  /** Per store: what migrating did, or null when nothing was pending (the fast path). */
+  readonly migrations: Readonly<Record<string, MigrateResult | null>>;
+  close(): void;
+}
+
+/**
+ * The one call an app makes at startup: opens every store with its pragmas,
+ * applies what is pending under the store's cross-process lock, and hands back
+ * the open databases. When nothing changed on disk since the last clean run it
+ * costs one stat per migration file and one indexed read (see fingerprint.ts).
+ * A refusal (edited migration, newer DB …) or a failed migration throws a
+ * CairnError after closing what it opened.
+ */
+export async function openStores(config: StoreRegistry | CairnConfig, options: OpenStoresOptions = {}): Promise<OpenStores> {
+  const registry = isStoreRegistry(config) ? config : defineStores(config);
+  const warn = options.onWarning ?? ((message: string) => console.warn(`cairn: ${message}`));
+  const dbs: Record<string, Db> = {};
+  const migrations: Record<string, MigrateResult | null> = {};
+  const closeAll = (): void => {
+    for (const db of Object.values(dbs)) db.close();
+  };
+  try {
+    for (const store of selectStores(registry, options.stores)) {
+      const db = openDatabase(store.file, { pragmas: store.pragmas });
+      dbs[store.name] = db;
+      migrations[store.name] = null;
+      if (options.migrate === false || upToDate(db, store.migrations, store.baseline)) continue;
+      const result = await migrateStore(store, { db });
+      assertMigrated(result);
+      result.warnings.forEach(warn);
+      migrations[store.name] = result;
+    }
+  } catch (error) {
+    closeAll();
+    throw error;
+  }
+  return {
+    db(name: string): Db {
+      const db = dbs[name];
+      if (!db) throw new TypeError(`Unknown store "${name}"; open stores: ${Object.keys(dbs).join(', ')}`);
+      return db;
+    },
+    dbs,
+    migrations,
+    close: closeAll,
+  };
+}
+
+function upToDate(db: Db, dir: string | null, baseline: { file: string; version: number } | null): boolean {
+  let stored: string | undefined;
+  try {
+    stored = readFingerprint(db);
+  } catch {
+    return false; // no cairn_meta yet: a fresh DB
+  }
+  return stored !== undefined && stored === sourceFingerprint(dir, baseline);
+}
