@@ -4,8 +4,9 @@ import { CairnError } from '../errors.js';
 import { listMigrationFiles } from './source.js';
 
 const TEMPLATE = `-- +goose Up
--- Each statement ends with ';'. Wrap triggers in StatementBegin/StatementEnd.
--- Add '-- +goose NO TRANSACTION' for statements that cannot run in one (VACUUM).
+-- Each statement ends with ';'. Wrap triggers in StatementBegin/StatementEnd
+-- annotations; add a NO TRANSACTION annotation for statements that cannot run
+-- inside a transaction (VACUUM).
 
 -- +goose Down
 `;

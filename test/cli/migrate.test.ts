@@ -1,0 +1,326 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { cli, scratchApp } from '../helpers.js';
+
+const V1 = 'CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL);\n';
+const V2 = '-- +goose Up\nCREATE TABLE threads (id TEXT PRIMARY KEY, project_id TEXT REFERENCES projects (id));\n-- +goose Down\nDROP TABLE threads;\n';
+const V3 = '-- +goose Up\nALTER TABLE threads ADD COLUMN title TEXT;\n-- +goose Down\nALTER TABLE threads DROP COLUMN title;\n';
+
+function history(file: string): { version: number; name: string }[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT version, name FROM cairn_migrations ORDER BY version').all() as { version: number; name: string }[];
+  } finally {
+    db.close();
+  }
+}
+
+async function json(dir: string, ...argv: string[]) {
+  const r = await cli(dir, ...argv, '--json');
+  return { ...r, doc: JSON.parse(r.stdout) };
+}
+
+describe('migrate and status', () => {
+  it('migrates a fresh store and reports it in status --json', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1, '0002_threads.sql': V2 } });
+    const before = await json(dir, 'status');
+    assert.equal(before.code, 0);
+    const st = before.doc.stores[0];
+    assert.deepEqual(
+      { store: st.store, exists: st.exists, current: st.current, pending: st.pending.map((p: { version: number }) => p.version), newerThanApp: st.newerThanApp },
+      { store: 'state', exists: false, current: null, pending: [1, 2], newerThanApp: false },
+    );
+    assert.equal(fs.existsSync(path.join(dir, 'state.sqlite')), false, 'status never creates a DB');
+
+    const m = await cli(dir, 'migrate');
+    assert.equal(m.code, 0, m.stderr);
+    const after = (await json(dir, 'status')).doc.stores[0];
+    assert.equal(after.current, 2);
+    assert.deepEqual(after.applied.map((a: { version: number }) => a.version), [1, 2]);
+    assert.deepEqual([after.pending, after.edited, after.missing], [[], [], []]);
+    assert.equal((fs.statSync(path.join(dir, 'state.sqlite')).mode & 0o777).toString(8), '600');
+
+    const again = await cli(dir, 'migrate');
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /up to date at 2/);
+  });
+
+  it('refuses an edited migration (exit 2) naming the file and both checksums, applying nothing', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.appendFileSync(path.join(dir, 'migrations/state/0001_projects.sql'), 'CREATE INDEX p_name ON projects (name);\n');
+    fs.writeFileSync(path.join(dir, 'migrations/state/0002_threads.sql'), V2);
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /0001_projects\.sql changed after it was applied \(checksum [0-9a-f]{12}… applied, [0-9a-f]{12}… on disk\)/);
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+    const st = (await json(dir, 'status')).doc.stores[0];
+    assert.equal(st.edited[0].name, '0001_projects.sql');
+  });
+
+  it('a CRLF checkout of an applied file is not an edit', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.writeFileSync(path.join(dir, 'migrations/state/0001_projects.sql'), V1.replaceAll('\n', '\r\n'));
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+  });
+
+  it('refuses a DB newer than the app unless every unknown version only adds', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1, '0002_threads.sql': V2 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    // The newer release's additive file, applied; then the app is "downgraded".
+    fs.writeFileSync(path.join(dir, 'migrations/state/0003_title.sql'), V3.replace(/-- \+goose Down[\s\S]*/, ''));
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.rmSync(path.join(dir, 'migrations/state/0003_title.sql'));
+    const additive = await cli(dir, 'migrate');
+    assert.equal(additive.code, 0, additive.stderr);
+    assert.match(additive.stdout, /all additive/);
+    const st = (await json(dir, 'status')).doc.stores[0];
+    assert.equal(st.newerThanApp, true);
+    assert.deepEqual(st.unknown, [{ version: 3, name: '0003_title.sql', additive: true }]);
+
+    fs.writeFileSync(path.join(dir, 'migrations/state/0003_title.sql'), V3.replace(/-- \+goose Down[\s\S]*/, ''));
+    fs.writeFileSync(path.join(dir, 'migrations/state/0004_drop.sql'), 'DROP TABLE threads;\n');
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.rmSync(path.join(dir, 'migrations/state/0003_title.sql'));
+    fs.rmSync(path.join(dir, 'migrations/state/0004_drop.sql'));
+    const refused = await cli(dir, 'migrate');
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /newer release.*4 \(0004_drop\.sql\)/);
+  });
+
+  it('reports a missing applied file without failing', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1, '0002_threads.sql': V2, '0003_title.sql': V3 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.rmSync(path.join(dir, 'migrations/state/0002_threads.sql'));
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 0, r.stderr);
+    const st = (await json(dir, 'status')).doc.stores[0];
+    assert.deepEqual(st.missing, [{ version: 2, name: '0002_threads.sql' }]);
+    assert.equal(st.newerThanApp, false);
+  });
+
+  it('re-stamps a file renamed to a new number instead of re-running it', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1, '0002_threads.sql': V2 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.renameSync(path.join(dir, 'migrations/state/0002_threads.sql'), path.join(dir, 'migrations/state/0010_threads.sql'));
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')), [
+      { version: 1, name: '0001_projects.sql' },
+      { version: 10, name: '0010_threads.sql' },
+    ]);
+  });
+
+  it('refuses an out-of-order file unless --allow-out-of-order', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1, '0003_threads.sql': V2 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.writeFileSync(path.join(dir, 'migrations/state/0002_extra.sql'), 'CREATE TABLE extra (x);\n');
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /0002_extra\.sql is numbered below the newest applied version 3/);
+    assert.equal((await cli(dir, 'migrate', '--allow-out-of-order')).code, 0);
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1, 2, 3]);
+  });
+
+  it('a failing statement rolls its file back, keeps earlier files, exits 1 naming file and statement', async () => {
+    const { dir } = scratchApp({
+      state: { '0001_projects.sql': V1, '0002_bad.sql': 'CREATE TABLE ok_table (x);\nINSERT INTO no_such_table VALUES (1);\n', '0003_after.sql': 'CREATE TABLE after (x);\n' },
+    });
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /0002_bad\.sql: statement 2 \(line 2\) failed: no such table: no_such_table/);
+    const db = new Database(path.join(dir, 'state.sqlite'), { readonly: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+    db.close();
+    assert.ok(tables.includes('projects'));
+    assert.ok(!tables.includes('ok_table'), 'the failing file is rolled back whole');
+    assert.ok(!tables.includes('after'), 'later files do not run');
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+  });
+
+  it('a NO TRANSACTION file that fails halfway is undone from the copy taken before it', async () => {
+    const { dir } = scratchApp({
+      state: {
+        '0001_projects.sql': V1,
+        '0002_notx.sql': '-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE half (x);\nINSERT INTO half VALUES (1);\nSELECT * FROM no_such_table;\n',
+      },
+    });
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /restored from the copy taken before it/);
+    const db = new Database(path.join(dir, 'state.sqlite'), { readonly: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    db.close();
+    assert.ok(tables.includes('projects'));
+    assert.ok(!tables.includes('half'));
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+  });
+
+  it('records a version whose sections are empty', async () => {
+    const { dir } = scratchApp({ state: { '0001_empty.sql': '-- +goose Up\n-- placeholder\n-- +goose Down\n' } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+  });
+
+  it('--dry-run writes nothing and --json lists each statement as it would run', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1, '0002_threads.sql': V2 } });
+    const r = await json(dir, 'migrate', '--dry-run');
+    assert.equal(r.code, 0);
+    assert.equal(fs.existsSync(path.join(dir, 'state.sqlite')), false);
+    assert.deepEqual(
+      r.doc.stores[0].planned.map((p: { name: string; statements: string[] }) => [p.name, p.statements]),
+      [
+        ['0001_projects.sql', [V1.trim()]],
+        ['0002_threads.sql', ['CREATE TABLE threads (id TEXT PRIMARY KEY, project_id TEXT REFERENCES projects (id));']],
+      ],
+    );
+    const human = await cli(dir, 'migrate', '--dry-run');
+    assert.match(human.stdout, /would migrate none → 2[\s\S]*CREATE TABLE threads/);
+  });
+
+  it('--to migrates down through Down sections and back up; refuses when a Down is missing', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1, '0002_threads.sql': V2, '0003_title.sql': V3 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    const down = await cli(dir, 'migrate', '--to', '1');
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+    assert.equal((await cli(dir, 'migrate', '--to', '2')).code, 0);
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1, 2]);
+    const noDown = await cli(dir, 'migrate', '--to', '0');
+    assert.equal(noDown.code, 2);
+    assert.match(noDown.stderr, /cannot revert 0001_projects\.sql: it has no '-- \+goose Down' section/);
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1, 2], 'a refused down run reverts nothing');
+  });
+
+  it('takes a backup beside an existing DB before changing it, and keeps the newest few', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1 } }, { state: { backups: { keep: 2 } } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    for (let v = 2; v <= 5; v++) {
+      fs.writeFileSync(path.join(dir, `migrations/state/000${v}_t${v}.sql`), `CREATE TABLE t${v} (x);\n`);
+      const r = await json(dir, 'migrate');
+      assert.ok(r.doc.stores[0].backup, 'a backup path is reported');
+    }
+    const backups = fs.readdirSync(dir).filter((f) => f.includes('.cairn-backup-'));
+    assert.equal(backups.length, 2);
+    assert.equal(fs.statSync(path.join(dir, backups[0]!)).mode & 0o777, 0o600);
+    const copy = new Database(path.join(dir, backups.sort()[1]!), { readonly: true });
+    assert.deepEqual(copy.prepare('SELECT version FROM cairn_migrations ORDER BY version').pluck().all(), [1, 2, 3, 4]);
+    copy.close();
+    fs.writeFileSync(path.join(dir, 'migrations/state/0006_t6.sql'), 'CREATE TABLE t6 (x);\n');
+    assert.equal((await json(dir, 'migrate', '--no-backup')).doc.stores[0].backup, null);
+  });
+});
+
+describe('source errors and refusals', () => {
+  it('two files with one version: exit 2 naming both', async () => {
+    const { dir } = scratchApp({ state: { '0001_a.sql': V1, '1_b.sql': 'SELECT 1;' } });
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /0001_a\.sql and 1_b\.sql .* both have version 1/);
+  });
+
+  it('a .sql file whose name does not parse: exit 2 naming it', async () => {
+    const { dir } = scratchApp({ state: { '0001_a.sql': V1, 'add-users.sql': 'SELECT 1;' } });
+    const r = await cli(dir, 'status');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /add-users\.sql: migration file names must look like NNNN_description\.sql/);
+    assert.equal((await cli(dir, 'migrate')).code, 2);
+  });
+
+  it('a misspelt annotation: exit 2 naming file and line', async () => {
+    const { dir } = scratchApp({ state: { '0001_a.sql': '-- +goose Up\nSELECT 1;\n-- +goose Dwn\n' } });
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /0001_a\.sql:3: failed to parse annotation line "-- \+goose Dwn": unknown annotation "Dwn"/);
+  });
+
+  it('a DB with tables but no history is refused, untouched', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1 } });
+    const db = new Database(path.join(dir, 'state.sqlite'));
+    db.exec('CREATE TABLE legacy (x)');
+    db.close();
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /has tables but no cairn_migrations history/);
+  });
+
+  it('baseline: a fresh DB gets the snapshot in one step, later files after it; a legacy chain is refused', async () => {
+    const { dir } = scratchApp(
+      { state: { '0012_after.sql': 'CREATE TABLE after_baseline (x);\n' } },
+      { state: { baseline: { file: 'baseline.sql', version: 11 } } },
+    );
+    fs.writeFileSync(path.join(dir, 'baseline.sql'), `${V1}CREATE TABLE threads (id TEXT PRIMARY KEY);\n`);
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(history(path.join(dir, 'state.sqlite')), [
+      { version: 11, name: 'baseline.sql' },
+      { version: 12, name: '0012_after.sql' },
+    ]);
+
+    // A DB from the old chain (version 3) predates the baseline; its files are gone.
+    const legacy = new Database(path.join(dir, 'legacy.sqlite'));
+    legacy.exec(
+      "CREATE TABLE cairn_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL, duration_ms INTEGER NOT NULL, additive INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'migration'); INSERT INTO cairn_migrations VALUES (3, '0003_old.sql', 'x', 't', 0, 1, 'migration'); CREATE TABLE projects (id TEXT PRIMARY KEY);",
+    );
+    legacy.close();
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'cairn.config.json'), 'utf8'));
+    cfg.stores.state.file = 'legacy.sqlite';
+    fs.writeFileSync(path.join(dir, 'cairn.config.json'), JSON.stringify(cfg));
+    const refused = await cli(dir, 'migrate');
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /legacy migration chain \(version 3, below the baseline 11/);
+    assert.match(refused.stderr, /cairn cutover --store state/);
+    assert.equal((await json(dir, 'status')).doc.stores[0].legacyChain, true);
+  });
+});
+
+describe('CLI contract', () => {
+  it('invalid config: exit 64 with the key path', async () => {
+    const { dir } = scratchApp({ state: { '0001_a.sql': V1 } });
+    fs.writeFileSync(path.join(dir, 'cairn.config.json'), JSON.stringify({ stores: { state: { file: 3, migratons: 'x' } } }));
+    const r = await cli(dir, 'status');
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /stores\.state\.file: /);
+    assert.match(r.stderr, /migratons/);
+  });
+
+  it('no config anywhere: exit 64 saying what to do', async () => {
+    const r = await cli('/', 'status');
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /no cairn config found/);
+  });
+
+  it('unknown store and unknown flag: exit 64', async () => {
+    const { dir } = scratchApp({ state: { '0001_a.sql': V1 } });
+    const r = await cli(dir, 'status', '--store', 'nope');
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /unknown store "nope"; this config declares: state/);
+    assert.equal((await cli(dir, 'migrate', '--bogus')).code, 64);
+  });
+
+  it('--json prints exactly one JSON document on stdout, even for a refusal', async () => {
+    const { dir } = scratchApp({ state: { '0001_a.sql': V1, '1_b.sql': V1 } });
+    const r = await cli(dir, 'migrate', '--json');
+    assert.equal(r.code, 2);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.ok, false);
+    assert.equal(doc.error.code, 'E_MIGRATION_SOURCE');
+  });
+
+  it('new creates the next numbered file from the template, in the folder style', async () => {
+    const { dir } = scratchApp({ state: { '0001_a.sql': V1, '0002_b.sql': V2 }, logs: { '20240101120000_init.sql': V1 } });
+    const r = await cli(dir, 'new', 'Add goal priority!', '--store', 'state');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(path.basename(r.stdout.trim()), '0003_add_goal_priority.sql');
+    assert.match(fs.readFileSync(r.stdout.trim(), 'utf8'), /^-- \+goose Up/);
+    assert.equal((await cli(dir, 'migrate', '--store', 'state')).code, 0, 'the template itself migrates');
+    const ts = await json(dir, 'new', 'next', '--store', 'logs');
+    assert.ok(ts.doc.version > 20240101120000);
+    assert.equal((await cli(dir, 'new', 'x')).code, 64, 'several stores need --store');
+  });
+});
