@@ -22,12 +22,7 @@ export class CairnError extends Error {
   readonly code: CairnErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(
-    code: CairnErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: CairnErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CairnError';
     this.code = code;

@@ -5,7 +5,18 @@ export { loadConfig, findConfig } from './config/load.js';
 export { openStores } from './stores/open-stores.js';
 export type { OpenStores, OpenStoresOptions } from './stores/open-stores.js';
 export { migrateStore, assertMigrated, storeStatus, planMigration, parseMigration, checksum } from './migrations/index.js';
-export type { MigrateOptions, MigrateResult, PlannedStep, FailedStep, StoreStatus, MigrationPlan, SchemaState, Migration, AppliedMigration, StepResult } from './migrations/index.js';
+export type {
+  MigrateOptions,
+  MigrateResult,
+  PlannedStep,
+  FailedStep,
+  StoreStatus,
+  MigrationPlan,
+  SchemaState,
+  Migration,
+  AppliedMigration,
+  StepResult,
+} from './migrations/index.js';
 export { openDatabase } from './sqlite/open.js';
 export type { Db, Statement, SqlValue } from './sqlite/db.js';
 export type { Pragmas } from './sqlite/pragmas.js';

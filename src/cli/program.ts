@@ -43,7 +43,9 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     if (argv.includes('--json')) {
       writeJson(io, {
         ok: false,
-        error: isCairnError(error) ? { code: error.code, message: error.message, details: error.details } : { code: 'E_UNEXPECTED', message: errorMessage(error) },
+        error: isCairnError(error)
+          ? { code: error.code, message: error.message, details: error.details }
+          : { code: 'E_UNEXPECTED', message: errorMessage(error) },
       });
     }
     return exit;

@@ -16,7 +16,8 @@ export function renderStatus(statuses: readonly StoreStatus[], s: Style): string
     for (const p of st.pending) out.push(`  ${s.idle} pending   ${p.name}`);
     for (const e of st.edited) out.push(`  ${s.fail} edited    ${e.name} (applied ${e.appliedChecksum.slice(0, 12)}…, file ${e.fileChecksum.slice(0, 12)}…)`);
     for (const m of st.missing) out.push(`  ${s.warn} missing   ${m.version} ${m.name} (applied, file gone)`);
-    for (const u of st.unknown) out.push(`  ${u.additive ? s.warn : s.fail} newer     ${u.version} ${u.name} (applied by a newer release${u.additive ? ', additive' : ''})`);
+    for (const u of st.unknown)
+      out.push(`  ${u.additive ? s.warn : s.fail} newer     ${u.version} ${u.name} (applied by a newer release${u.additive ? ', additive' : ''})`);
     for (const o of st.outOfOrder) out.push(`  ${s.warn} out of order ${o.name}`);
     for (const r of st.renamed) out.push(`  ${s.idle} renamed   ${r.from.name} → ${r.to.name} (re-stamped on migrate)`);
     if (st.legacyChain) out.push(`  ${s.fail} legacy chain: below the baseline with its files gone; use export → restore (cutover)`);

@@ -36,7 +36,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Store
   const cwd = options.cwd ?? process.cwd();
   const file = options.configPath ? path.resolve(cwd, options.configPath) : findConfig(cwd);
   if (!file) {
-    throw new CairnError('E_CONFIG', `no cairn config found in ${cwd} or any folder above it; create cairn.config.json (see the README), or pass --config PATH`, { cwd });
+    throw new CairnError(
+      'E_CONFIG',
+      `no cairn config found in ${cwd} or any folder above it; create cairn.config.json (see the README), or pass --config PATH`,
+      { cwd },
+    );
   }
   if (!fs.existsSync(file)) throw new CairnError('E_CONFIG', `${file}: config file not found`, { file });
   const raw = await readConfigModule(file);

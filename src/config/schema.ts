@@ -8,7 +8,10 @@ const storeSchema = z
     file: z.string().min(1),
     migrations: z.string().min(1).optional(),
     pragmas: z.record(z.string().regex(/^[a-z_]+$/, 'pragma names are lower_case'), pragmaValue).optional(),
-    baseline: z.object({ file: z.string().min(1), version: z.number().int().nonnegative() }).strict().optional(),
+    baseline: z
+      .object({ file: z.string().min(1), version: z.number().int().nonnegative() })
+      .strict()
+      .optional(),
     allowOutOfOrder: z.boolean().optional(),
     backups: z.union([z.literal(false), z.object({ keep: z.number().int().min(1).max(100) }).strict()]).optional(),
     lockTimeoutMs: z.number().int().nonnegative().optional(),
@@ -18,10 +21,9 @@ const storeSchema = z
 export const configSchema = z
   .object({
     home: z.string().min(1).optional(),
-    stores: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'store names start with a letter: letters, digits, _ and -'), storeSchema).refine(
-      (stores) => Object.keys(stores).length > 0,
-      'declare at least one store',
-    ),
+    stores: z
+      .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'store names start with a letter: letters, digits, _ and -'), storeSchema)
+      .refine((stores) => Object.keys(stores).length > 0, 'declare at least one store'),
     imports: z.record(z.string(), z.string()).optional(),
     backfills: z.record(z.string(), z.string()).optional(),
   })

@@ -47,7 +47,10 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
   const parsed = configSchema.safeParse(config);
   const source = options.configFile ?? 'config';
   if (!parsed.success) {
-    throw new CairnError('E_CONFIG', `${source}: invalid config:\n${describeIssues(parsed.error)}`, { file: options.configFile ?? null, issues: parsed.error.issues });
+    throw new CairnError('E_CONFIG', `${source}: invalid config:\n${describeIssues(parsed.error)}`, {
+      file: options.configFile ?? null,
+      issues: parsed.error.issues,
+    });
   }
   const cfg = parsed.data;
   const env = options.env ?? process.env;
@@ -81,7 +84,9 @@ export function selectStores(registry: StoreRegistry, names?: readonly string[])
   return names.map((name) => {
     const store = registry.stores.find((s) => s.name === name);
     if (!store) {
-      throw new CairnError('E_USAGE', `unknown store ${JSON.stringify(name)}; this config declares: ${registry.stores.map((s) => s.name).join(', ')}`, { store: name });
+      throw new CairnError('E_USAGE', `unknown store ${JSON.stringify(name)}; this config declares: ${registry.stores.map((s) => s.name).join(', ')}`, {
+        store: name,
+      });
     }
     return store;
   });

@@ -11,7 +11,12 @@ export function loadBaseline(spec: { file: string; version: number }): Baseline 
   try {
     text = fs.readFileSync(spec.file, 'utf8');
   } catch (error) {
-    throw new CairnError('E_CONFIG', `baseline ${spec.file} cannot be read (${(error as NodeJS.ErrnoException).code}); fix baseline.file in the config`, { file: spec.file }, { cause: error });
+    throw new CairnError(
+      'E_CONFIG',
+      `baseline ${spec.file} cannot be read (${(error as NodeJS.ErrnoException).code}); fix baseline.file in the config`,
+      { file: spec.file },
+      { cause: error },
+    );
   }
   const parsed = parseMigration({ version: spec.version, name: path.basename(spec.file), path: spec.file, text });
   return { version: spec.version, name: path.basename(spec.file), checksum: checksum(text), statements: parsed.up };

@@ -60,9 +60,15 @@ export function readHistory(db: Db): AppliedMigration[] {
 }
 
 export function recordApplied(db: Db, entry: AppliedMigration): void {
-  db.prepare(
-    `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_at, duration_ms, additive, kind) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run(entry.version, entry.name, entry.checksum, entry.appliedAt, Math.round(entry.durationMs), entry.additive ? 1 : 0, entry.kind);
+  db.prepare(`INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_at, duration_ms, additive, kind) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+    entry.version,
+    entry.name,
+    entry.checksum,
+    entry.appliedAt,
+    Math.round(entry.durationMs),
+    entry.additive ? 1 : 0,
+    entry.kind,
+  );
   forgetFingerprint(db);
 }
 
@@ -92,7 +98,9 @@ function forgetFingerprint(db: Db): void {
 /** Tables that belong to the app (not SQLite's, not cairn's). */
 export function userTableCount(db: Db): number {
   const row = db
-    .prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'cairn\\_%' ESCAPE '\\'`)
+    .prepare(
+      `SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'cairn\\_%' ESCAPE '\\'`,
+    )
     .get<{ n: number }>();
   return Number(row?.n ?? 0);
 }

@@ -75,9 +75,21 @@ export function describeStep(step: Step): PlannedStep {
     case 'baseline':
       return { kind: 'baseline', version: step.version, name: step.name, transaction: true, statements: step.statements.map((s) => s.sql) };
     case 'up':
-      return { kind: 'up', version: step.migration.version, name: step.migration.name, transaction: step.migration.useTransaction, statements: step.migration.up.map((s) => s.sql) };
+      return {
+        kind: 'up',
+        version: step.migration.version,
+        name: step.migration.name,
+        transaction: step.migration.useTransaction,
+        statements: step.migration.up.map((s) => s.sql),
+      };
     case 'down':
-      return { kind: 'down', version: step.migration.version, name: step.migration.name, transaction: true, statements: (step.migration.down ?? []).map((s) => s.sql) };
+      return {
+        kind: 'down',
+        version: step.migration.version,
+        name: step.migration.name,
+        transaction: true,
+        statements: (step.migration.down ?? []).map((s) => s.sql),
+      };
   }
 }
 
@@ -194,6 +206,10 @@ function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
 /** Throws when a result has a failed step: for callers (app startup) that must not go on. */
 export function assertMigrated(result: MigrateResult): void {
   if (result.failed) {
-    throw new CairnError('E_MIGRATION_FAILED', `${result.store}: ${result.failed.message}`, { store: result.store, failed: result.failed, applied: result.applied });
+    throw new CairnError('E_MIGRATION_FAILED', `${result.store}: ${result.failed.message}`, {
+      store: result.store,
+      failed: result.failed,
+      applied: result.applied,
+    });
   }
 }

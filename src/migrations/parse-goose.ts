@@ -165,7 +165,10 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
     if (state !== 'upBlockEnd' && state !== 'downBlockEnd') buf += line + '\n';
 
     if (state === 'start') {
-      throw new GooseParseError(`SQL before '-- +goose Up' on line ${JSON.stringify(line)}; every statement must follow an Up or Down annotation; ${DOCS}`, lineNo);
+      throw new GooseParseError(
+        `SQL before '-- +goose Up' on line ${JSON.stringify(line)}; every statement must follow an Up or Down annotation; ${DOCS}`,
+        lineNo,
+      );
     }
     const inUp = state === 'up' || state === 'upBlock' || state === 'upBlockEnd';
     if (inUp !== (direction === 'up')) {

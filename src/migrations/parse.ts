@@ -43,12 +43,7 @@ export function parseMigration(file: { version: number; name: string; path: stri
     };
   } catch (error) {
     if (error instanceof GooseParseError || error instanceof SqlSplitError) {
-      throw new CairnError(
-        'E_MIGRATION_PARSE',
-        `${file.path}:${error.line}: ${error.message}`,
-        { file: file.path, line: error.line },
-        { cause: error },
-      );
+      throw new CairnError('E_MIGRATION_PARSE', `${file.path}:${error.line}: ${error.message}`, { file: file.path, line: error.line }, { cause: error });
     }
     throw error;
   }

@@ -204,7 +204,11 @@ export function planMigration(store: { name: string; file: string }, input: Plan
   const steps: Step[] = state.renamed.map((r) => ({ kind: 'rename', from: r.from, to: r.to }));
   if (state.baselinePending && input.baseline) {
     if (target !== undefined && target < input.baseline.version) {
-      throw new CairnError('E_USAGE', `${store.name}: --to ${target} is below the baseline version ${input.baseline.version}; a fresh DB starts at the baseline`, { store: store.name });
+      throw new CairnError(
+        'E_USAGE',
+        `${store.name}: --to ${target} is below the baseline version ${input.baseline.version}; a fresh DB starts at the baseline`,
+        { store: store.name },
+      );
     }
     const b = input.baseline;
     steps.push({ kind: 'baseline', version: b.version, name: b.name, checksum: b.checksum, statements: b.statements });
@@ -222,18 +226,23 @@ function downSteps(store: { name: string }, state: SchemaState, input: PlanInput
   for (const row of [...state.applied].reverse()) {
     if (row.version <= target) break;
     if (row.kind === 'baseline') {
-      throw new CairnError('E_NO_DOWN', `${store.name}: cannot migrate below the baseline (version ${row.version}); a baseline has no Down`, { store: store.name });
+      throw new CairnError('E_NO_DOWN', `${store.name}: cannot migrate below the baseline (version ${row.version}); a baseline has no Down`, {
+        store: store.name,
+      });
     }
     const file = files.get(row.version);
     if (!file) {
-      throw new CairnError('E_NO_DOWN', `${store.name}: cannot revert ${row.version} (${row.name}): its file is gone`, { store: store.name, version: row.version });
+      throw new CairnError('E_NO_DOWN', `${store.name}: cannot revert ${row.version} (${row.name}): its file is gone`, {
+        store: store.name,
+        version: row.version,
+      });
     }
     if (!file.down) {
-      throw new CairnError(
-        'E_NO_DOWN',
-        `${store.name}: cannot revert ${file.name}: it has no '-- +goose Down' section; add one, or migrate forward instead`,
-        { store: store.name, version: row.version, file: file.path },
-      );
+      throw new CairnError('E_NO_DOWN', `${store.name}: cannot revert ${file.name}: it has no '-- +goose Down' section; add one, or migrate forward instead`, {
+        store: store.name,
+        version: row.version,
+        file: file.path,
+      });
     }
     steps.push({ kind: 'down', migration: file });
   }

@@ -15,6 +15,8 @@ export function ensurePrivateDir(dir: string): void {
  * Returns true when this call created it.
  */
 export function ensurePrivateFile(file: string): boolean {
+  // The common case (every app start) is an existing file: one stat, no thrown EEXIST.
+  if (fs.existsSync(file)) return false;
   ensurePrivateDir(path.dirname(file));
   try {
     fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, FILE_MODE));

@@ -26,7 +26,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   ensurePrivateFile(absolute);
   const db = driver(absolute);
   try {
-    for (const stmt of pragmaStatements(options.pragmas ?? {})) db.exec(stmt);
+    // One exec for all of them: this runs on every app start.
+    db.exec(pragmaStatements(options.pragmas ?? {}).join(';\n'));
   } catch (error) {
     db.close();
     throw error;

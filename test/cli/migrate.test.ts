@@ -30,7 +30,13 @@ describe('migrate and status', () => {
     assert.equal(before.code, 0);
     const st = before.doc.stores[0];
     assert.deepEqual(
-      { store: st.store, exists: st.exists, current: st.current, pending: st.pending.map((p: { version: number }) => p.version), newerThanApp: st.newerThanApp },
+      {
+        store: st.store,
+        exists: st.exists,
+        current: st.current,
+        pending: st.pending.map((p: { version: number }) => p.version),
+        newerThanApp: st.newerThanApp,
+      },
       { store: 'state', exists: false, current: null, pending: [1, 2], newerThanApp: false },
     );
     assert.equal(fs.existsSync(path.join(dir, 'state.sqlite')), false, 'status never creates a DB');
@@ -39,7 +45,10 @@ describe('migrate and status', () => {
     assert.equal(m.code, 0, m.stderr);
     const after = (await json(dir, 'status')).doc.stores[0];
     assert.equal(after.current, 2);
-    assert.deepEqual(after.applied.map((a: { version: number }) => a.version), [1, 2]);
+    assert.deepEqual(
+      after.applied.map((a: { version: number }) => a.version),
+      [1, 2],
+    );
     assert.deepEqual([after.pending, after.edited, after.missing], [[], [], []]);
     assert.equal((fs.statSync(path.join(dir, 'state.sqlite')).mode & 0o777).toString(8), '600');
 
@@ -56,7 +65,10 @@ describe('migrate and status', () => {
     const r = await cli(dir, 'migrate');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /0001_projects\.sql changed after it was applied \(checksum [0-9a-f]{12}… applied, [0-9a-f]{12}… on disk\)/);
-    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+    assert.deepEqual(
+      history(path.join(dir, 'state.sqlite')).map((h) => h.version),
+      [1],
+    );
     const st = (await json(dir, 'status')).doc.stores[0];
     assert.equal(st.edited[0].name, '0001_projects.sql');
   });
@@ -123,12 +135,19 @@ describe('migrate and status', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /0002_extra\.sql is numbered below the newest applied version 3/);
     assert.equal((await cli(dir, 'migrate', '--allow-out-of-order')).code, 0);
-    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1, 2, 3]);
+    assert.deepEqual(
+      history(path.join(dir, 'state.sqlite')).map((h) => h.version),
+      [1, 2, 3],
+    );
   });
 
   it('a failing statement rolls its file back, keeps earlier files, exits 1 naming file and statement', async () => {
     const { dir } = scratchApp({
-      state: { '0001_projects.sql': V1, '0002_bad.sql': 'CREATE TABLE ok_table (x);\nINSERT INTO no_such_table VALUES (1);\n', '0003_after.sql': 'CREATE TABLE after (x);\n' },
+      state: {
+        '0001_projects.sql': V1,
+        '0002_bad.sql': 'CREATE TABLE ok_table (x);\nINSERT INTO no_such_table VALUES (1);\n',
+        '0003_after.sql': 'CREATE TABLE after (x);\n',
+      },
     });
     const r = await cli(dir, 'migrate');
     assert.equal(r.code, 1);
@@ -139,7 +158,10 @@ describe('migrate and status', () => {
     assert.ok(tables.includes('projects'));
     assert.ok(!tables.includes('ok_table'), 'the failing file is rolled back whole');
     assert.ok(!tables.includes('after'), 'later files do not run');
-    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+    assert.deepEqual(
+      history(path.join(dir, 'state.sqlite')).map((h) => h.version),
+      [1],
+    );
   });
 
   it('a NO TRANSACTION file that fails halfway is undone from the copy taken before it', async () => {
@@ -158,13 +180,19 @@ describe('migrate and status', () => {
     db.close();
     assert.ok(tables.includes('projects'));
     assert.ok(!tables.includes('half'));
-    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+    assert.deepEqual(
+      history(path.join(dir, 'state.sqlite')).map((h) => h.version),
+      [1],
+    );
   });
 
   it('records a version whose sections are empty', async () => {
     const { dir } = scratchApp({ state: { '0001_empty.sql': '-- +goose Up\n-- placeholder\n-- +goose Down\n' } });
     assert.equal((await cli(dir, 'migrate')).code, 0);
-    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+    assert.deepEqual(
+      history(path.join(dir, 'state.sqlite')).map((h) => h.version),
+      [1],
+    );
   });
 
   it('--dry-run writes nothing and --json lists each statement as it would run', async () => {
@@ -188,13 +216,23 @@ describe('migrate and status', () => {
     assert.equal((await cli(dir, 'migrate')).code, 0);
     const down = await cli(dir, 'migrate', '--to', '1');
     assert.equal(down.code, 0, down.stderr);
-    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1]);
+    assert.deepEqual(
+      history(path.join(dir, 'state.sqlite')).map((h) => h.version),
+      [1],
+    );
     assert.equal((await cli(dir, 'migrate', '--to', '2')).code, 0);
-    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1, 2]);
+    assert.deepEqual(
+      history(path.join(dir, 'state.sqlite')).map((h) => h.version),
+      [1, 2],
+    );
     const noDown = await cli(dir, 'migrate', '--to', '0');
     assert.equal(noDown.code, 2);
     assert.match(noDown.stderr, /cannot revert 0001_projects\.sql: it has no '-- \+goose Down' section/);
-    assert.deepEqual(history(path.join(dir, 'state.sqlite')).map((h) => h.version), [1, 2], 'a refused down run reverts nothing');
+    assert.deepEqual(
+      history(path.join(dir, 'state.sqlite')).map((h) => h.version),
+      [1, 2],
+      'a refused down run reverts nothing',
+    );
   });
 
   it('takes a backup beside an existing DB before changing it, and keeps the newest few', async () => {

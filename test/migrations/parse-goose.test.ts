@@ -58,7 +58,8 @@ describe('goose grammar: statement counts', () => {
   }
 
   it('CRLF files split exactly like LF files', () => {
-    const lf = '-- +goose Up\nCREATE TABLE a (id int);\n-- +goose StatementBegin\nSELECT 1;\nSELECT 2;\n-- +goose StatementEnd\n-- +goose Down\nDROP TABLE a;\n';
+    const lf =
+      '-- +goose Up\nCREATE TABLE a (id int);\n-- +goose StatementBegin\nSELECT 1;\nSELECT 2;\n-- +goose StatementEnd\n-- +goose Down\nDROP TABLE a;\n';
     assert.deepEqual(parseGoose(lf.replaceAll('\n', '\r\n')), parseGoose(lf));
   });
 
@@ -81,7 +82,11 @@ describe('goose grammar: errors', () => {
     { name: 'misspelt annotation', sql: '-- +goose Upp\nSELECT 1;\n', match: /unknown annotation "Upp"/ },
     { name: 'misspelt StatementBegin', sql: '-- +goose Up\n-- +goose StatmentBegin\nSELECT 1;\n', match: /unknown annotation/ },
     { name: 'annotation with leading whitespace', sql: '  -- +goose Up\nSELECT 1;\n', match: /leading whitespace/ },
-    { name: 'ENVSUB required variable unset', sql: '-- +goose ENVSUB ON\n-- +goose Up\nSELECT ${CAIRN_TEST_UNSET?must be set};\n', match: /variable substitution failed: \$CAIRN_TEST_UNSET: must be set/ },
+    {
+      name: 'ENVSUB required variable unset',
+      sql: '-- +goose ENVSUB ON\n-- +goose Up\nSELECT ${CAIRN_TEST_UNSET?must be set};\n',
+      match: /variable substitution failed: \$CAIRN_TEST_UNSET: must be set/,
+    },
   ];
   for (const c of bad) {
     it(c.name, () => assert.throws(() => parseGoose(c.sql), c.match));

@@ -37,7 +37,10 @@ describe('plain SQL splitting (SQLite completion rules)', () => {
   });
 
   it('reports unterminated strings and triggers with their line', () => {
-    assert.throws(() => splitSqliteStatements("SELECT 1;\nSELECT 'open;"), (e: Error & { line?: number }) => /unterminated ' quote/.test(e.message) && e.line === 2);
+    assert.throws(
+      () => splitSqliteStatements("SELECT 1;\nSELECT 'open;"),
+      (e: Error & { line?: number }) => /unterminated ' quote/.test(e.message) && e.line === 2,
+    );
     assert.throws(() => splitSqliteStatements('CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1;'), /missing END/);
   });
 });

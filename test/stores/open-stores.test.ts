@@ -37,7 +37,10 @@ describe('openStores', () => {
     const { mtime } = fs.statSync(file);
     fs.writeFileSync(file, V1.replace('projects', 'projectz'));
     fs.utimesSync(file, mtime, mtime);
-    await assert.rejects(openStores(registry), (e: CairnError) => e.code === 'E_CHECKSUM_MISMATCH' && /0001_a\.sql changed after it was applied/.test(e.message));
+    await assert.rejects(
+      openStores(registry),
+      (e: CairnError) => e.code === 'E_CHECKSUM_MISMATCH' && /0001_a\.sql changed after it was applied/.test(e.message),
+    );
   });
 
   it('a new file after a clean start is applied on the next start', async () => {
@@ -46,7 +49,10 @@ describe('openStores', () => {
     (await openStores(registry)).close();
     fs.writeFileSync(path.join(dir, 'migrations/state/0002_b.sql'), 'CREATE TABLE b (x);\n');
     const opened = await openStores(registry);
-    assert.deepEqual(opened.migrations.state?.applied.map((a) => a.version), [2]);
+    assert.deepEqual(
+      opened.migrations.state?.applied.map((a) => a.version),
+      [2],
+    );
     opened.close();
   });
 
@@ -65,7 +71,10 @@ describe('openStores', () => {
   it('loads .mjs and .ts configs', async () => {
     for (const [name, body] of [
       ['cairn.config.mjs', "export default { stores: { s: { file: 's.sqlite', migrations: 'm' } } };"],
-      ['cairn.config.ts', "const config: { stores: Record<string, { file: string; migrations: string }> } = { stores: { s: { file: 's.sqlite', migrations: 'm' } } };\nexport default config;"],
+      [
+        'cairn.config.ts',
+        "const config: { stores: Record<string, { file: string; migrations: string }> } = { stores: { s: { file: 's.sqlite', migrations: 'm' } } };\nexport default config;",
+      ],
     ] as const) {
       const { dir } = scratchApp({});
       fs.rmSync(path.join(dir, 'cairn.config.json'));

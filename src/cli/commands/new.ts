@@ -14,7 +14,8 @@ export function registerNew(program: Command, io: Io, done: (code: number) => vo
     .option('--json', 'print one JSON document')
     .action(async (name: string, opts: { store?: string; json?: boolean }) => {
       const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store ? [opts.store] : undefined);
-      if (stores.length !== 1) throw new CairnError('E_USAGE', `new needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
+      if (stores.length !== 1)
+        throw new CairnError('E_USAGE', `new needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
       const store = stores[0]!;
       if (!store.migrations) throw new CairnError('E_USAGE', `store ${store.name} declares no migrations folder; add "migrations" to it in the config`);
       const created = createMigrationFile(store.migrations, name);
