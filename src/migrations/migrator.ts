@@ -120,25 +120,14 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
   if (options.dryRun) return dryRun(store, options);
   // Taken before anything is read, so a file changed during the run leaves a stale value behind, never a wrong one.
   const fingerprint = sourceFingerprint(store.migrations, store.baseline);
-  const existed = fs.existsSync(store.file) && fs.statSync(store.file).size > 0;
   return WriteLock.with(store.file, { timeoutMs: store.lockTimeoutMs }, async () => {
     const db = options.db ?? openDatabase(store.file, { pragmas: store.pragmas });
     try {
       const plan = planFor(store, db, options);
-      const result: MigrateResult = {
-        store: store.name,
-        file: store.file,
-        dryRun: false,
-        from: plan.state.current,
-        to: targetOf(plan),
-        planned: plan.steps.map(describeStep),
-        applied: [],
-        failed: null,
-        backup: null,
-        warnings: plan.warnings,
-      };
+      const result = resultOf(store, plan, false);
       ensureHistory(db);
-      if (plan.steps.length > 0 && existed && store.backupKeep > 0 && options.backup !== false) {
+      const hasData = plan.state.applied.length > 0 || userTableCount(db) > 0;
+      if (plan.steps.length > 0 && hasData && store.backupKeep > 0 && options.backup !== false) {
         result.backup = takeBackup(db, { keep: store.backupKeep, label: `v${plan.state.current ?? 0}`, now: options.now?.() });
       }
       for (const step of plan.steps) {
@@ -182,22 +171,25 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
   });
 }
 
+function resultOf(store: ResolvedStore, plan: MigrationPlan, dryRun: boolean): MigrateResult {
+  return {
+    store: store.name,
+    file: store.file,
+    dryRun,
+    from: plan.state.current,
+    to: targetOf(plan),
+    planned: plan.steps.map(describeStep),
+    applied: [],
+    failed: null,
+    backup: null,
+    warnings: plan.warnings,
+  };
+}
+
 function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
   const db = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
   try {
-    const plan = planFor(store, db, options);
-    return {
-      store: store.name,
-      file: store.file,
-      dryRun: true,
-      from: plan.state.current,
-      to: targetOf(plan),
-      planned: plan.steps.map(describeStep),
-      applied: [],
-      failed: null,
-      backup: null,
-      warnings: plan.warnings,
-    };
+    return resultOf(store, planFor(store, db, options), true);
   } finally {
     db?.close();
   }

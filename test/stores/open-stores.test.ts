@@ -19,6 +19,11 @@ describe('openStores', () => {
       assert.equal(opened.db('state').pragmaValue('journal_mode'), 'wal');
       assert.equal(opened.db('state').pragmaValue('foreign_keys'), 1);
       assert.throws(() => opened.db('nope'), /Unknown store "nope"/);
+      assert.deepEqual(
+        fs.readdirSync(dir).filter((f) => f.includes('.cairn-backup-')),
+        [],
+        'a DB with nothing in it yet is not backed up',
+      );
     } finally {
       opened.close();
     }
