@@ -26,7 +26,3 @@ export function ensurePrivateFile(file: string): boolean {
     throw error;
   }
 }
-
-export function fileExists(file: string): boolean {
-  return fs.existsSync(file);
-}
