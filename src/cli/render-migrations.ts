@@ -1,3 +1,4 @@
+import { shortChecksum } from '../migrations/checksum.js';
 import type { MigrateResult } from '../migrations/migrator.js';
 import type { StoreStatus } from '../migrations/status.js';
 import type { Style } from './io.js';
@@ -14,7 +15,8 @@ export function renderStatus(statuses: readonly StoreStatus[], s: Style): string
     const current = st.current === null ? 'none' : `${st.current} (${st.applied.at(-1)?.name ?? '?'})`;
     out.push(`  ${st.exists ? '' : 'not created yet; '}current ${current}, ${st.applied.length} applied, ${st.pending.length} pending`);
     for (const p of st.pending) out.push(`  ${s.idle} pending   ${p.name}`);
-    for (const e of st.edited) out.push(`  ${s.fail} edited    ${e.name} (applied ${e.appliedChecksum.slice(0, 12)}…, file ${e.fileChecksum.slice(0, 12)}…)`);
+    for (const e of st.edited)
+      out.push(`  ${s.fail} edited    ${e.name} (applied ${shortChecksum(e.appliedChecksum)}…, file ${shortChecksum(e.fileChecksum)}…)`);
     for (const m of st.missing) out.push(`  ${s.warn} missing   ${m.version} ${m.name} (applied, file gone)`);
     for (const u of st.unknown)
       out.push(`  ${u.additive ? s.warn : s.fail} newer     ${u.version} ${u.name} (applied by a newer release${u.additive ? ', additive' : ''})`);
