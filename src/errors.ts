@@ -15,7 +15,10 @@ export type CairnErrorCode =
   | 'E_UNMANAGED' // the DB has tables but no migration history cairn can read
   | 'E_NO_DOWN' // --to below current needs a Down section that does not exist
   | 'E_LOCKED' // another process holds the migration lock past the timeout
-  | 'E_MIGRATION_FAILED'; // a statement failed; the file was rolled back
+  | 'E_MIGRATION_FAILED' // a statement failed; the file was rolled back
+  | 'E_SCHEMA_BEHIND' // the DB needs migrations before this can run (pass --migrate, or run cairn migrate)
+  | 'E_SOURCE' // an import source is missing, unreadable or not what the plan says
+  | 'E_PLAN'; // an import plan or backfill job module is missing or malformed
 
 /** Refusals happen before anything is written; failures happen mid-run. */
 export class CairnError extends Error {

@@ -23,3 +23,22 @@ export type { Pragmas } from './sqlite/pragmas.js';
 export { quoteIdent } from './sqlite/quote.js';
 export { CairnError, isCairnError } from './errors.js';
 export type { CairnErrorCode } from './errors.js';
+export { defineImport, source } from './importers/define.js';
+export type {
+  ImportPlan,
+  ImportMode,
+  SourceSpec,
+  SourceRecord,
+  RecordOrigin,
+  MapFn,
+  MapResult,
+  MapContext,
+  ImportRow,
+  ImportValue,
+  CopyStep,
+} from './importers/define.js';
+export { runImport, loadPlan, resolvePlanPath } from './importers/run.js';
+export type { RunImportOptions, ImportSummary, ImportProgress, SourceSummary } from './importers/run.js';
+export type { TableCounts } from './importers/writer.js';
+export type { CopyCounts } from './importers/copy.js';
+export type { RejectEntry } from './importers/produce.js';

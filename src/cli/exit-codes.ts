@@ -26,6 +26,9 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_NO_DOWN: EXIT.refused,
   E_LOCKED: EXIT.refused,
   E_MIGRATION_FAILED: EXIT.failed,
+  E_SCHEMA_BEHIND: EXIT.refused,
+  E_SOURCE: EXIT.refused,
+  E_PLAN: EXIT.usage,
 };
 
 export function exitCodeFor(code: string): ExitCode {

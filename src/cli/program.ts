@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { errorMessage, isCairnError } from '../errors.js';
+import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
 import { registerStatus } from './commands/status.js';
@@ -28,6 +29,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerStatus(program, io, done);
   registerMigrate(program, io, done);
   registerNew(program, io, done);
+  registerImport(program, io, done);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   try {

@@ -27,6 +27,8 @@ export interface MigrateOptions {
   now?: () => Date;
   /** Run on this open connection instead of opening one (openStores does). */
   db?: Db;
+  /** The caller already holds the store's write lock (cairn import holds it across migrate and import). */
+  lockHeld?: boolean;
   /** Called as each step starts and ends, for progress output. */
   onStep?: (event: { phase: 'start' | 'done'; step: PlannedStep; result?: StepResult }) => void;
 }
@@ -120,7 +122,8 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
   if (options.dryRun) return dryRun(store, options);
   // Taken before anything is read, so a file changed during the run leaves a stale value behind, never a wrong one.
   const fingerprint = sourceFingerprint(store.migrations, store.baseline);
-  return WriteLock.with(store.file, { timeoutMs: store.lockTimeoutMs }, async () => {
+  const locked = <T>(fn: () => Promise<T>): Promise<T> => (options.lockHeld ? fn() : WriteLock.with(store.file, { timeoutMs: store.lockTimeoutMs }, fn));
+  return locked(async () => {
     const db = options.db ?? openDatabase(store.file, { pragmas: store.pragmas });
     try {
       const plan = planFor(store, db, options);

@@ -39,7 +39,7 @@ export class WriteLock {
       if (isBusy(error)) {
         throw new CairnError(
           'E_LOCKED',
-          `${dbFile} is being migrated by another process (lock ${file} held for more than ${options.timeoutMs} ms); wait for it to finish, or raise lockTimeoutMs`,
+          `${dbFile} is locked by another cairn process migrating or importing it (lock ${file} held for more than ${options.timeoutMs} ms); wait for it to finish, or raise lockTimeoutMs`,
           { file: dbFile, lockFile: file, timeoutMs: options.timeoutMs },
           { cause: error },
         );

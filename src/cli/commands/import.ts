@@ -1,0 +1,59 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { ImportMode } from '../../importers/define.js';
+import { resolvePlanPath, runImport } from '../../importers/run.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { styleFor, writeJson, type Io } from '../io.js';
+import { progressBar } from '../progress.js';
+import { renderImport } from '../render-import.js';
+
+interface ImportFlags {
+  from?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  migrate?: boolean;
+  mode?: ImportMode;
+  rejects?: string;
+}
+
+export function registerImport(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('import')
+    .description('port legacy flat files into a store with an import plan (offline; safe to re-run)')
+    .argument('<plan>', 'a plan name from the config\'s "imports", or a plan file (.mjs/.js/.ts)')
+    .option('--from <dir>', "folder holding the legacy files (default: the stores' home)")
+    .option('--dry-run', 'read, map and validate everything against a scratch copy; write nothing')
+    .option('--json', 'print one JSON summary')
+    .option('--migrate', 'apply pending migrations to the target first instead of refusing')
+    .option('--mode <mode>', 'insert (keep existing rows) or upsert (update rows whose values differ)', parseMode)
+    .option('--rejects <file>', 'where rejected input goes (default: <home>/import-<plan>-<time>.rejects.jsonl)')
+    .action(async (planArg: string, opts: ImportFlags) => {
+      const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+      const plan = resolvePlanPath(registry, planArg, io.cwd);
+      let bar: ReturnType<typeof progressBar> | null = null;
+      const summary = await runImport(registry, {
+        plan: plan.file,
+        name: plan.name,
+        from: opts.from,
+        dryRun: opts.dryRun,
+        migrate: opts.migrate,
+        mode: opts.mode,
+        rejectsFile: opts.rejects,
+        env: io.env,
+        onProgress: (p) => {
+          bar ??= progressBar(io, p.bytesTotal, ' {bar} {percentage}% | {records} records | {rows} rows | {rejected} rejected | ETA {eta_formatted}', {
+            json: opts.json,
+          });
+          bar.update(p.bytesDone, { records: p.records, rows: p.rowsWritten, rejected: p.rejected });
+        },
+      }).finally(() => (bar as { stop(): void } | null)?.stop());
+      if (opts.json) writeJson(io, { ok: summary.rejected === 0, ...summary });
+      else io.stdout.write(renderImport(summary, styleFor(io.stdout, io.env)));
+      done(summary.rejected > 0 ? EXIT.failed : EXIT.ok);
+    });
+}
+
+function parseMode(value: string): ImportMode {
+  if (value !== 'insert' && value !== 'upsert') throw new InvalidArgumentError('expected insert or upsert');
+  return value;
+}

@@ -1,0 +1,210 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { StoreRegistry } from '../config/stores.js';
+import { selectStores } from '../config/stores.js';
+import { importModule } from '../config/load.js';
+import { CairnError, errorMessage } from '../errors.js';
+import type { Env } from '../migrations/envsub.js';
+import type { MigrateResult } from '../migrations/migrator.js';
+import { prepareTarget } from '../stores/prepare-target.js';
+import { copyOnce, type CopyCounts } from './copy.js';
+import { isImportPlan, type ImportMode, type ImportPlan, type MapContext } from './define.js';
+import { inlineBatches, workerBatches } from './pipeline.js';
+import { orderSources, type Batch, type RejectEntry } from './produce.js';
+import type { RecordOrigin } from './define.js';
+import { RejectsFile } from './rejects.js';
+import { expandPath, resolveSources, type ResolvedSource } from './sources.js';
+import { RowWriter, type TableCounts, type WritableRow } from './writer.js';
+
+/** A row carrying where it came from, for the rejects file. */
+interface OriginRow extends WritableRow {
+  origin: RecordOrigin;
+}
+
+export interface RunImportOptions {
+  /** A plan object, or the path of a plan module (.mjs/.js/.ts). A path lets reading run on a worker thread. */
+  plan: ImportPlan | string;
+  /** A name for the plan in reports and the rejects file name (default: the module's base name, or "import"). */
+  name?: string;
+  /** The folder relative source paths resolve against (default: the stores' home). */
+  from?: string;
+  dryRun?: boolean;
+  /** Apply pending migrations to the target first instead of refusing. */
+  migrate?: boolean;
+  /** Overrides the plan's mode. */
+  mode?: ImportMode;
+  /** Where rejected input goes (default: `<home>/import-<name>-<time>.rejects.jsonl`). Never written on a dry run. */
+  rejectsFile?: string;
+  /** Read and map on a worker thread (default: true when `plan` is a path). */
+  worker?: boolean;
+  env?: Env;
+  now?: () => Date;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  records: number;
+  rowsWritten: number;
+  rejected: number;
+}
+
+export interface SourceSummary {
+  files: number;
+  records: number;
+  /** Records the plan's map skipped on purpose (returned null). */
+  skipped: number;
+  /** Records that never became rows: unreadable, malformed, or the map threw. */
+  rejected: number;
+  note: string | null;
+}
+
+/** What `cairn import --json` prints. */
+export interface ImportSummary {
+  plan: string;
+  store: string;
+  file: string;
+  dryRun: boolean;
+  mode: ImportMode;
+  /** The DB was created by this run (through its migrations). */
+  created: boolean;
+  migrated: MigrateResult | null;
+  sources: Record<string, SourceSummary>;
+  tables: Record<string, TableCounts>;
+  copies: Record<string, CopyCounts>;
+  /** Everything rejected: records, rows and copies. */
+  rejected: number;
+  rejectsFile: string | null;
+  rejectSamples: RejectEntry[];
+  elapsedMs: number;
+  rowsPerSecond: number;
+  warnings: string[];
+}
+
+/** Finds a plan by its name in the config's `imports`, else as a path. */
+export function resolvePlanPath(registry: StoreRegistry, nameOrPath: string, cwd: string): { name: string; file: string } {
+  const named = registry.imports[nameOrPath];
+  if (named) return { name: nameOrPath, file: path.resolve(registry.root, named) };
+  const file = path.resolve(cwd, nameOrPath);
+  if (fs.existsSync(file)) return { name: path.basename(file).replace(/\.(c|m)?(j|t)s$/, ''), file };
+  const known = Object.keys(registry.imports);
+  throw new CairnError(
+    'E_PLAN',
+    `no import plan ${JSON.stringify(nameOrPath)}: not a name in the config's "imports" (${known.length ? known.join(', ') : 'none declared'}) nor an existing file`,
+    { plan: nameOrPath },
+  );
+}
+
+export async function loadPlan(file: string): Promise<ImportPlan> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await importModule(file)) as { default?: unknown };
+  } catch (error) {
+    throw new CairnError('E_PLAN', `${file}: the import plan could not be loaded: ${errorMessage(error)}`, { file }, { cause: error });
+  }
+  const plan = mod.default ?? mod;
+  if (!isImportPlan(plan)) {
+    throw new CairnError('E_PLAN', `${file}: expected a default export made with defineImport({ target, sources, map })`, { file });
+  }
+  return plan;
+}
+
+/**
+ * Runs an import plan into its target store: preconditions (each a refusal
+ * before anything is written), then read → map → write in batches, then the
+ * held-back rows, then the summary. Safe to run again: existing rows count as
+ * already present and nothing new is written.
+ */
+export async function runImport(registry: StoreRegistry, options: RunImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const planFile = typeof options.plan === 'string' ? path.resolve(options.plan) : null;
+  const plan = planFile ? await loadPlan(planFile) : (options.plan as ImportPlan);
+  if (!isImportPlan(plan)) throw new CairnError('E_PLAN', 'expected an import plan made with defineImport({ target, sources, map })');
+  const name = options.name ?? (planFile ? path.basename(planFile).replace(/\.(c|m)?(j|t)s$/, '') : 'import');
+  const [store] = selectStores(registry, [plan.target]);
+  if (!store) throw new CairnError('E_PLAN', `import plan ${name}: unknown target store ${plan.target}`);
+  const mode = options.mode ?? plan.mode ?? 'insert';
+  const dryRun = options.dryRun ?? false;
+  const context: MapContext = { home: registry.home, from: options.from ? expandPath(options.from, process.cwd()) : registry.home };
+
+  const declared = resolveSources(plan.sources, context.from);
+  const target = await prepareTarget(store, { dryRun, migrate: options.migrate, env: options.env });
+  const stamp = (options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-');
+  const rejects = new RejectsFile<RejectEntry>(dryRun ? null : (options.rejectsFile ?? path.join(registry.home, `import-${name}-${stamp}.rejects.jsonl`)));
+  const summary: ImportSummary = {
+    plan: name,
+    store: store.name,
+    file: store.file,
+    dryRun,
+    mode,
+    created: target.created,
+    migrated: target.migrated,
+    sources: Object.fromEntries(declared.map((s) => [s.name, { files: s.files.length, records: 0, skipped: 0, rejected: 0, note: s.note }])),
+    tables: {},
+    copies: {},
+    rejected: 0,
+    rejectsFile: null,
+    rejectSamples: [],
+    elapsedMs: 0,
+    rowsPerSecond: 0,
+    warnings: [...target.warnings, ...declared.flatMap((s) => (s.note && !s.spec.optional ? [`source ${s.name}: ${s.note}`] : []))],
+  };
+  try {
+    const writer = new RowWriter<OriginRow>(target.db, { mode });
+    const sources = orderSources(plan, declared, context, (table) => writer.rankOf(table));
+    const rejectRow = (row: OriginRow, reason: string): void => {
+      rejects.add({ ...row.origin, table: row.table, reason, row: row.values });
+    };
+    const progress: ImportProgress = { bytesDone: 0, bytesTotal: sources.reduce((n, s) => n + s.bytes, 0), records: 0, rowsWritten: 0, rejected: 0 };
+    const batches = useWorker(options, planFile)
+      ? workerBatches({ planFile: planFile as string, sources, context, batchRows: plan.batchSize })
+      : inlineBatches(plan, sources, context);
+    for await (const batch of batches) {
+      for (const entry of batch.rejects) {
+        rejects.add(entry);
+        summary.sources[entry.source]!.rejected += 1;
+      }
+      for (const [source, n] of Object.entries(batch.records)) summary.sources[source]!.records += n;
+      for (const [source, n] of Object.entries(batch.skipped)) summary.sources[source]!.skipped += n;
+      const rows = batch.rows.map((row) => ({ ...row, origin: batch.origins[row.origin] as RecordOrigin }));
+      writer.write(rows, rejectRow);
+      runCopies(batch, summary, rejects, dryRun);
+      progress.bytesDone += batch.bytes;
+      progress.records = Object.values(summary.sources).reduce((n, s) => n + s.records, 0);
+      progress.rowsWritten += rows.length;
+      progress.rejected = rejects.count;
+      options.onProgress?.(progress);
+    }
+    writer.finish(rejectRow);
+    summary.tables = writer.counts();
+  } finally {
+    rejects.close();
+    target.close();
+  }
+  summary.rejected = rejects.count;
+  summary.rejectsFile = rejects.path;
+  summary.rejectSamples = rejects.samples;
+  summary.elapsedMs = Math.round(performance.now() - started);
+  const rows = Object.values(summary.tables).reduce((n, t) => n + t.inserted + t.alreadyPresent + t.updated + t.rejected, 0);
+  summary.rowsPerSecond = summary.elapsedMs > 0 ? Math.round((rows * 1000) / summary.elapsedMs) : rows;
+  return summary;
+}
+
+function useWorker(options: RunImportOptions, planFile: string | null): boolean {
+  return planFile !== null && options.worker !== false;
+}
+
+function runCopies(batch: Batch, summary: ImportSummary, rejects: RejectsFile<RejectEntry>, dryRun: boolean): void {
+  for (const copy of batch.copies) {
+    const counts = (summary.copies[copy.label] ??= { copied: 0, alreadyPresent: 0, skipped: 0, failed: 0 });
+    try {
+      counts[copyOnce(copy.from, copy.to, { dryRun })] += 1;
+    } catch (error) {
+      counts.failed += 1;
+      rejects.add({ ...(batch.origins[copy.origin] as RejectEntry), reason: `copy ${copy.from} → ${copy.to} failed: ${errorMessage(error)}` });
+    }
+  }
+}
+
+export type { ResolvedSource };

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { readLines } from '../../dist/importers/read-lines.js';
+import { toSqlValues } from '../../dist/importers/produce.js';
+import { foreignKeyOrder, readTables } from '../../dist/sqlite/schema-info.js';
+import { openDatabase } from '../../dist/sqlite/open.js';
+import { tempDir } from '../helpers.js';
+
+function linesOf(bytes: Buffer) {
+  const file = path.join(tempDir(), 'f.jsonl');
+  fs.writeFileSync(file, bytes);
+  return [...readLines(file)];
+}
+
+describe('readLines', () => {
+  it('numbers lines as an editor does, skipping blank ones; strips CRLF and a BOM', () => {
+    const lines = linesOf(Buffer.from('\uFEFF{"a":1}\r\n\r\n  \n{"b":2}\n'));
+    assert.deepEqual(
+      lines.map((l) => [l.number, l.text, l.unterminated]),
+      [
+        [1, '{"a":1}', false],
+        [4, '{"b":2}', false],
+      ],
+    );
+    assert.equal(lines.at(-1)!.end, Buffer.byteLength('\uFEFF{"a":1}\r\n\r\n  \n{"b":2}\n'));
+  });
+
+  it('flags an unterminated last line and keeps bytes that are not UTF-8', () => {
+    const lines = linesOf(Buffer.concat([Buffer.from('ok\n'), Buffer.from([0x61, 0xff, 0x62, 0x0a]), Buffer.from('a real \uFFFD is fine\nlast')]));
+    assert.deepEqual(
+      lines.map((l) => [l.number, l.raw?.toString('hex') ?? null, l.unterminated]),
+      [
+        [1, null, false],
+        [2, '61ff62', false],
+        [3, null, false],
+        [4, null, true],
+      ],
+    );
+  });
+
+  it('a line longer than the read buffer comes out whole', () => {
+    const long = 'x'.repeat(3 * 1024 * 1024);
+    const lines = linesOf(Buffer.from(`a\n${long}\nb\n`));
+    assert.deepEqual(
+      lines.map((l) => l.text.length),
+      [1, long.length, 1],
+    );
+  });
+});
+
+describe('foreign-key order', () => {
+  it('puts parents before children whatever the names, and survives a cycle and a self-reference', () => {
+    const db = openDatabase(path.join(tempDir(), 'fk.sqlite'));
+    db.exec(`
+      CREATE TABLE a_child (id INTEGER PRIMARY KEY, m_id INTEGER REFERENCES m_middle (id));
+      CREATE TABLE m_middle (id INTEGER PRIMARY KEY, z_id INTEGER REFERENCES z_root (id));
+      CREATE TABLE z_root (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES z_root (id));
+      CREATE TABLE p (id INTEGER PRIMARY KEY, q_id INTEGER REFERENCES q (id));
+      CREATE TABLE q (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));
+    `);
+    const order = foreignKeyOrder(readTables(db));
+    assert.ok(order.indexOf('z_root') < order.indexOf('m_middle'));
+    assert.ok(order.indexOf('m_middle') < order.indexOf('a_child'));
+    assert.deepEqual([...order].sort(), ['a_child', 'm_middle', 'p', 'q', 'z_root']);
+    db.close();
+  });
+
+  it('leaves cairn and SQLite tables out', () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE cairn_migrations (v INTEGER); CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);');
+    const tables = readTables({ prepare: (sql: string) => db.prepare(sql) } as never);
+    assert.deepEqual([...tables.keys()], ['t']);
+    db.close();
+  });
+});
+
+describe('toSqlValues', () => {
+  it('stores objects as JSON, booleans as 0/1, Dates as ISO text, and drops undefined', () => {
+    assert.deepEqual(toSqlValues({ a: { x: [1] }, b: true, c: new Date(0), d: undefined, e: 10n, f: null }), {
+      a: '{"x":[1]}',
+      b: 1,
+      c: '1970-01-01T00:00:00.000Z',
+      e: 10n,
+      f: null,
+    });
+  });
+
+  it('refuses values SQLite would lose or cannot take, naming the column', () => {
+    assert.match(String(toSqlValues({ n: Number.NaN })), /column n: NaN cannot be stored/);
+    assert.match(String(toSqlValues({ f: () => 1 })), /column f: a function cannot be stored/);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    assert.match(String(toSqlValues({ c: cyclic })), /column c: the object cannot be stored as JSON/);
+  });
+});
