@@ -1,11 +1,24 @@
-// npm run bench: every benchmark, each as a ratio to the raw limit measured in the same run.
+// npm run bench: every benchmark, each as a ratio to the raw limit measured in
+// the same run. `npm run bench -- --quick` runs smaller sizes (a smoke test,
+// not a measurement); `--json` adds the raw numbers.
+import { benchImport } from './import.mjs';
 import { benchStartup } from './startup.mjs';
 
-const results = [await benchStartup()];
+const quick = process.argv.includes('--quick');
+const results = [];
+
+const startup = await benchStartup();
+results.push({
+  ...startup,
+  ok: startup.ratio <= startup.goal,
+  lines: [
+    `raw ${startup.rawMsPerStore.toFixed(3)} ms/store, cairn ${startup.cairnMsPerStore.toFixed(3)} ms/store → ${startup.ratio.toFixed(2)}× (goal < ${startup.goal}×)`,
+  ],
+});
+results.push(await benchImport({ quick }));
+
 for (const r of results) {
-  const verdict = r.ratio <= r.goal ? 'within goal' : 'OVER GOAL';
-  console.log(
-    `${r.name}: ${r.stores} stores, raw ${r.rawMsPerStore.toFixed(3)} ms/store, cairn ${r.cairnMsPerStore.toFixed(3)} ms/store → ${r.ratio.toFixed(2)}× (goal < ${r.goal}×, ${verdict})`,
-  );
+  console.log(`${r.name}: ${r.ok ? 'within goal' : 'OVER GOAL'}`);
+  for (const line of r.lines) console.log(`  ${line}`);
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2));

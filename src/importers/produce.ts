@@ -4,11 +4,18 @@ import type { SqlValue } from '../sqlite/db.js';
 import type { ImportPlan, MapContext, MapFn, MapResult, RecordOrigin, SourceRecord } from './define.js';
 import { readSource, type ResolvedSource, type SourceItem } from './sources.js';
 
-/** A row on its way to the writer; `origin` indexes the batch's origins. */
-export interface PendingRow {
+/**
+ * Rows of one table with the same columns, packed flat (row after row) so a
+ * batch crosses from the worker as arrays of plain values, several times
+ * cheaper to copy than one object per row.
+ */
+export interface RowGroup {
   table: string;
-  values: Record<string, SqlValue>;
-  origin: number;
+  columns: string[];
+  /** columns.length values per row. */
+  values: SqlValue[];
+  /** Per row, the index of its record in the batch's origins. */
+  origins: number[];
 }
 
 export interface PendingCopy {
@@ -32,8 +39,13 @@ export interface RejectEntry extends RecordOrigin {
 
 /** A slice of the import: plain data, so it can cross from a worker thread. */
 export interface Batch {
-  origins: RecordOrigin[];
-  rows: PendingRow[];
+  groups: RowGroup[];
+  rowCount: number;
+  /** Where each record came from, packed: index into `files`, line (0 = none), key (null = none). */
+  files: { source: string; file: string }[];
+  originFile: number[];
+  originLine: number[];
+  originKey: (string | null)[];
   copies: PendingCopy[];
   rejects: RejectEntry[];
   /** Per source: records read, and records the mapper skipped on purpose. */
@@ -43,7 +55,15 @@ export interface Batch {
 }
 
 function emptyBatch(): Batch {
-  return { origins: [], rows: [], copies: [], rejects: [], records: {}, skipped: {}, bytes: 0 };
+  return { groups: [], rowCount: 0, files: [], originFile: [], originLine: [], originKey: [], copies: [], rejects: [], records: {}, skipped: {}, bytes: 0 };
+}
+
+/** The origin of record `index` of a batch. */
+export function originOf(batch: Batch, index: number): RecordOrigin {
+  const { source, file } = batch.files[batch.originFile[index] as number] as { source: string; file: string };
+  const line = batch.originLine[index] as number;
+  const key = batch.originKey[index];
+  return { source, file, ...(line > 0 ? { line } : {}), ...(key !== null && key !== undefined ? { key } : {}) };
 }
 
 /** How many rows a batch collects before it goes to the writer. */
@@ -60,21 +80,21 @@ export function* produceBatches(
   context: MapContext,
   batchRows = plan.batchSize ?? DEFAULT_BATCH_ROWS,
 ): Generator<Batch> {
-  let batch = emptyBatch();
+  let batch = new BatchBuilder();
   let items = 0;
   for (const source of sources) {
     const map = mapperFor(plan, source.name);
-    for (const item of readSource(source, (n) => (batch.bytes += n))) {
+    for (const item of readSource(source, (n) => (batch.batch.bytes += n))) {
       items += 1;
       handleItem(batch, item, map, context);
-      if (batch.rows.length >= batchRows || items >= batchRows * 4) {
-        yield batch;
-        batch = emptyBatch();
+      if (batch.batch.rowCount >= batchRows || items >= batchRows * 4) {
+        yield batch.batch;
+        batch = new BatchBuilder();
         items = 0;
       }
     }
   }
-  yield batch;
+  yield batch.batch;
 }
 
 /**
@@ -120,7 +140,59 @@ function mapperFor(plan: ImportPlan, source: string): MapFn | null {
   return (plan.map as Record<string, MapFn | undefined>)[source] ?? null;
 }
 
-function handleItem(batch: Batch, item: SourceItem, map: MapFn | null, context: MapContext): void {
+/** Fills one batch: packs origins and appends rows to the open group of their table while the columns match. */
+class BatchBuilder {
+  readonly batch = emptyBatch();
+  private readonly openGroups = new Map<string, RowGroup>();
+  private lastFile: string | null = null;
+
+  addOrigin(origin: RecordOrigin): number {
+    const b = this.batch;
+    if (origin.file !== this.lastFile) {
+      b.files.push({ source: origin.source, file: origin.file });
+      this.lastFile = origin.file;
+    }
+    b.originFile.push(b.files.length - 1);
+    b.originLine.push(origin.line ?? 0);
+    b.originKey.push(origin.key ?? null);
+    return b.originFile.length - 1;
+  }
+
+  /** Appends one mapped row, or returns why it cannot be stored. */
+  addRow(table: string, row: Record<string, unknown>, origin: number): string | null {
+    let group = this.openGroups.get(table);
+    if (!group || !sameColumns(row, group.columns)) {
+      const columns = Object.keys(row).filter((k) => row[k] !== undefined);
+      group = { table, columns, values: [], origins: [] };
+      this.openGroups.set(table, group);
+      this.batch.groups.push(group);
+    }
+    const start = group.values.length;
+    for (const column of group.columns) {
+      const value = toSqlValue(row[column]);
+      if (value === UNSTORABLE) {
+        group.values.length = start;
+        return unstorableReason(column, row[column]);
+      }
+      group.values.push(value);
+    }
+    group.origins.push(origin);
+    this.batch.rowCount += 1;
+    return null;
+  }
+}
+
+function sameColumns(row: Record<string, unknown>, columns: string[]): boolean {
+  let i = 0;
+  for (const key in row) {
+    if (row[key] === undefined || key !== columns[i]) return false;
+    i += 1;
+  }
+  return i === columns.length;
+}
+
+function handleItem(builder: BatchBuilder, item: SourceItem, map: MapFn | null, context: MapContext): void {
+  const batch = builder.batch;
   if (item.kind === 'reject') {
     const { kind: _kind, origin, ...rest } = item;
     bump(batch.records, origin.source);
@@ -128,17 +200,17 @@ function handleItem(batch: Batch, item: SourceItem, map: MapFn | null, context: 
     return;
   }
   const { record, raw } = item;
-  const { value: _value, ...origin } = record;
   bump(batch.records, record.source);
+  const originOfRecord = (): RecordOrigin => withoutValue(record);
   if (!map) {
-    batch.rejects.push({ ...origin, reason: `the plan has no map for source ${JSON.stringify(record.source)}`, raw: raw ?? safeJson(record.value) });
+    batch.rejects.push({ ...originOfRecord(), reason: `the plan has no map for source ${JSON.stringify(record.source)}`, raw: raw ?? safeJson(record.value) });
     return;
   }
   let result: MapResult | null | undefined;
   try {
     result = map(record as SourceRecord, context);
   } catch (error) {
-    batch.rejects.push({ ...origin, reason: `map threw: ${errorMessage(error)}`, raw: raw ?? safeJson(record.value) });
+    batch.rejects.push({ ...originOfRecord(), reason: `map threw: ${errorMessage(error)}`, raw: raw ?? safeJson(record.value) });
     return;
   }
   if (result === null || result === undefined) {
@@ -147,35 +219,40 @@ function handleItem(batch: Batch, item: SourceItem, map: MapFn | null, context: 
   }
   const problem = checkResult(result);
   if (problem) {
-    batch.rejects.push({ ...origin, reason: `map returned ${problem}`, raw: raw ?? safeJson(record.value) });
+    batch.rejects.push({ ...originOfRecord(), reason: `map returned ${problem}`, raw: raw ?? safeJson(record.value) });
     return;
   }
-  const index = batch.origins.push(origin) - 1;
-  const rows: PendingRow[] = [];
-  for (const [table, value] of Object.entries(result.rows ?? {})) {
+  const index = builder.addOrigin(record);
+  for (const table in result.rows) {
+    const value = result.rows[table];
     for (const row of Array.isArray(value) ? value : [value]) {
-      const converted = toSqlValues(row as Record<string, unknown>);
-      if (typeof converted === 'string') {
-        batch.rejects.push({ ...origin, table, reason: converted, row: row as Record<string, unknown> });
-        continue;
-      }
-      rows.push({ table, values: converted, origin: index });
+      const problemWithRow = builder.addRow(table, row as Record<string, unknown>, index);
+      if (problemWithRow) batch.rejects.push({ ...originOfRecord(), table, reason: problemWithRow, row: row as Record<string, unknown> });
     }
   }
-  batch.rows.push(...rows);
   for (const copy of result.copies ?? []) {
     batch.copies.push({ from: path.resolve(context.from, copy.from), to: path.resolve(context.home, copy.to), label: copy.label ?? 'files', origin: index });
   }
 }
 
+function withoutValue(record: SourceRecord): RecordOrigin {
+  const { value: _value, ...origin } = record;
+  return origin;
+}
+
+/** Why a map result is malformed, or null. Cheap on the common shape: it runs once per record. */
 function checkResult(result: MapResult): string | null {
   if (typeof result !== 'object') return `a ${typeof result}; expected { rows, copies } or null`;
-  const extra = Object.keys(result).filter((k) => k !== 'rows' && k !== 'copies');
-  if (extra.length > 0) return `unknown key(s) ${extra.join(', ')}; expected { rows: { table: row | row[] }, copies: [{ from, to }] }`;
+  for (const key in result) {
+    if (key !== 'rows' && key !== 'copies') {
+      const extra = Object.keys(result).filter((k) => k !== 'rows' && k !== 'copies');
+      return `unknown key(s) ${extra.join(', ')}; expected { rows: { table: row | row[] }, copies: [{ from, to }] }`;
+    }
+  }
   if (result.rows !== undefined && (typeof result.rows !== 'object' || result.rows === null)) return '`rows` that is not an object of tables';
-  for (const [table, value] of Object.entries(result.rows ?? {})) {
-    const list = Array.isArray(value) ? value : [value];
-    if (list.some((r) => typeof r !== 'object' || r === null || Array.isArray(r))) return `a row for ${table} that is not an object`;
+  for (const table in result.rows) {
+    const value = result.rows[table];
+    if (Array.isArray(value) ? value.some(notARow) : notARow(value)) return `a row for ${table} that is not an object`;
   }
   if (result.copies !== undefined && (!Array.isArray(result.copies) || result.copies.some((c) => typeof c?.from !== 'string' || typeof c?.to !== 'string'))) {
     return '`copies` that is not a list of { from, to } paths';
@@ -183,28 +260,46 @@ function checkResult(result: MapResult): string | null {
   return null;
 }
 
+const UNSTORABLE = Symbol('unstorable');
+
 /**
- * Converts a mapped row to bindable values, or says why it cannot be. NaN is
- * refused because SQLite would store it as NULL: a silent loss.
+ * One mapped value as SQLite takes it: objects and arrays as JSON text,
+ * booleans as 0/1, Dates as ISO-8601. NaN is refused because SQLite would
+ * store it as NULL: a silent loss.
  */
+function toSqlValue(value: unknown): SqlValue | typeof UNSTORABLE {
+  switch (typeof value) {
+    case 'string':
+    case 'bigint':
+      return value;
+    case 'number':
+      return Number.isNaN(value) ? UNSTORABLE : value;
+    case 'boolean':
+      return value ? 1 : 0;
+    case 'object':
+      if (value === null || value instanceof Uint8Array) return value;
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? UNSTORABLE : value.toISOString();
+      return safeJson(value) ?? UNSTORABLE;
+    default:
+      return UNSTORABLE;
+  }
+}
+
+function unstorableReason(column: string, value: unknown): string {
+  if (typeof value === 'number') return `column ${column}: NaN cannot be stored (SQLite would turn it into NULL)`;
+  if (value instanceof Date) return `column ${column}: invalid Date`;
+  if (typeof value === 'object') return `column ${column}: the object cannot be stored as JSON (a cycle or a BigInt inside)`;
+  return `column ${column}: a ${typeof value} cannot be stored`;
+}
+
+/** A whole mapped row as bindable values, or why it cannot be stored (undefined drops a column). */
 export function toSqlValues(row: Record<string, unknown>): Record<string, SqlValue> | string {
   const out: Record<string, SqlValue> = {};
   for (const [column, value] of Object.entries(row)) {
     if (value === undefined) continue;
-    if (value === null || typeof value === 'string' || typeof value === 'bigint') out[column] = value;
-    else if (typeof value === 'number') {
-      if (Number.isNaN(value)) return `column ${column}: NaN cannot be stored (SQLite would turn it into NULL)`;
-      out[column] = value;
-    } else if (typeof value === 'boolean') out[column] = value ? 1 : 0;
-    else if (value instanceof Uint8Array) out[column] = value;
-    else if (value instanceof Date) {
-      if (Number.isNaN(value.getTime())) return `column ${column}: invalid Date`;
-      out[column] = value.toISOString();
-    } else if (typeof value === 'object') {
-      const json = safeJson(value);
-      if (json === null) return `column ${column}: the object cannot be stored as JSON (a cycle or a BigInt inside)`;
-      out[column] = json;
-    } else return `column ${column}: a ${typeof value} cannot be stored`;
+    const converted = toSqlValue(value);
+    if (converted === UNSTORABLE) return unstorableReason(column, value);
+    out[column] = converted;
   }
   return out;
 }
@@ -215,6 +310,10 @@ function safeJson(value: unknown): string | null {
   } catch {
     return null;
   }
+}
+
+function notARow(row: unknown): boolean {
+  return typeof row !== 'object' || row === null || Array.isArray(row);
 }
 
 function bump(counts: Record<string, number>, key: string): void {

@@ -10,16 +10,11 @@ import { prepareTarget } from '../stores/prepare-target.js';
 import { copyOnce, type CopyCounts } from './copy.js';
 import { isImportPlan, type ImportMode, type ImportPlan, type MapContext } from './define.js';
 import { inlineBatches, workerBatches } from './pipeline.js';
-import { orderSources, type Batch, type RejectEntry } from './produce.js';
+import { orderSources, originOf, type Batch, type RejectEntry } from './produce.js';
 import type { RecordOrigin } from './define.js';
 import { RejectsFile } from './rejects.js';
 import { expandPath, resolveSources, type ResolvedSource } from './sources.js';
-import { RowWriter, type TableCounts, type WritableRow } from './writer.js';
-
-/** A row carrying where it came from, for the rejects file. */
-interface OriginRow extends WritableRow {
-  origin: RecordOrigin;
-}
+import { rowObject, RowWriter, type TableCounts, type WrittenRow } from './writer.js';
 
 export interface RunImportOptions {
   /** A plan object, or the path of a plan module (.mjs/.js/.ts). A path lets reading run on a worker thread. */
@@ -151,10 +146,10 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
     warnings: [...target.warnings, ...declared.flatMap((s) => (s.note && !s.spec.optional ? [`source ${s.name}: ${s.note}`] : []))],
   };
   try {
-    const writer = new RowWriter<OriginRow>(target.db, { mode });
+    const writer = new RowWriter<RecordOrigin>(target.db, { mode });
     const sources = orderSources(plan, declared, context, (table) => writer.rankOf(table));
-    const rejectRow = (row: OriginRow, reason: string): void => {
-      rejects.add({ ...row.origin, table: row.table, reason, row: row.values });
+    const rejectRow = (row: WrittenRow<RecordOrigin>, reason: string): void => {
+      rejects.add({ ...row.origin, table: row.table, reason, row: rowObject(row) });
     };
     const progress: ImportProgress = { bytesDone: 0, bytesTotal: sources.reduce((n, s) => n + s.bytes, 0), records: 0, rowsWritten: 0, rejected: 0 };
     const batches = useWorker(options, planFile)
@@ -167,12 +162,11 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
       }
       for (const [source, n] of Object.entries(batch.records)) summary.sources[source]!.records += n;
       for (const [source, n] of Object.entries(batch.skipped)) summary.sources[source]!.skipped += n;
-      const rows = batch.rows.map((row) => ({ ...row, origin: batch.origins[row.origin] as RecordOrigin }));
-      writer.write(rows, rejectRow);
+      writer.write(batch.groups, (tag) => originOf(batch, tag), rejectRow);
       runCopies(batch, summary, rejects, dryRun);
       progress.bytesDone += batch.bytes;
       progress.records = Object.values(summary.sources).reduce((n, s) => n + s.records, 0);
-      progress.rowsWritten += rows.length;
+      progress.rowsWritten += batch.rowCount;
       progress.rejected = rejects.count;
       options.onProgress?.(progress);
     }
@@ -202,7 +196,7 @@ function runCopies(batch: Batch, summary: ImportSummary, rejects: RejectsFile<Re
       counts[copyOnce(copy.from, copy.to, { dryRun })] += 1;
     } catch (error) {
       counts.failed += 1;
-      rejects.add({ ...(batch.origins[copy.origin] as RejectEntry), reason: `copy ${copy.from} → ${copy.to} failed: ${errorMessage(error)}` });
+      rejects.add({ ...originOf(batch, copy.origin), reason: `copy ${copy.from} → ${copy.to} failed: ${errorMessage(error)}` });
     }
   }
 }

@@ -134,13 +134,20 @@ export function* readSource(source: ResolvedSource, onBytes: (n: number) => void
 }
 
 function jsonlItem(origin: { source: string; file: string }, line: ReturnType<typeof readLines> extends Generator<infer L> ? L : never): SourceItem {
-  const at = { ...origin, line: line.number };
+  // Built field by field, not spread: this runs once per line of every JSONL source.
   if (line.raw) {
-    return { kind: 'reject', origin: at, reason: 'invalid UTF-8', raw: line.text, rawBase64: line.raw.toString('base64') };
+    return {
+      kind: 'reject',
+      origin: { source: origin.source, file: origin.file, line: line.number },
+      reason: 'invalid UTF-8',
+      raw: line.text,
+      rawBase64: line.raw.toString('base64'),
+    };
   }
   try {
-    return { kind: 'record', record: { ...at, value: JSON.parse(line.text) }, raw: line.text };
+    return { kind: 'record', record: { source: origin.source, file: origin.file, line: line.number, value: JSON.parse(line.text) }, raw: line.text };
   } catch (error) {
+    const at = { source: origin.source, file: origin.file, line: line.number };
     const reason = line.unterminated
       ? `truncated last line (no newline at end of file; the writer may have stopped mid-line): ${errorMessage(error)}`
       : `malformed JSON: ${errorMessage(error)}`;

@@ -11,13 +11,29 @@ export interface TableCounts {
   rejected: number;
 }
 
-/** What the writer needs of a row: where it goes and its values. */
-export interface WritableRow {
+/** Rows of one table with the same columns, packed flat (see produce.ts). */
+export interface WriteGroup {
   table: string;
-  values: Record<string, SqlValue>;
+  columns: string[];
+  values: SqlValue[];
+  /** Per row, a tag the caller turns into an origin (originOf). */
+  origins: number[];
 }
 
-export type RejectSink<R extends WritableRow> = (row: R, reason: string) => void;
+/** A row the writer could not write, or held back, with its origin resolved. */
+export interface WrittenRow<O> {
+  table: string;
+  columns: string[];
+  params: SqlValue[];
+  origin: O;
+}
+
+export type RejectSink<O> = (row: WrittenRow<O>, reason: string) => void;
+
+/** The row as an object, for the rejects file. */
+export function rowObject(row: { columns: string[]; params: SqlValue[] }): Record<string, SqlValue> {
+  return Object.fromEntries(row.columns.map((c, i) => [c, row.params[i] as SqlValue]));
+}
 
 interface Prepared {
   insert: Statement;
@@ -26,10 +42,10 @@ interface Prepared {
   keyIndexes: number[];
 }
 
-interface Outcome<R> {
+interface Outcome<O> {
   counts: Map<string, TableCounts>;
-  rejects: [R, string][];
-  deferred: R[];
+  rejects: [WrittenRow<O>, string][];
+  deferred: WrittenRow<O>[];
 }
 
 /**
@@ -38,17 +54,16 @@ interface Outcome<R> {
  * touches rows whose values differ), one transaction per batch.
  *
  * A row that breaks a constraint is rejected alone (SQLite rolls back just
- * that statement); a row whose parent has not arrived yet (a child source read
- * before its parent's) is held back and retried by `finish()`. Counts and
- * rejects are published only after the batch commits, so a rolled-back batch
- * is never counted twice.
+ * that statement); a row whose parent has not arrived yet is held back and
+ * retried by `finish()`. Counts and rejects are published only after the
+ * batch commits, so a rolled-back batch is never counted twice.
  */
-export class RowWriter<R extends WritableRow = WritableRow> {
+export class RowWriter<O = unknown> {
   readonly tables: Map<string, TableInfo>;
   private readonly order: Map<string, number>;
   private readonly statements = new Map<string, Prepared | string>();
   private readonly totals = new Map<string, TableCounts>();
-  private deferred: R[] = [];
+  private deferred: WrittenRow<O>[] = [];
 
   constructor(
     private readonly db: Db,
@@ -59,12 +74,12 @@ export class RowWriter<R extends WritableRow = WritableRow> {
   }
 
   /** Writes one batch in one transaction; `inSameTransaction` runs before COMMIT (a backfill's checkpoint). */
-  write(rows: readonly R[], onReject: RejectSink<R>, inSameTransaction?: () => void): void {
-    const ordered = this.sortByForeignKeys(rows);
-    let outcome: Outcome<R>;
+  write(groups: readonly WriteGroup[], originOf: (tag: number) => O, onReject: RejectSink<O>, inSameTransaction?: () => void): void {
+    const ordered = [...groups].sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+    let outcome: Outcome<O>;
     try {
       outcome = this.db.transaction(() => {
-        const result = this.writeRows(ordered);
+        const result = this.writeGroups(ordered, originOf);
         inSameTransaction?.();
         return result;
       });
@@ -72,7 +87,7 @@ export class RowWriter<R extends WritableRow = WritableRow> {
       if (!isCommitConstraint(error)) throw error;
       // A deferred constraint failed at COMMIT and took the whole batch with it: find the culprit row by row.
       outcome = { counts: new Map(), rejects: [], deferred: [] };
-      for (const row of ordered) {
+      for (const row of ordered.flatMap((g) => unpack(g, originOf))) {
         try {
           merge(
             outcome,
@@ -81,7 +96,7 @@ export class RowWriter<R extends WritableRow = WritableRow> {
         } catch (rowError) {
           if (!isCommitConstraint(rowError)) throw rowError;
           if (isForeignKeyError(rowError)) outcome.deferred.push(row);
-          else outcome.rejects.push([row, constraintReason(rowError)]);
+          else outcome.rejects.push([row, errorText(rowError)]);
         }
       }
       if (inSameTransaction) this.db.transaction(inSameTransaction);
@@ -93,14 +108,13 @@ export class RowWriter<R extends WritableRow = WritableRow> {
    * Retries held-back rows, parents first, until a pass makes no progress;
    * what is left has no parent anywhere in the input and is rejected.
    */
-  finish(onReject: RejectSink<R>): void {
+  finish(onReject: RejectSink<O>): void {
     while (this.deferred.length > 0) {
-      const pending = this.deferred;
+      const pending = this.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
       this.deferred = [];
-      const outcome = this.db.transaction(() => this.writeRows(this.sortByForeignKeys(pending)));
-      const progressed = outcome.deferred.length < pending.length;
-      if (!progressed) {
-        for (const row of outcome.deferred) outcome.rejects.push([row, this.missingParentReason(row)]);
+      const outcome = this.db.transaction(() => this.writeRows(pending));
+      if (outcome.deferred.length === pending.length) {
+        for (const row of outcome.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
         outcome.deferred = [];
       }
       this.publish(outcome, onReject);
@@ -108,7 +122,7 @@ export class RowWriter<R extends WritableRow = WritableRow> {
   }
 
   counts(): Record<string, TableCounts> {
-    return Object.fromEntries([...this.totals.entries()].sort((a, b) => (this.order.get(a[0]) ?? 1e9) - (this.order.get(b[0]) ?? 1e9)));
+    return Object.fromEntries([...this.totals.entries()].sort((a, b) => this.rankOf(a[0]) - this.rankOf(b[0])));
   }
 
   /** A table's place in foreign-key order (parents lower); unknown tables last. */
@@ -121,45 +135,75 @@ export class RowWriter<R extends WritableRow = WritableRow> {
     return this.deferred.length;
   }
 
-  private publish(outcome: Outcome<R>, onReject: RejectSink<R>): void {
+  private publish(outcome: Outcome<O>, onReject: RejectSink<O>): void {
     for (const [table, delta] of outcome.counts) {
-      const total = this.countsFor(this.totals, table);
+      const total = countsFor(this.totals, table);
       total.inserted += delta.inserted;
       total.alreadyPresent += delta.alreadyPresent;
       total.updated += delta.updated;
     }
     for (const [row, reason] of outcome.rejects) {
-      this.countsFor(this.totals, row.table).rejected += 1;
+      countsFor(this.totals, row.table).rejected += 1;
       onReject(row, reason);
     }
-    this.deferred.push(...outcome.deferred);
+    for (const row of outcome.deferred) this.deferred.push(row);
   }
 
-  private writeRows(rows: readonly R[]): Outcome<R> {
-    const outcome: Outcome<R> = { counts: new Map(), rejects: [], deferred: [] };
-    const upsert = this.options.mode === 'upsert';
+  /** The hot loop: one reused parameter array per group, no object per row. */
+  private writeGroups(groups: readonly WriteGroup[], originOf: (tag: number) => O): Outcome<O> {
+    const outcome: Outcome<O> = { counts: new Map(), rejects: [], deferred: [] };
+    for (const group of groups) {
+      const prepared = this.statementFor(group.table, group.columns);
+      if (typeof prepared === 'string') {
+        for (const row of unpack(group, originOf)) outcome.rejects.push([row, prepared]);
+        continue;
+      }
+      const counts = countsFor(outcome.counts, group.table);
+      const width = group.columns.length;
+      const params: SqlValue[] = new Array(width);
+      const { values } = group;
+      for (let r = 0, offset = 0; r < group.origins.length; r++, offset += width) {
+        for (let c = 0; c < width; c++) params[c] = values[offset + c] as SqlValue;
+        const error = this.writeOne(prepared, params, counts);
+        if (error !== null) {
+          const row = { table: group.table, columns: group.columns, params: params.slice(), origin: originOf(group.origins[r] as number) };
+          if (isForeignKeyError(error)) outcome.deferred.push(row);
+          else outcome.rejects.push([row, errorText(error)]);
+        }
+      }
+    }
+    return outcome;
+  }
+
+  private writeRows(rows: readonly WrittenRow<O>[]): Outcome<O> {
+    const outcome: Outcome<O> = { counts: new Map(), rejects: [], deferred: [] };
     for (const row of rows) {
-      const columns = Object.keys(row.values);
-      const prepared = this.statementFor(row.table, columns);
+      const prepared = this.statementFor(row.table, row.columns);
       if (typeof prepared === 'string') {
         outcome.rejects.push([row, prepared]);
         continue;
       }
-      const params = columns.map((c) => row.values[c] as SqlValue);
-      try {
-        const existed = upsert && prepared.exists ? prepared.exists.get(...prepared.keyIndexes.map((i) => params[i] as SqlValue)) !== undefined : false;
-        const changes = prepared.insert.run(...params).changes;
-        const counts = this.countsFor(outcome.counts, row.table);
-        if (changes === 0) counts.alreadyPresent += 1;
-        else if (existed) counts.updated += 1;
-        else counts.inserted += 1;
-      } catch (error) {
-        if (isForeignKeyError(error)) outcome.deferred.push(row);
-        else if (isRowError(error)) outcome.rejects.push([row, constraintReason(error)]);
-        else throw error;
-      }
+      const error = this.writeOne(prepared, row.params, countsFor(outcome.counts, row.table));
+      if (error === null) continue;
+      if (isForeignKeyError(error)) outcome.deferred.push(row);
+      else outcome.rejects.push([row, errorText(error)]);
     }
     return outcome;
+  }
+
+  /** Writes one row and counts it; returns the row's own error (a constraint), rethrows anything else. */
+  private writeOne(prepared: Prepared, params: SqlValue[], counts: TableCounts): unknown {
+    try {
+      const existed = prepared.exists ? prepared.exists.get(...prepared.keyIndexes.map((i) => params[i] as SqlValue)) !== undefined : false;
+      const changes = prepared.insert.runArray(params).changes;
+      if (changes === 0) counts.alreadyPresent += 1;
+      else if (existed) counts.updated += 1;
+      else counts.inserted += 1;
+      return null;
+    } catch (error) {
+      if (isRowError(error)) return error;
+      throw error;
+    }
   }
 
   private statementFor(table: string, columns: string[]): Prepared | string {
@@ -205,30 +249,32 @@ export class RowWriter<R extends WritableRow = WritableRow> {
     };
   }
 
-  private sortByForeignKeys(rows: readonly R[]): R[] {
-    // Stable: rows of one table keep their input order (a self-referencing table's parents usually come first).
-    return rows
-      .map((row, i) => [row, i] as const)
-      .sort((a, b) => (this.order.get(a[0].table) ?? 1e9) - (this.order.get(b[0].table) ?? 1e9) || a[1] - b[1])
-      .map(([row]) => row);
-  }
-
-  private missingParentReason(row: R): string {
-    const parents = (this.tables.get(row.table)?.foreignKeys ?? []).map((fk) => `${fk.table}(${fk.to.join(', ') || 'primary key'}) via ${fk.from.join(', ')}`);
+  private missingParentReason(table: string): string {
+    const parents = (this.tables.get(table)?.foreignKeys ?? []).map((fk) => `${fk.table}(${fk.to.join(', ') || 'primary key'}) via ${fk.from.join(', ')}`);
     return `FOREIGN KEY constraint failed: no parent row in ${parents.join(' or ') || 'a referenced table'}, in the target or anywhere in the input`;
-  }
-
-  private countsFor(map: Map<string, TableCounts>, table: string): TableCounts {
-    let counts = map.get(table);
-    if (!counts) {
-      counts = { inserted: 0, alreadyPresent: 0, updated: 0, rejected: 0 };
-      map.set(table, counts);
-    }
-    return counts;
   }
 }
 
-function merge<R>(into: Outcome<R>, from: Outcome<R>): void {
+function countsFor(map: Map<string, TableCounts>, table: string): TableCounts {
+  let counts = map.get(table);
+  if (!counts) {
+    counts = { inserted: 0, alreadyPresent: 0, updated: 0, rejected: 0 };
+    map.set(table, counts);
+  }
+  return counts;
+}
+
+function unpack<O>(group: WriteGroup, originOf: (tag: number) => O): WrittenRow<O>[] {
+  const width = group.columns.length;
+  return group.origins.map((tag, r) => ({
+    table: group.table,
+    columns: group.columns,
+    params: group.values.slice(r * width, (r + 1) * width),
+    origin: originOf(tag),
+  }));
+}
+
+function merge<O>(into: Outcome<O>, from: Outcome<O>): void {
   for (const [table, delta] of from.counts) {
     const c = into.counts.get(table) ?? { inserted: 0, alreadyPresent: 0, updated: 0, rejected: 0 };
     c.inserted += delta.inserted;
@@ -261,6 +307,6 @@ function isCommitConstraint(error: unknown): boolean {
   return codeOf(error).startsWith('SQLITE_CONSTRAINT');
 }
 
-function constraintReason(error: unknown): string {
+function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

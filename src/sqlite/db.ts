@@ -8,6 +8,8 @@ export type Row = Record<string, unknown>;
 
 export interface Statement {
   run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  /** run() with the parameters in one array: the bulk paths reuse one array per statement instead of spreading. */
+  runArray(params: readonly SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
   get<T = Row>(...params: SqlValue[]): T | undefined;
   all<T = Row>(...params: SqlValue[]): T[];
   iterate<T = Row>(...params: SqlValue[]): IterableIterator<T>;

@@ -27,6 +27,7 @@ class BetterSqlite3Db implements Db {
     const stmt = this.raw.prepare(sql);
     return {
       run: (...params: SqlValue[]) => stmt.run(...params),
+      runArray: (params: readonly SqlValue[]) => stmt.run(params as SqlValue[]),
       get: <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
       all: <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
       iterate: <T>(...params: SqlValue[]) => stmt.iterate(...params) as IterableIterator<T>,
