@@ -1,10 +1,12 @@
 // The README's demo: a realistic agent app's three stores, set up in a scratch
-// folder and taken through status → migrate → status with the real CLI, then
-// opened the way the app itself would at startup (openStores).
+// folder and taken through status → migrate → status with the real CLI, its
+// legacy flat files imported (and imported again: nothing new), then opened
+// the way the app itself would at startup (openStores).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateLegacy } from './legacy-generator.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -15,21 +17,29 @@ fs.rmSync(scratch, { recursive: true, force: true });
 fs.mkdirSync(scratch, { recursive: true });
 fs.copyFileSync(path.join(here, 'cairn.config.json'), path.join(scratch, 'cairn.config.json'));
 fs.cpSync(path.join(here, 'migrations'), path.join(scratch, 'migrations'), { recursive: true });
+fs.cpSync(path.join(here, 'imports'), path.join(scratch, 'imports'), { recursive: true });
 
-function cairn(...args) {
-  console.log(`\n$ cairn ${args.join(' ')}`);
+/** Runs the real CLI; `expect` is the exit code this step should end with. */
+function cairn(args, { expect = 0, why = '' } = {}) {
+  console.log(`\n$ cairn ${args.join(' ')}${why ? `    # ${why}` : ''}`);
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: scratch, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`demo: cairn ${args.join(' ')} exited ${r.status}`);
-    process.exit(r.status ?? 1);
+  if (r.status !== expect) {
+    console.error(`demo: cairn ${args.join(' ')} exited ${r.status}, expected ${expect}`);
+    process.exit(r.status || 1);
   }
 }
 
 console.log(`demo app: ${scratch}`);
-cairn('status');
-cairn('migrate', '--dry-run', '--store', 'goals');
-cairn('migrate');
-cairn('status');
+cairn(['status']);
+cairn(['migrate', '--dry-run', '--store', 'goals']);
+cairn(['migrate']);
+cairn(['status']);
+
+// The releases before this one kept state in flat files; a few are damaged, as real ones are.
+const legacy = generateLegacy(path.join(scratch, 'legacy'));
+console.log(`\nlegacy layout: ${legacy.projects} projects, ${legacy.sessions} sessions, ${legacy.events} transcript events in ${path.join(scratch, 'legacy')}`);
+cairn(['import', 'legacy', '--from', 'legacy'], { expect: 1, why: 'exit 1: a few damaged lines went to the rejects file' });
+cairn(['import', 'legacy', '--from', 'legacy'], { expect: 1, why: 'again: every row already present, nothing new written' });
 
 // What the app does on every start: one call; nothing pending → the fast path.
 const { openStores, loadConfig } = await import(path.join(repo, 'dist', 'index.js'));
