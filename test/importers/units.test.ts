@@ -96,3 +96,27 @@ describe('toSqlValues', () => {
     assert.match(String(toSqlValues({ c: cyclic })), /column c: the object cannot be stored as JSON/);
   });
 });
+
+describe('runImport with a plan object (no worker)', () => {
+  it('imports on the calling thread and reports the same summary shape', async () => {
+    const { defineStores, runImport, defineImport, source } = await import('../../dist/index.js');
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'migrations'));
+    fs.writeFileSync(path.join(dir, 'migrations', '0001_notes.sql'), 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL, data BLOB);\n');
+    fs.writeFileSync(path.join(dir, 'notes.jsonl'), '{"id": 1, "body": "a"}\n{"id": 2, "body": null}\n{"id": 3, "body": "c"}\n');
+    const registry = defineStores({ home: dir, stores: { s: { file: 's.sqlite', migrations: 'migrations' } } }, { root: dir });
+    const plan = defineImport({
+      target: 's',
+      sources: { notes: source.jsonl('notes.jsonl') },
+      map: ({ value }) => ({ rows: { notes: { ...(value as object), data: new Uint8Array([0, 1, 2]) } } }),
+    });
+    const summary = await runImport(registry, { plan, rejectsFile: path.join(dir, 'rejects.jsonl') });
+    assert.deepEqual(summary.tables.notes, { inserted: 2, alreadyPresent: 0, updated: 0, rejected: 1 });
+    assert.equal(summary.rejectsFile, path.join(dir, 'rejects.jsonl'));
+    const db = new Database(path.join(dir, 's.sqlite'), { readonly: true });
+    assert.deepEqual(db.prepare('SELECT data FROM notes WHERE id = 1').pluck().get(), Buffer.from([0, 1, 2]));
+    db.close();
+    const reject = JSON.parse(fs.readFileSync(path.join(dir, 'rejects.jsonl'), 'utf8'));
+    assert.deepEqual(reject.row, { id: 2, body: null, data: { base64: 'AAEC' } });
+  });
+});
