@@ -92,6 +92,7 @@ export function selectStores(registry: StoreRegistry, names?: readonly string[])
   });
 }
 
-function expandTilde(p: string): string {
+/** `~` and `~/…` to the user's home folder. */
+export function expandTilde(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
 }

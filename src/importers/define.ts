@@ -1,3 +1,5 @@
+import type { WriteMode } from './writer.js';
+
 /**
  * The shape of an import plan: what an app ships so its users can move flat
  * files into the stores with `cairn import <plan>`. Pure data plus a pure
@@ -115,7 +117,8 @@ export interface ImportPlan<S extends Record<string, SourceSpec> = Record<string
   batchSize?: number;
 }
 
-export type ImportMode = 'insert' | 'upsert';
+/** `insert` keeps existing rows; `upsert` updates rows whose key exists and whose values differ. */
+export type ImportMode = WriteMode;
 
 /** Typed identity for plan modules: `export default defineImport({ … })`. */
 export function defineImport<S extends Record<string, SourceSpec>>(plan: ImportPlan<S>): ImportPlan<S> {

@@ -5,7 +5,7 @@ import { produceBatches, type Batch } from './produce.js';
 import type { ResolvedSource } from './sources.js';
 
 /** Batches waiting on the writer; bounds memory when reading outruns writing. */
-const IN_FLIGHT = 4;
+export const IN_FLIGHT = 4;
 
 export interface WorkerJob {
   planFile: string;
@@ -73,5 +73,3 @@ export async function* workerBatches(job: WorkerJob): AsyncGenerator<Batch> {
     await worker.terminate();
   }
 }
-
-export { IN_FLIGHT };

@@ -21,13 +21,13 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * line), whatever the file's size. Lines are decoded one by one so a single
  * invalid byte costs one line, not the file; empty lines are skipped.
  */
-export function* readLines(file: string, options: { start?: number } = {}): Generator<Line> {
+export function* readLines(file: string): Generator<Line> {
   const fd = fs.openSync(file, 'r');
   try {
     let buffer = Buffer.allocUnsafe(CHUNK);
     let filled = 0;
-    let position = options.start ?? 0;
-    let consumed = position;
+    let position = 0;
+    let consumed = 0;
     let number = 0;
     let eof = false;
     while (!eof || filled > 0) {

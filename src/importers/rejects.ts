@@ -36,7 +36,7 @@ export class RejectsFile<T extends object = object> {
 
   /** The path, when anything was written to it. */
   get path(): string | null {
-    return this.fd === null && this.written === 0 ? null : this.file;
+    return this.written > 0 ? this.file : null;
   }
 
   close(): void {

@@ -82,13 +82,18 @@ export function resolvePlanPath(registry: StoreRegistry, nameOrPath: string, cwd
   const named = registry.imports[nameOrPath];
   if (named) return { name: nameOrPath, file: path.resolve(registry.root, named) };
   const file = path.resolve(cwd, nameOrPath);
-  if (fs.existsSync(file)) return { name: path.basename(file).replace(/\.(c|m)?(j|t)s$/, ''), file };
+  if (fs.existsSync(file)) return { name: planNameOf(file), file };
   const known = Object.keys(registry.imports);
   throw new CairnError(
     'E_PLAN',
     `no import plan ${JSON.stringify(nameOrPath)}: not a name in the config's "imports" (${known.length ? known.join(', ') : 'none declared'}) nor an existing file`,
     { plan: nameOrPath },
   );
+}
+
+/** A plan file's name without its extension: `imports/legacy.mjs` → `legacy`. */
+function planNameOf(file: string): string {
+  return path.basename(file).replace(/\.(c|m)?(j|t)s$/, '');
 }
 
 export async function loadPlan(file: string): Promise<ImportPlan> {
@@ -116,7 +121,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
   const planFile = typeof options.plan === 'string' ? path.resolve(options.plan) : null;
   const plan = planFile ? await loadPlan(planFile) : (options.plan as ImportPlan);
   if (!isImportPlan(plan)) throw new CairnError('E_PLAN', 'expected an import plan made with defineImport({ target, sources, map })');
-  const name = options.name ?? (planFile ? path.basename(planFile).replace(/\.(c|m)?(j|t)s$/, '') : 'import');
+  const name = options.name ?? (planFile ? planNameOf(planFile) : 'import');
   const [store] = selectStores(registry, [plan.target]);
   if (!store) throw new CairnError('E_PLAN', `import plan ${name}: unknown target store ${plan.target}`);
   const mode = options.mode ?? plan.mode ?? 'insert';
@@ -152,9 +157,10 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
       rejects.add({ ...row.origin, table: row.table, reason, row: rowObject(row) });
     };
     const progress: ImportProgress = { bytesDone: 0, bytesTotal: sources.reduce((n, s) => n + s.bytes, 0), records: 0, rowsWritten: 0, rejected: 0 };
-    const batches = useWorker(options, planFile)
-      ? workerBatches({ planFile: planFile as string, sources, context, batchRows: plan.batchSize })
-      : inlineBatches(plan, sources, context);
+    const batches =
+      planFile !== null && options.worker !== false
+        ? workerBatches({ planFile: planFile as string, sources, context, batchRows: plan.batchSize })
+        : inlineBatches(plan, sources, context);
     for await (const batch of batches) {
       for (const entry of batch.rejects) {
         rejects.add(entry);
@@ -183,10 +189,6 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
   const rows = Object.values(summary.tables).reduce((n, t) => n + t.inserted + t.alreadyPresent + t.updated + t.rejected, 0);
   summary.rowsPerSecond = summary.elapsedMs > 0 ? Math.round((rows * 1000) / summary.elapsedMs) : rows;
   return summary;
-}
-
-function useWorker(options: RunImportOptions, planFile: string | null): boolean {
-  return planFile !== null && options.worker !== false;
 }
 
 function runCopies(batch: Batch, summary: ImportSummary, rejects: RejectsFile<RejectEntry>, dryRun: boolean): void {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
+import { expandTilde } from '../config/stores.js';
 import { CairnError, errorMessage } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import { quoteIdent } from '../sqlite/quote.js';
@@ -25,8 +25,7 @@ export type SourceItem =
   | { kind: 'reject'; origin: RecordOrigin; reason: string; raw: string | null; rawBase64?: string };
 
 export function expandPath(p: string, base: string): string {
-  const expanded = p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
-  return path.resolve(base, expanded);
+  return path.resolve(base, expandTilde(p));
 }
 
 /**

@@ -130,11 +130,6 @@ export class RowWriter<O = unknown> {
     return this.order.get(table) ?? this.order.size;
   }
 
-  /** Rows held back for a missing parent, waiting for finish(). */
-  get heldBack(): number {
-    return this.deferred.length;
-  }
-
   private publish(outcome: Outcome<O>, onReject: RejectSink<O>): void {
     for (const [table, delta] of outcome.counts) {
       const total = countsFor(this.totals, table);
