@@ -178,7 +178,12 @@ function* readJsonFile(origin: { source: string; file: string }, each: string | 
     each === '.' || each === ''
       ? doc
       : each.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), doc);
-  if (container === undefined || container === null) return; // an absent collection is an empty one
+  // A missing path is far more often a typo in `each` than an empty collection: say so instead of importing nothing.
+  if (container === undefined) {
+    yield { kind: 'reject', origin, reason: `the document has no "${each}"; check the source's \`each\` path`, raw: text };
+    return;
+  }
+  if (container === null) return; // an explicit null is an empty collection
   if (typeof container !== 'object') {
     yield { kind: 'reject', origin, reason: `"${each}" is a ${typeof container}, not an array or object`, raw: JSON.stringify(container) };
     return;

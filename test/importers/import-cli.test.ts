@@ -89,6 +89,16 @@ describe('cairn import', () => {
     assert.match(human.stdout, /r1\.jsonl:2 malformed JSON/);
   });
 
+  it('a JSON source whose `each` path is not in the document is rejected, not read as empty', async () => {
+    const app = chainApp();
+    fs.writeFileSync(path.join(app.legacy, 'zones.json'), JSON.stringify({ zonez: {} }));
+    const r = await cli(app.dir, 'import', 'chain', '--from', app.legacy, '--json');
+    assert.equal(r.code, 1);
+    const s = json(r.stdout);
+    assert.equal(s.sources.zones.rejected, 1);
+    assert.match(s.rejectSamples.find((x: { source: string }) => x.source === 'zones').reason, /the document has no "zones"/);
+  });
+
   it('--dry-run reads, maps and validates everything and writes nothing: no DB, no copies, no rejects file', async () => {
     const data = chainData();
     data.zones.z1!.photo = 'photo.jpg';
