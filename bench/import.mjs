@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const child = path.join(here, 'import-child.mjs');
+const ROUNDS = 3;
 
 function writeJsonl(file, n) {
   const fd = fs.openSync(file, 'w');
@@ -64,8 +65,17 @@ export async function benchImport({ rows = 1_000_000, quick = false } = {}) {
     const half = path.join(dir, 'half.jsonl');
     writeJsonl(big, n);
     writeJsonl(half, Math.floor(n / 2));
-    const raw = runNode('raw', big, path.join(dir, 'raw'));
-    const cairn = runNode('cairn', big, path.join(dir, 'cairn'));
+    // Raw and cairn alternate, ROUNDS times, each in a fresh process: on a shared
+    // 2-core machine one run of either can be off by 20%, so the ratio reported
+    // is the median of the per-round ratios (the spread is printed beside it).
+    const rounds = [];
+    for (let i = 0; i < (quick ? 1 : ROUNDS); i++) {
+      const raw = runNode('raw', big, path.join(dir, `raw-${i}`));
+      const cairn = runNode('cairn', big, path.join(dir, `cairn-${i}`));
+      rounds.push({ raw, cairn, ratio: cairn.rowsPerSecond / raw.rowsPerSecond });
+    }
+    const { raw, cairn, ratio } = rounds.toSorted((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
+    const ratios = rounds.map((r) => r.ratio.toFixed(2)).join(', ');
     const cairnHalf = runNode('cairn', half, path.join(dir, 'cairn-half'));
     const su = runSqliteUtils(big, dir);
     const suRate = su ? n / su.seconds : null;
@@ -73,17 +83,14 @@ export async function benchImport({ rows = 1_000_000, quick = false } = {}) {
       name: `import: ${n.toLocaleString('en-US')} JSONL records (${(fs.statSync(big).size / 1e6).toFixed(0)} MB)`,
       lines: [
         `raw limit (prepared INSERT of pre-built rows)   ${Math.round(raw.rowsPerSecond).toLocaleString('en-US')} rows/s`,
-        `cairn import                                    ${Math.round(cairn.rowsPerSecond).toLocaleString('en-US')} rows/s → ${(cairn.rowsPerSecond / raw.rowsPerSecond).toFixed(2)}× raw (goal ≥ 0.85×)`,
+        `cairn import                                    ${Math.round(cairn.rowsPerSecond).toLocaleString('en-US')} rows/s → ${ratio.toFixed(2)}× raw, median of ${rounds.length} (${ratios}) (goal ≥ 0.85×)`,
         su
           ? `sqlite-utils insert --nl                        ${Math.round(suRate).toLocaleString('en-US')} rows/s → cairn is ${(cairn.rowsPerSecond / suRate).toFixed(1)}× it (goal ≥ 3×); peak RSS ${su.maxRssMb.toFixed(0)} MB`
           : 'sqlite-utils: not installed (apt-get install sqlite-utils to compare); the bench installs nothing',
         `cairn peak RSS: ${cairnHalf.maxRssMb.toFixed(0)} MB at ${Math.floor(n / 2).toLocaleString('en-US')} records, ${cairn.maxRssMb.toFixed(0)} MB at ${n.toLocaleString('en-US')} (goal < 250 MB, flat)`,
       ],
-      ok:
-        cairn.rowsPerSecond / raw.rowsPerSecond >= 0.85 &&
-        (suRate === null || cairn.rowsPerSecond / suRate >= 3) &&
-        cairn.maxRssMb < 250 &&
-        cairn.maxRssMb < cairnHalf.maxRssMb * 1.25,
+      ok: ratio >= 0.85 && (suRate === null || cairn.rowsPerSecond / suRate >= 3) && cairn.maxRssMb < 250 && cairn.maxRssMb < cairnHalf.maxRssMb * 1.25,
+      rounds,
       raw,
       cairn,
       cairnHalf,
