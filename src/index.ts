@@ -42,3 +42,9 @@ export type { RunImportOptions, ImportSummary, ImportProgress, SourceSummary } f
 export type { TableCounts } from './importers/writer.js';
 export type { CopyCounts } from './importers/copy.js';
 export type { RejectEntry } from './importers/produce.js';
+export { defineBackfill } from './backfill/define.js';
+export type { BackfillJob, BackfillItem, BackfillRecord, BackfillContext, BackfillMapFn, BackfillMapResult } from './backfill/define.js';
+export { runBackfill, startBackfill, loadBackfill, resolveJobPath } from './backfill/run.js';
+export type { RunBackfillOptions, BackfillResult, BackfillRun, BackfillProgress, BackfillItemCounts } from './backfill/run.js';
+export { backfillReadiness, backfillStatus } from './backfill/status.js';
+export type { BackfillReadiness, BackfillPhase, BackfillStatusEntry } from './backfill/status.js';

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { errorMessage, isCairnError } from '../errors.js';
+import { registerBackfill } from './commands/backfill.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
@@ -30,6 +31,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerMigrate(program, io, done);
   registerNew(program, io, done);
   registerImport(program, io, done);
+  registerBackfill(program, io, done);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   try {

@@ -1,5 +1,5 @@
-import os from 'node:os';
 import path from 'node:path';
+import { expandTilde } from './paths.js';
 import { CairnError } from '../errors.js';
 import type { Pragmas } from '../sqlite/pragmas.js';
 import { configSchema, describeIssues, type CairnConfig } from './schema.js';
@@ -92,7 +92,4 @@ export function selectStores(registry: StoreRegistry, names?: readonly string[])
   });
 }
 
-/** `~` and `~/…` to the user's home folder. */
-export function expandTilde(p: string): string {
-  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
-}
+export { expandTilde };

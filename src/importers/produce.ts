@@ -54,7 +54,7 @@ export interface Batch {
   bytes: number;
 }
 
-function emptyBatch(): Batch {
+export function emptyBatch(): Batch {
   return { groups: [], rowCount: 0, files: [], originFile: [], originLine: [], originKey: [], copies: [], rejects: [], records: {}, skipped: {}, bytes: 0 };
 }
 
@@ -141,7 +141,7 @@ function mapperFor(plan: ImportPlan, source: string): MapFn | null {
 }
 
 /** Fills one batch: packs origins and appends rows to the open group of their table while the columns match. */
-class BatchBuilder {
+export class BatchBuilder {
   readonly batch = emptyBatch();
   private readonly openGroups = new Map<string, RowGroup>();
   private lastFile: string | null = null;
@@ -191,7 +191,8 @@ function sameColumns(row: Record<string, unknown>, columns: string[]): boolean {
   return i === columns.length;
 }
 
-function handleItem(builder: BatchBuilder, item: SourceItem, map: MapFn | null, context: MapContext): void {
+/** One source item into a batch: a reject as is, a record through `map` into packed rows (or a reject saying why not). */
+export function handleItem(builder: BatchBuilder, item: SourceItem, map: MapFn | null, context: MapContext): void {
   const batch = builder.batch;
   if (item.kind === 'reject') {
     const { kind: _kind, origin, ...rest } = item;

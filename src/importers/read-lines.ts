@@ -16,19 +16,29 @@ export interface Line {
 const CHUNK = 1 << 20;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+export interface ReadLinesOptions {
+  /** Byte offset to start at: a line boundary recorded earlier (a `Line.end`). */
+  start?: number;
+  /** Lines before `start`, so numbers continue where they stopped. */
+  startLine?: number;
+}
+
 /**
  * Streams a file's lines with constant memory (one chunk plus the longest
  * line), whatever the file's size. Lines are decoded one by one so a single
  * invalid byte costs one line, not the file; empty lines are skipped.
+ * With `start`, reading resumes at a recorded line boundary (a backfill
+ * continuing a file that grew).
  */
-export function* readLines(file: string): Generator<Line> {
+export function* readLines(file: string, options: ReadLinesOptions = {}): Generator<Line> {
   const fd = fs.openSync(file, 'r');
   try {
     let buffer = Buffer.allocUnsafe(CHUNK);
     let filled = 0;
-    let position = 0;
-    let consumed = 0;
-    let number = 0;
+    let position = options.start ?? 0;
+    let consumed = position;
+    let number = options.startLine ?? 0;
+    const atFileStart = position === 0;
     let eof = false;
     while (!eof || filled > 0) {
       if (!eof) {
@@ -49,7 +59,7 @@ export function* readLines(file: string): Generator<Line> {
         if (newline === -1 || newline >= filled) break;
         number += 1;
         consumed += newline + 1 - start;
-        const line = decode(buffer, start, newline, number, false, consumed);
+        const line = decode(buffer, start, newline, number, false, consumed, atFileStart);
         if (line) yield line;
         start = newline + 1;
       }
@@ -57,7 +67,7 @@ export function* readLines(file: string): Generator<Line> {
         if (start < filled) {
           number += 1;
           consumed += filled - start;
-          const line = decode(buffer, start, filled, number, true, consumed);
+          const line = decode(buffer, start, filled, number, true, consumed, atFileStart);
           if (line) yield line;
         }
         filled = 0;
@@ -71,10 +81,10 @@ export function* readLines(file: string): Generator<Line> {
   }
 }
 
-function decode(buffer: Buffer, start: number, end: number, number: number, unterminated: boolean, consumed: number): Line | null {
+function decode(buffer: Buffer, start: number, end: number, number: number, unterminated: boolean, consumed: number, atFileStart: boolean): Line | null {
   let stop = end;
   if (stop > start && buffer[stop - 1] === 13) stop -= 1; // CRLF
-  if (number === 1 && buffer[start] === 0xef && buffer[start + 1] === 0xbb && buffer[start + 2] === 0xbf) start += 3; // BOM
+  if (atFileStart && number === 1 && buffer[start] === 0xef && buffer[start + 1] === 0xbb && buffer[start + 2] === 0xbf) start += 3; // BOM
   if (stop <= start) return null;
   const text = buffer.toString('utf8', start, stop);
   if (text.trim() === '') return null;

@@ -49,7 +49,7 @@ export class RejectsFile<T extends object = object> {
 }
 
 /** BigInts as decimal text and bytes as base64, so every reject is one valid JSON line. */
-function jsonSafe(_key: string, value: unknown): unknown {
+export function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') };
   if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
-import { expandTilde } from '../config/stores.js';
+import { expandTilde } from '../config/paths.js';
 import { CairnError, errorMessage } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import { quoteIdent } from '../sqlite/quote.js';
 import type { RecordOrigin, SourceRecord, SourceSpec } from './define.js';
-import { readLines } from './read-lines.js';
+import { readLines, type Line } from './read-lines.js';
 
 /** A source with its files found: what the preconditions check and the reader reads. */
 export interface ResolvedSource {
@@ -132,7 +132,8 @@ export function* readSource(source: ResolvedSource, onBytes: (n: number) => void
   }
 }
 
-function jsonlItem(origin: { source: string; file: string }, line: ReturnType<typeof readLines> extends Generator<infer L> ? L : never): SourceItem {
+/** One JSONL line as a record, or as a reject (invalid UTF-8, malformed or truncated JSON) keeping the raw text. */
+export function jsonlItem(origin: { source: string; file: string }, line: Line): SourceItem {
   // Built field by field, not spread: this runs once per line of every JSONL source.
   if (line.raw) {
     return {

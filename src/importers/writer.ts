@@ -42,10 +42,22 @@ interface Prepared {
   keyIndexes: number[];
 }
 
-interface Outcome<O> {
+/** What one batch did, before it is published: counts per table, rows rejected, rows held back for a parent. */
+export interface Outcome<O> {
   counts: Map<string, TableCounts>;
   rejects: [WrittenRow<O>, string][];
   deferred: WrittenRow<O>[];
+}
+
+export interface RowWriterOptions {
+  mode?: WriteMode;
+  /**
+   * Hold a row whose parent is missing in memory for `finish()` (default), so a
+   * parent read later still takes it. A backfill turns this off: its
+   * checkpoint says the batch is done, so nothing may outlive the batch; a row
+   * still without a parent once the batch's other rows are in is rejected.
+   */
+  holdBack?: boolean;
 }
 
 /**
@@ -67,20 +79,25 @@ export class RowWriter<O = unknown> {
 
   constructor(
     private readonly db: Db,
-    private readonly options: { mode?: WriteMode } = {},
+    private readonly options: RowWriterOptions = {},
   ) {
     this.tables = readTables(db);
     this.order = new Map(foreignKeyOrder(this.tables).map((name, i) => [name, i]));
   }
 
-  /** Writes one batch in one transaction; `inSameTransaction` runs before COMMIT (a backfill's checkpoint). */
-  write(groups: readonly WriteGroup[], originOf: (tag: number) => O, onReject: RejectSink<O>, inSameTransaction?: () => void): void {
+  /**
+   * Writes one batch in one transaction. `beforeCommit` runs inside it, last,
+   * with what the batch did (a backfill's checkpoint and its rejects go in
+   * the same commit as the rows).
+   */
+  write(groups: readonly WriteGroup[], originOf: (tag: number) => O, onReject: RejectSink<O>, beforeCommit?: (outcome: Outcome<O>) => void): void {
     const ordered = [...groups].sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
     let outcome: Outcome<O>;
     try {
       outcome = this.db.transaction(() => {
         const result = this.writeGroups(ordered, originOf);
-        inSameTransaction?.();
+        if (this.options.holdBack === false) this.settleDeferred(result);
+        beforeCommit?.(result);
         return result;
       });
     } catch (error) {
@@ -99,9 +116,31 @@ export class RowWriter<O = unknown> {
           else outcome.rejects.push([row, errorText(rowError)]);
         }
       }
-      if (inSameTransaction) this.db.transaction(inSameTransaction);
+      if (this.options.holdBack === false) {
+        const settled = outcome;
+        this.db.transaction(() => this.settleDeferred(settled));
+      }
+      if (beforeCommit) {
+        const done = outcome;
+        this.db.transaction(() => beforeCommit(done));
+      }
     }
     this.publish(outcome, onReject);
+  }
+
+  /** Within the open transaction: retries held-back rows until no progress, then rejects the rest. */
+  private settleDeferred(outcome: Outcome<O>): void {
+    while (outcome.deferred.length > 0) {
+      const pending = outcome.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+      const retried = this.writeRows(pending);
+      merge(outcome, { ...retried, deferred: [] });
+      if (retried.deferred.length === pending.length) {
+        for (const row of retried.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
+        outcome.deferred = [];
+      } else {
+        outcome.deferred = retried.deferred;
+      }
+    }
   }
 
   /**

@@ -41,6 +41,25 @@ describe('readLines', () => {
     );
   });
 
+  it('resumes at a recorded line end with numbers continuing, and reads what was appended since', () => {
+    const file = path.join(tempDir(), 'grow.jsonl');
+    fs.writeFileSync(file, '\uFEFF{"a":1}\n\n{"b":2}\n');
+    const first = [...readLines(file)];
+    const mark = first.at(-1)!;
+    fs.appendFileSync(file, '{"c":3}\r\n\uFEFFx\n');
+    const rest = [...readLines(file, { start: mark.end, startLine: mark.number })];
+    // The BOM is stripped only at the start of the file: mid-file it is data.
+    assert.deepEqual(
+      rest.map((l) => [l.number, l.text]),
+      [
+        [4, '{"c":3}'],
+        [5, '\uFEFFx'],
+      ],
+    );
+    assert.equal(rest.at(-1)!.end, fs.statSync(file).size);
+    assert.deepEqual([...readLines(file, { start: fs.statSync(file).size })], []);
+  });
+
   it('a line longer than the read buffer comes out whole', () => {
     const long = 'x'.repeat(3 * 1024 * 1024);
     const lines = linesOf(Buffer.from(`a\n${long}\nb\n`));
