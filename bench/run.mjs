@@ -1,6 +1,7 @@
 // npm run bench: every benchmark, each as a ratio to the raw limit measured in
 // the same run. `npm run bench -- --quick` runs smaller sizes (a smoke test,
 // not a measurement); `--json` adds the raw numbers.
+import { benchBackfill } from './backfill.mjs';
 import { benchImport } from './import.mjs';
 import { benchStartup } from './startup.mjs';
 
@@ -16,6 +17,7 @@ results.push({
   ],
 });
 results.push(await benchImport({ quick }));
+results.push(await benchBackfill({ quick }));
 
 for (const r of results) {
   console.log(`${r.name}: ${r.ok ? 'within goal' : 'OVER GOAL'}`);

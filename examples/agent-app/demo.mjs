@@ -1,12 +1,14 @@
 // The README's demo: a realistic agent app's three stores, set up in a scratch
 // folder and taken through status → migrate → status with the real CLI, its
-// legacy flat files imported (and imported again: nothing new), then opened
-// the way the app itself would at startup (openStores).
+// legacy flat files imported (and imported again: nothing new), its
+// conversation rollouts backfilled (and refreshed after one grows), then
+// opened the way the app itself would at startup (openStores).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateLegacy } from './legacy-generator.mjs';
+import { generateRollouts } from './rollout-generator.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -18,6 +20,7 @@ fs.mkdirSync(scratch, { recursive: true });
 fs.copyFileSync(path.join(here, 'cairn.config.json'), path.join(scratch, 'cairn.config.json'));
 fs.cpSync(path.join(here, 'migrations'), path.join(scratch, 'migrations'), { recursive: true });
 fs.cpSync(path.join(here, 'imports'), path.join(scratch, 'imports'), { recursive: true });
+fs.cpSync(path.join(here, 'jobs'), path.join(scratch, 'jobs'), { recursive: true });
 
 /** Runs the real CLI; `expect` is the exit code this step should end with. */
 function cairn(args, { expect = 0, why = '' } = {}) {
@@ -40,6 +43,20 @@ const legacy = generateLegacy(path.join(scratch, 'legacy'));
 console.log(`\nlegacy layout: ${legacy.projects} projects, ${legacy.sessions} sessions, ${legacy.events} transcript events in ${path.join(scratch, 'legacy')}`);
 cairn(['import', 'legacy', '--from', 'legacy'], { expect: 1, why: 'exit 1: a few damaged lines went to the rejects file' });
 cairn(['import', 'legacy', '--from', 'legacy'], { expect: 1, why: 'again: every row already present, nothing new written' });
+
+// Years of conversation rollouts: the backfill job moves them into threads and events, resumably.
+const rollouts = generateRollouts(path.join(scratch, 'data'), { conversations: 60, eventsPerConversation: 50 });
+console.log(`\nrollouts: ${rollouts.conversations} conversations, ${rollouts.events} events in ${path.join(scratch, 'data', 'rollouts')}`);
+cairn(['backfill', 'rollouts'], { expect: 1, why: 'exit 1: a malformed line and a line cut short went to the rejects file' });
+cairn(['backfill', 'rollouts'], { why: 'complete: one indexed read, nothing listed' });
+// A conversation goes on after the backfill finished, and a new one starts.
+fs.appendFileSync(
+  rollouts.files.at(-1),
+  JSON.stringify({ timestamp: '2025-03-04T12:00:00.000Z', type: 'event', payload: { type: 'user_message', text: 'one more thing' } }) + '\n',
+);
+generateRollouts(path.join(scratch, 'data'), { conversations: 1, eventsPerConversation: 5, start: 60, damage: false });
+cairn(['backfill', 'rollouts', '--refresh'], { why: 'the grown file is read from its recorded offset, the new one whole' });
+cairn(['backfill', '--status']);
 
 // What the app does on every start: one call; nothing pending → the fast path.
 const { openStores, loadConfig } = await import(path.join(repo, 'dist', 'index.js'));

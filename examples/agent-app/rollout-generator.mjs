@@ -3,7 +3,7 @@
 // session_meta line first, then the conversation's events (messages, tool
 // calls and results, token counts). Seeded, so every run writes the same
 // bytes. `damage` adds what real histories have: a line cut mid-write by a
-// crash, a malformed line, and a file the app cannot read.
+// crash, and a malformed line.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -51,10 +51,8 @@ export function generateRollouts(dir, { conversations = 30, eventsPerConversatio
     const a = fs.readFileSync(files[1], 'utf8').split('\n');
     a.splice(5, 0, '{"timestamp": "2025-03-01T09:30:00Z", "type": "event", "payload": {');
     fs.writeFileSync(files[1], a.join('\n'));
-    // …the last line of another cut short by a crash (no newline)…
+    // …and the last line of another cut short by a crash (no newline).
     fs.appendFileSync(files[2], '{"timestamp":"2025-03-01T11:00:00Z","type":"event","payload":{"type":"agent_mes');
-    // …and one the app cannot read (mode 000; root reads it anyway).
-    fs.chmodSync(files[0], 0o000);
   }
   return { files, conversations, events };
 }

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { CairnError, type CairnErrorCode } from '../errors.js';
+import type { BackfillContext } from '../backfill/define.js';
+import type { WorkItem } from '../backfill/produce.js';
 import type { ImportPlan, MapContext } from './define.js';
 import { produceBatches, type Batch } from './produce.js';
 import type { ResolvedSource } from './sources.js';
@@ -7,23 +9,26 @@ import type { ResolvedSource } from './sources.js';
 /** Batches waiting on the writer; bounds memory when reading outruns writing. */
 export const IN_FLIGHT = 4;
 
-export interface WorkerJob {
-  planFile: string;
-  sources: ResolvedSource[];
-  context: MapContext;
-  batchRows?: number;
+/** What a worker reads and maps: an import plan's sources, or a backfill job's queue of items. */
+export type WorkerJob =
+  | { kind: 'import'; planFile: string; sources: ResolvedSource[]; context: MapContext; batchRows?: number }
+  | { kind: 'backfill'; jobFile: string; name: string; queue: WorkItem[]; context: BackfillContext };
+
+export type WorkerMessage<B extends Batch = Batch> =
+  { type: 'batch'; batch: B } | { type: 'end' } | { type: 'error'; message: string; code?: string; details?: Record<string, unknown> };
+
+/** An import's batches on the calling thread, for plans passed as objects. */
+export function inlineBatches(plan: ImportPlan, sources: ResolvedSource[], context: MapContext): AsyncGenerator<Batch> {
+  return yieldingBatches(produceBatches(plan, sources, context));
 }
 
-export type WorkerMessage =
-  { type: 'batch'; batch: Batch } | { type: 'end' } | { type: 'error'; message: string; code?: string; details?: Record<string, unknown> };
-
 /**
- * Reading, parsing and mapping on the main thread, yielding to the event loop
- * between batches: for plans passed as objects (their `map` cannot be sent to
- * a worker).
+ * Yields a synchronous producer's batches, letting the event loop run
+ * between them (a plan or job passed as an object, whose functions cannot
+ * be sent to a worker).
  */
-export async function* inlineBatches(plan: ImportPlan, sources: ResolvedSource[], context: MapContext): AsyncGenerator<Batch> {
-  for (const batch of produceBatches(plan, sources, context)) {
+export async function* yieldingBatches<B>(batches: Iterable<B>): AsyncGenerator<B> {
+  for (const batch of batches) {
     yield batch;
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -36,12 +41,12 @@ export async function* inlineBatches(plan: ImportPlan, sources: ResolvedSource[]
  * IN_FLIGHT batches wait in the queue: the worker pauses until the writer
  * takes one, so memory stays flat however large the input.
  */
-export async function* workerBatches(job: WorkerJob): AsyncGenerator<Batch> {
+export async function* workerBatches<B extends Batch = Batch>(job: WorkerJob): AsyncGenerator<B> {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: job });
-  const queue: WorkerMessage[] = [];
+  const queue: WorkerMessage<B>[] = [];
   let wake: (() => void) | null = null;
   let exited: Error | null = null;
-  worker.on('message', (message: WorkerMessage) => {
+  worker.on('message', (message: WorkerMessage<B>) => {
     queue.push(message);
     wake?.();
   });
@@ -60,7 +65,7 @@ export async function* workerBatches(job: WorkerJob): AsyncGenerator<Batch> {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }
-      const message = queue.shift() as WorkerMessage;
+      const message = queue.shift() as WorkerMessage<B>;
       if (message.type === 'end') return;
       if (message.type === 'error') {
         if (message.code) throw new CairnError(message.code as CairnErrorCode, message.message, message.details ?? {});

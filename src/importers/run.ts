@@ -159,7 +159,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
     const progress: ImportProgress = { bytesDone: 0, bytesTotal: sources.reduce((n, s) => n + s.bytes, 0), records: 0, rowsWritten: 0, rejected: 0 };
     const batches =
       planFile !== null && options.worker !== false
-        ? workerBatches({ planFile: planFile as string, sources, context, batchRows: plan.batchSize })
+        ? workerBatches({ kind: 'import', planFile: planFile as string, sources, context, batchRows: plan.batchSize })
         : inlineBatches(plan, sources, context);
     for await (const batch of batches) {
       for (const entry of batch.rejects) {

@@ -16,8 +16,9 @@ export const HISTORY = {
     'CREATE TABLE tokens (conv_id TEXT NOT NULL, n INTEGER NOT NULL);\n',
 };
 
-export function jobSource({ batchSize = 200, batchRows = 20_000, leaseMs = 60_000, items = "'convs/**/*.jsonl'" } = {}): string {
+export function jobSource({ batchSize = 200, batchRows = 2_000, leaseMs = 60_000, items = "'convs/**/*.jsonl'" } = {}): string {
   return `
+import fs from 'node:fs';
 import path from 'node:path';
 import { defineBackfill } from ${JSON.stringify(DIST_INDEX)};
 export default defineBackfill({

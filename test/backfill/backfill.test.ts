@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { backfillReadiness, defineBackfill, loadConfig, openDatabase, runBackfill, startBackfill } from '../../dist/index.js';
+import { cli, spawnCli } from '../helpers.js';
+import { dump, readRejects } from '../importers/helpers.js';
+import { conversation, historyApp, jobSource, jobState, writeConversations, type HistoryApp } from './helpers.js';
+
+async function ready(app: HistoryApp) {
+  const m = await cli(app.dir, 'migrate');
+  assert.equal(m.code, 0, m.stderr);
+  return loadConfig({ cwd: app.dir });
+}
+
+function count(db: string, sql: string): number {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return conn.prepare(sql).pluck().get() as number;
+  } finally {
+    conn.close();
+  }
+}
+
+describe('cairn backfill: bad input', () => {
+  it('bad lines go to the rejects file with item, line, reason and raw text; an unreadable item is recorded and skipped; the job completes', async () => {
+    const app = historyApp(jobSource({ items: "() => ['convs/d03/c00003.jsonl', 'convs/d05/c00005.jsonl', 'convs/d02/c00009.jsonl', 'convs/gone.jsonl']" }));
+    writeConversations(app.home, 30, 5);
+    await ready(app);
+    const r = await cli(app.dir, 'backfill', 'hist', '--json');
+    assert.equal(r.code, 1, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.outcome, 'complete');
+    assert.equal(result.items.failed, 1);
+    const rejects = readRejects(path.join(app.home, 'backfill-hist.rejects.jsonl'));
+    const byReason = (text: string) => rejects.filter((x) => String(x.reason).includes(text));
+    assert.equal(byReason('malformed JSON').length, 1);
+    assert.equal(byReason('map threw').length, 1);
+    assert.equal(byReason('could not be read').length, 1);
+    assert.equal(byReason('invalid UTF-8').length, 1);
+    assert.equal(rejects.length, 4);
+    assert.match(String(byReason('could not be read')[0]!.file), /gone\.jsonl$/);
+    const malformed = byReason('malformed JSON')[0]!;
+    assert.equal(malformed.line, 7);
+    assert.equal(malformed.raw, '{"text": "cut in the mid');
+    assert.equal(malformed.source, 'hist');
+    const state = jobState(app.db)!;
+    assert.equal(state.status, 'complete');
+    assert.equal(state.items_failed, 1);
+    assert.equal(state.rejected, rejects.length);
+    const status = await cli(app.dir, 'backfill', '--status');
+    assert.match(status.stdout, /1 failed/);
+    assert.match(status.stdout, /gone\.jsonl/);
+  });
+
+  it('invalid UTF-8 keeps its bytes; a last line cut short is rejected but re-read once the file grows (refresh)', async () => {
+    const app = historyApp();
+    const [file] = writeConversations(app.home, 10, 3, { damage: false });
+    fs.appendFileSync(file!, Buffer.from([0x7b, 0x22, 0x74, 0xff, 0x22, 0x7d, 0x0a]));
+    fs.appendFileSync(file!, '{"text": "half a li');
+    await ready(app);
+    const first = await cli(app.dir, 'backfill', 'hist', '--json');
+    assert.equal(first.code, 1);
+    let rejects = readRejects(path.join(app.home, 'backfill-hist.rejects.jsonl'));
+    assert.deepEqual(
+      rejects.map((x) => [x.line, String(x.reason).split(' ')[0]]),
+      [
+        [5, 'invalid'],
+        [6, 'truncated'],
+      ],
+    );
+    assert.equal(Buffer.from(String(rejects[0]!.rawBase64), 'base64').toString('hex'), '7b2274ff227d');
+    // The writer finishes the line and goes on.
+    fs.appendFileSync(file!, 'ne", "tokens": 5}\n{"text": "and one more", "tokens": 6}\n');
+    const again = await cli(app.dir, 'backfill', 'hist', '--refresh', '--json');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).items.grown, 1);
+    assert.deepEqual(
+      (
+        new Database(app.db, { readonly: true }).prepare("SELECT seq, body FROM msgs WHERE conv_id = 'c00000' AND seq > 4 ORDER BY seq").all() as {
+          seq: number;
+          body: string;
+        }[]
+      ).map((r) => [r.seq, r.body]),
+      [
+        [6, 'half a line'],
+        [7, 'and one more'],
+      ],
+    );
+    rejects = readRejects(path.join(app.home, 'backfill-hist.rejects.jsonl'));
+    assert.equal(rejects.length, 2, 'nothing new rejected');
+  });
+});
+
+describe('cairn backfill: resuming and refreshing', () => {
+  it('a complete job costs one read: its items are not even listed', async () => {
+    const app = historyApp();
+    writeConversations(app.home, 5, 2, { damage: false });
+    const registry = await ready(app);
+    let listed = 0;
+    const job = defineBackfill({
+      name: 'counted',
+      target: 'hist',
+      items: () => {
+        listed += 1;
+        return [];
+      },
+      map: () => null,
+    });
+    assert.equal((await runBackfill(registry, { job })).outcome, 'complete');
+    assert.equal(listed, 1);
+    const again = await runBackfill(registry, { job });
+    assert.equal(again.outcome, 'already-complete');
+    assert.equal(listed, 1);
+  });
+
+  it('--refresh finds new items in any order, continues grown ones from their offset, re-reads rewritten ones, and doubles nothing', async () => {
+    const app = historyApp();
+    const files = writeConversations(app.home, 20, 10, { damage: false, first: 10 });
+    await ready(app);
+    assert.equal((await cli(app.dir, 'backfill', 'hist')).code, 0);
+    assert.equal(count(app.db, 'SELECT count(*) FROM tokens'), 200);
+
+    writeConversations(app.home, 3, 10, { damage: false, first: 0 }); // new, sorting before the watermark
+    fs.appendFileSync(files[4]!, JSON.stringify({ text: 'later', tokens: 1 }) + '\n'); // grown
+    fs.writeFileSync(files[7]!, conversation(17, 12).replace('conversation 17', 'renamed 17')); // rewritten: a new head line, two more lines
+    const plain = await cli(app.dir, 'backfill', 'hist', '--json');
+    assert.equal(JSON.parse(plain.stdout).outcome, 'already-complete', 'without --refresh a complete job is not re-listed');
+
+    const refreshed = await cli(app.dir, 'backfill', 'hist', '--refresh', '--json');
+    assert.equal(refreshed.code, 0, refreshed.stderr);
+    const items = JSON.parse(refreshed.stdout).items;
+    assert.deepEqual([items.new, items.grown, items.changed, items.unchanged], [3, 1, 1, 18]);
+    // 200 + 30 new + 1 appended + 2 new lines of the rewritten file; the keyless table proves no line was read twice… except the rewritten file, read whole:
+    assert.equal(count(app.db, 'SELECT count(*) FROM msgs'), 233);
+    assert.equal(count(app.db, "SELECT count(*) FROM tokens WHERE conv_id <> 'c00017'"), 221);
+    assert.equal(count(app.db, 'SELECT count(*) FROM convs'), 23);
+    const state = jobState(app.db)!;
+    assert.equal(state.items_done, 23);
+    assert.equal(state.rows_done, 23 + 233 + 221 + 12);
+
+    const third = await cli(app.dir, 'backfill', 'hist', '--refresh', '--json');
+    assert.deepEqual(JSON.parse(third.stdout).tables, {}, 'nothing changed: nothing read');
+  });
+
+  it('stop() ends after a batch commits; the job reads as pending and the next run finishes with the same rows', async () => {
+    const reference = historyApp(jobSource({ batchSize: 2 }));
+    writeConversations(reference.home, 40, 20);
+    assert.equal((await runBackfill(await ready(reference), { job: 'hist' })).outcome, 'complete');
+
+    const app = historyApp(jobSource({ batchSize: 2 }));
+    writeConversations(app.home, 40, 20);
+    const registry = await ready(app);
+    const run = startBackfill(registry, { job: 'hist' });
+    assert.deepEqual(run.progress(), { itemsTotal: 0, itemsDone: 0, rows: 0, rejected: 0 }, 'returns before doing any work');
+    assert.equal(jobState(app.db), undefined);
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (run.progress().itemsDone > 0) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 1);
+    });
+    const stopped = await run.stop();
+    assert.equal(stopped.outcome, 'stopped');
+    const db = openDatabase(app.db);
+    const readiness = backfillReadiness(db, 'hist');
+    db.close();
+    assert.equal(readiness.phase, 'pending');
+    assert.equal(readiness.complete, false);
+    assert.ok(readiness.itemsDone > 0 && readiness.itemsDone < 40, `stopped midway: ${readiness.itemsDone}`);
+    const rest = await runBackfill(registry, { job: 'hist' });
+    assert.equal(rest.outcome, 'complete');
+    assert.ok(rest.items.unchanged > 0);
+    assert.deepEqual(dump(app.db), dump(reference.db));
+  });
+});
+
+describe('cairn backfill: one process per job', () => {
+  it('a live lease held elsewhere refuses (exit 2); once expired it is taken over; a dead holder on this host is taken over at once', async () => {
+    const app = historyApp();
+    writeConversations(app.home, 4, 2, { damage: false });
+    const registry = await ready(app);
+    const db = new Database(app.db);
+    db.exec(
+      `CREATE TABLE cairn_backfill_state (job TEXT PRIMARY KEY, status TEXT NOT NULL, last_watermark TEXT, items_done INTEGER NOT NULL DEFAULT 0, items_failed INTEGER NOT NULL DEFAULT 0,
+        rows_done INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0, rejects_file TEXT, rejects_bytes INTEGER NOT NULL DEFAULT 0, started_at TEXT,
+        last_success_at TEXT, updated_at TEXT NOT NULL, lease_owner TEXT, lease_expires_at INTEGER)`,
+    );
+    const expires = Date.now() + 60_000;
+    db.prepare(
+      "INSERT INTO cairn_backfill_state (job, status, updated_at, lease_owner, lease_expires_at) VALUES ('hist', 'running', 'x', 'other-host:4242:ab', ?)",
+    ).run(expires);
+    const busy = await cli(app.dir, 'backfill', 'hist');
+    assert.equal(busy.code, 2, busy.stdout);
+    assert.match(busy.stdout, /another process is running this job \(other-host:4242:ab/);
+    const conn = openDatabase(app.db);
+    assert.equal(backfillReadiness(conn, 'hist').phase, 'running');
+    assert.equal(backfillReadiness(conn, 'hist', expires + 1).phase, 'interrupted');
+    conn.close();
+    const later = await runBackfill(registry, { job: 'hist', now: () => expires + 1 });
+    assert.equal(later.outcome, 'complete', 'an expired lease is taken over');
+
+    // A holder on this host whose process is gone: no need to wait for expiry.
+    db.prepare("UPDATE cairn_backfill_state SET status = 'running', lease_owner = ?, lease_expires_at = ? WHERE job = 'hist'").run(
+      `${os.hostname()}:999999:cd`,
+      Date.now() + 60_000,
+    );
+    db.close();
+    const taken = await runBackfill(registry, { job: 'hist', refresh: true });
+    assert.equal(taken.outcome, 'complete');
+  });
+
+  it('two processes started together: each ends cleanly and every row is written once', async () => {
+    const app = historyApp(jobSource({ batchSize: 5 }));
+    writeConversations(app.home, 120, 40, { damage: false });
+    await ready(app);
+    const [a, b] = await Promise.all([spawnCli(app.dir, ['backfill', 'hist', '--json']), spawnCli(app.dir, ['backfill', 'hist', '--json'])]);
+    const outcomes = [a, b].map((r) => [r.code, JSON.parse(r.stdout).outcome]).sort();
+    assert.ok(
+      outcomes.some(([code, outcome]) => code === 0 && outcome === 'complete'),
+      JSON.stringify(outcomes),
+    );
+    for (const [code, outcome] of outcomes) assert.ok((code === 2 && outcome === 'busy') || (code === 0 && /complete/.test(outcome)), JSON.stringify(outcomes));
+    assert.equal(count(app.db, 'SELECT count(*) FROM tokens'), 120 * 40);
+    assert.equal(count(app.db, 'SELECT count(*) FROM convs'), 120);
+  });
+});
+
+describe('cairn backfill: CLI contract', () => {
+  it('refuses a store that is not migrated (exit 2), unless --migrate; usage errors exit 64; --status --json lists declared jobs', async () => {
+    const app = historyApp();
+    writeConversations(app.home, 3, 2, { damage: false });
+    const behind = await cli(app.dir, 'backfill', 'hist');
+    assert.equal(behind.code, 2);
+    assert.match(behind.stderr, /does not exist yet; run cairn migrate/);
+    assert.equal(fs.existsSync(app.db), false, 'no empty DB left behind');
+    assert.equal((await cli(app.dir, 'backfill')).code, 64);
+    assert.equal((await cli(app.dir, 'backfill', 'nope')).code, 64);
+    const before = JSON.parse((await cli(app.dir, 'backfill', '--status', '--json')).stdout);
+    assert.deepEqual(
+      before.jobs.map((j: { job: string; store: string; phase: string }) => [j.job, j.store, j.phase]),
+      [['hist', 'hist', 'pending']],
+    );
+    const migrated = await cli(app.dir, 'backfill', 'hist', '--migrate', '--json');
+    assert.equal(migrated.code, 0, migrated.stderr);
+    const after = JSON.parse((await cli(app.dir, 'backfill', '--status', '--json')).stdout);
+    assert.equal(after.ok, true);
+    assert.equal(after.jobs[0].phase, 'complete');
+    assert.equal(after.jobs[0].rowsDone, 3 + 3 * 2 * 2);
+  });
+});
