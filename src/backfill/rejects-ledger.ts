@@ -48,6 +48,14 @@ export class RejectsLedger {
     return this.length;
   }
 
+  /** Takes back lines appended since `length` (a batch that is being redone). */
+  truncate(length: number): void {
+    if (length >= this.length) return;
+    if (this.fd !== null) fs.ftruncateSync(this.fd, length);
+    else fs.truncateSync(this.file, length);
+    this.length = length;
+  }
+
   get bytes(): number {
     return this.length;
   }

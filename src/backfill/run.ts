@@ -175,16 +175,18 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
   const rejectsPath = path.resolve(options.rejectsFile ?? path.join(registry.home, `backfill-${name}.rejects.jsonl`));
   const result = emptyResult(name, store);
 
-  await assertWritable(store, options);
-  const db = openDatabase(store.file, { pragmas: store.pragmas });
+  // The startup fast path comes first: a complete job costs this one indexed read, not a look at the migrations.
+  let db: Db | null = fs.existsSync(store.file) ? openDatabase(store.file, { pragmas: store.pragmas }) : null;
   try {
-    const before = readJobState(db, name);
+    const before = db ? readJobState(db, name) : null;
     if (before?.status === 'complete' && !options.refresh) {
       result.outcome = 'already-complete';
       result.lastWatermark = before.lastWatermark;
       result.elapsedMs = Math.round(performance.now() - started);
       return result;
     }
+    await assertWritable(store, options);
+    db ??= openDatabase(store.file, { pragmas: store.pragmas });
     const leaseMs = job.leaseMs ?? DEFAULT_LEASE_MS;
     const owner = newLeaseOwner();
     const lease = acquireLease(db, name, owner, leaseMs, clock(), rejectsPath);
@@ -203,6 +205,7 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
       const progress: BackfillProgress = { itemsTotal: work.length, itemsDone: 0, rows: 0, rejected: 0 };
       options.onProgress?.({ ...progress });
       let stopped = false;
+      let committed: RejectEntry[] = [];
       const batches =
         located && options.worker !== false
           ? workerBatches<BackfillBatch>({ kind: 'backfill', jobFile: located.file, name, queue: work, context })
@@ -212,12 +215,11 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
           batch.groups,
           (tag) => originOf(batch, tag),
           () => undefined, // rejects reach the ledger inside the transaction (checkpoint)
-          (outcome) => {
-            const entries = checkpoint(batch, outcome);
-            for (const entry of entries) if (result.rejectSamples.length < 5) result.rejectSamples.push(entry);
-            result.rejected += entries.length;
-          },
+          (outcome) => void (committed = checkpoint(batch, outcome)),
         );
+        for (const entry of committed) if (result.rejectSamples.length < 5) result.rejectSamples.push(entry);
+        result.rejected += committed.length;
+        committed = [];
         for (const item of batch.items) {
           if (item.status === 'failed') result.items.failed += 1;
           if (item.status !== 'partial') progress.itemsDone += 1;
@@ -243,7 +245,7 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
     }
     result.lastWatermark = readJobState(db, name)?.lastWatermark ?? null;
   } finally {
-    db.close();
+    db?.close();
   }
   result.elapsedMs = Math.round(performance.now() - started);
   const rows = Object.values(result.tables).reduce((n, t) => n + t.inserted + t.alreadyPresent + t.updated, 0);
@@ -383,11 +385,17 @@ function checkpointer(db: Db, job: string, owner: string, leaseMs: number, clock
        rejects_bytes = ?, updated_at = ?, lease_expires_at = ?
      WHERE job = ? AND lease_owner = ?`,
   );
+  // Where the ledger stood before each batch: if a batch's checkpoint runs twice (its COMMIT failed on a
+  // deferred constraint and the writer redid it row by row), the first attempt's lines are taken back.
+  const ledgerBefore = new WeakMap<BackfillBatch, number>();
   return (batch: BackfillBatch, outcome: Outcome<RecordOrigin>): RejectEntry[] => {
     const now = clock();
     const at = new Date(now).toISOString();
     const rowRejects: RejectEntry[] = outcome.rejects.map(([row, reason]) => ({ ...row.origin, table: row.table, reason, row: rowObject(row) }));
     const entries = [...batch.rejects, ...rowRejects];
+    const start = ledgerBefore.get(batch);
+    if (start === undefined) ledgerBefore.set(batch, ledger.bytes);
+    else ledger.truncate(start);
     const bytes = ledger.append(entries);
     const rowRejectsByFile = new Map<string, number>();
     for (const entry of rowRejects) rowRejectsByFile.set(entry.file, (rowRejectsByFile.get(entry.file) ?? 0) + 1);

@@ -29,7 +29,6 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_SCHEMA_BEHIND: EXIT.refused,
   E_SOURCE: EXIT.refused,
   E_PLAN: EXIT.usage,
-  E_BACKFILL_BUSY: EXIT.refused,
   E_BACKFILL_LEASE_LOST: EXIT.failed,
 };
 

@@ -96,30 +96,15 @@ export class RowWriter<O = unknown> {
     try {
       outcome = this.db.transaction(() => {
         const result = this.writeGroups(ordered, originOf);
-        if (this.options.holdBack === false) this.settleDeferred(result);
+        if (this.options.holdBack === false) this.settle(result);
         beforeCommit?.(result);
         return result;
       });
     } catch (error) {
       if (!isCommitConstraint(error)) throw error;
       // A deferred constraint failed at COMMIT and took the whole batch with it: find the culprit row by row.
-      outcome = { counts: new Map(), rejects: [], deferred: [] };
-      for (const row of ordered.flatMap((g) => unpack(g, originOf))) {
-        try {
-          merge(
-            outcome,
-            this.db.transaction(() => this.writeRows([row])),
-          );
-        } catch (rowError) {
-          if (!isCommitConstraint(rowError)) throw rowError;
-          if (isForeignKeyError(rowError)) outcome.deferred.push(row);
-          else outcome.rejects.push([row, errorText(rowError)]);
-        }
-      }
-      if (this.options.holdBack === false) {
-        const settled = outcome;
-        this.db.transaction(() => this.settleDeferred(settled));
-      }
+      outcome = this.writeRowByRow(ordered.flatMap((g) => unpack(g, originOf)));
+      if (this.options.holdBack === false) this.settle(outcome, (rows) => this.writeIsolated(rows));
       if (beforeCommit) {
         const done = outcome;
         this.db.transaction(() => beforeCommit(done));
@@ -128,11 +113,11 @@ export class RowWriter<O = unknown> {
     this.publish(outcome, onReject);
   }
 
-  /** Within the open transaction: retries held-back rows until no progress, then rejects the rest. */
-  private settleDeferred(outcome: Outcome<O>): void {
+  /** Retries held-back rows until a pass makes no progress, then rejects the rest (no parent anywhere). */
+  private settle(outcome: Outcome<O>, write: (rows: WrittenRow<O>[]) => Outcome<O> = (rows) => this.writeRows(rows)): void {
     while (outcome.deferred.length > 0) {
       const pending = outcome.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
-      const retried = this.writeRows(pending);
+      const retried = write(pending);
       merge(outcome, { ...retried, deferred: [] });
       if (retried.deferred.length === pending.length) {
         for (const row of retried.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
@@ -143,6 +128,34 @@ export class RowWriter<O = unknown> {
     }
   }
 
+  /** Rows in one transaction; if a deferred constraint fails its COMMIT, row by row instead. */
+  private writeIsolated(rows: WrittenRow<O>[]): Outcome<O> {
+    try {
+      return this.db.transaction(() => this.writeRows(rows));
+    } catch (error) {
+      if (!isCommitConstraint(error)) throw error;
+      return this.writeRowByRow(rows);
+    }
+  }
+
+  /** One transaction per row, so a constraint checked only at COMMIT (DEFERRABLE INITIALLY DEFERRED) names its row. */
+  private writeRowByRow(rows: readonly WrittenRow<O>[]): Outcome<O> {
+    const outcome: Outcome<O> = { counts: new Map(), rejects: [], deferred: [] };
+    for (const row of rows) {
+      try {
+        merge(
+          outcome,
+          this.db.transaction(() => this.writeRows([row])),
+        );
+      } catch (error) {
+        if (!isCommitConstraint(error)) throw error;
+        if (isForeignKeyError(error)) outcome.deferred.push(row);
+        else outcome.rejects.push([row, errorText(error)]);
+      }
+    }
+    return outcome;
+  }
+
   /**
    * Retries held-back rows, parents first, until a pass makes no progress;
    * what is left has no parent anywhere in the input and is rejected.
@@ -151,7 +164,7 @@ export class RowWriter<O = unknown> {
     while (this.deferred.length > 0) {
       const pending = this.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
       this.deferred = [];
-      const outcome = this.db.transaction(() => this.writeRows(pending));
+      const outcome = this.writeIsolated(pending);
       if (outcome.deferred.length === pending.length) {
         for (const row of outcome.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
         outcome.deferred = [];

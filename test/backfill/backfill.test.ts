@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { backfillReadiness, defineBackfill, loadConfig, openDatabase, runBackfill, startBackfill } from '../../dist/index.js';
-import { cli, spawnCli } from '../helpers.js';
+import { cli, scratchApp, spawnCli } from '../helpers.js';
 import { dump, readRejects } from '../importers/helpers.js';
 import { conversation, historyApp, jobSource, jobState, writeConversations, type HistoryApp } from './helpers.js';
 
@@ -111,9 +111,12 @@ describe('cairn backfill: resuming and refreshing', () => {
     });
     assert.equal((await runBackfill(registry, { job })).outcome, 'complete');
     assert.equal(listed, 1);
+    // Not even the migrations are looked at: with the folder gone, a complete job is still just skipped.
+    fs.renameSync(path.join(app.dir, 'migrations'), path.join(app.dir, 'moved'));
     const again = await runBackfill(registry, { job });
     assert.equal(again.outcome, 'already-complete');
     assert.equal(listed, 1);
+    await assert.rejects(runBackfill(registry, { job, refresh: true }), /migrations/);
   });
 
   it('--refresh finds new items in any order, continues grown ones from their offset, re-reads rewritten ones, and doubles nothing', async () => {
@@ -251,5 +254,42 @@ describe('cairn backfill: CLI contract', () => {
     assert.equal(after.ok, true);
     assert.equal(after.jobs[0].phase, 'complete');
     assert.equal(after.jobs[0].rowsDone, 3 + 3 * 2 * 2);
+  });
+});
+
+describe('cairn backfill: a deferred foreign key failing at COMMIT', () => {
+  it('the batch is redone row by row: the orphan is rejected, the rest written, and each reject is in the file once', async () => {
+    const { dir } = scratchApp({
+      d: {
+        '0001_kids.sql':
+          'CREATE TABLE parents (id TEXT PRIMARY KEY);\nCREATE TABLE kids (id TEXT PRIMARY KEY, parent TEXT REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);\n',
+      },
+    });
+    const registry = await loadConfig({ cwd: dir });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.writeFileSync(path.join(registry.home, 'a.jsonl'), '{"p":"p1"}\n{"k":"k1","parent":"p1"}\nnot json\n{"k":"k2","parent":"nobody"}\n');
+    const job = defineBackfill({
+      name: 'kids',
+      target: 'd',
+      items: '*.jsonl',
+      map: ({ value }) => {
+        const v = value as { p?: string; k?: string; parent?: string };
+        const rows: Record<string, { id?: string; parent?: string }> = v.p ? { parents: { id: v.p } } : { kids: { id: v.k, parent: v.parent } };
+        return { rows };
+      },
+    });
+    const result = await runBackfill(registry, { job });
+    assert.equal(result.outcome, 'complete');
+    const rejects = readRejects(path.join(registry.home, 'backfill-kids.rejects.jsonl'));
+    assert.deepEqual(
+      rejects.map((x) => [x.line, String(x.reason).split(':')[0]]),
+      [
+        [3, 'malformed JSON'],
+        [4, 'FOREIGN KEY constraint failed'],
+      ],
+    );
+    assert.equal(result.rejected, 2);
+    assert.equal(count(path.join(registry.home, 'd.sqlite'), 'SELECT count(*) FROM kids'), 1);
+    assert.equal(jobState(path.join(registry.home, 'd.sqlite'), 'kids')!.rejected, 2);
   });
 });
