@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { importModule } from '../config/load.js';
+import { loadDefaultExport, resolveModule, type ModuleKind } from '../config/modules.js';
 import { expandTilde } from '../config/paths.js';
 import { selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
-import { CairnError, errorMessage, type CairnErrorCode } from '../errors.js';
+import { CairnError, type CairnErrorCode } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
 import { assertMigrated, migrateStore } from '../migrations/migrator.js';
 import { storeStatus } from '../migrations/status.js';
@@ -97,30 +97,20 @@ export interface BackfillRun {
   stop(): Promise<BackfillResult>;
 }
 
+const JOB_MODULE: ModuleKind<BackfillJob> = {
+  section: 'backfills',
+  noun: 'backfill job',
+  expected: 'defineBackfill({ target, items, map })',
+  is: isBackfillJob,
+};
+
 /** Finds a job by its name in the config's `backfills`, else as a path. */
 export function resolveJobPath(registry: StoreRegistry, nameOrPath: string, cwd: string): { name: string; file: string } {
-  const named = registry.backfills[nameOrPath];
-  if (named) return { name: nameOrPath, file: path.resolve(registry.root, named) };
-  const file = path.resolve(cwd, nameOrPath);
-  if (fs.existsSync(file)) return { name: path.basename(file).replace(/\.(c|m)?(j|t)s$/, ''), file };
-  const known = Object.keys(registry.backfills);
-  throw new CairnError(
-    'E_PLAN',
-    `no backfill job ${JSON.stringify(nameOrPath)}: not a name in the config's "backfills" (${known.length ? known.join(', ') : 'none declared'}) nor an existing file`,
-    { job: nameOrPath },
-  );
+  return resolveModule(registry.backfills, registry.root, nameOrPath, cwd, JOB_MODULE);
 }
 
-export async function loadBackfill(file: string): Promise<BackfillJob> {
-  let mod: { default?: unknown };
-  try {
-    mod = (await importModule(file)) as { default?: unknown };
-  } catch (error) {
-    throw new CairnError('E_PLAN', `${file}: the backfill job could not be loaded: ${errorMessage(error)}`, { file }, { cause: error });
-  }
-  const job = mod.default ?? mod;
-  if (!isBackfillJob(job)) throw new CairnError('E_PLAN', `${file}: expected a default export made with defineBackfill({ target, items, map })`, { file });
-  return job;
+export function loadBackfill(file: string): Promise<BackfillJob> {
+  return loadDefaultExport(file, JOB_MODULE);
 }
 
 /**

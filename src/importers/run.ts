@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { StoreRegistry } from '../config/stores.js';
 import { selectStores } from '../config/stores.js';
-import { importModule } from '../config/load.js';
+import { loadDefaultExport, moduleNameOf, resolveModule, type ModuleKind } from '../config/modules.js';
 import { CairnError, errorMessage } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
 import type { MigrateResult } from '../migrations/migrator.js';
@@ -77,37 +76,20 @@ export interface ImportSummary {
   warnings: string[];
 }
 
+const PLAN_MODULE: ModuleKind<ImportPlan> = {
+  section: 'imports',
+  noun: 'import plan',
+  expected: 'defineImport({ target, sources, map })',
+  is: isImportPlan,
+};
+
 /** Finds a plan by its name in the config's `imports`, else as a path. */
 export function resolvePlanPath(registry: StoreRegistry, nameOrPath: string, cwd: string): { name: string; file: string } {
-  const named = registry.imports[nameOrPath];
-  if (named) return { name: nameOrPath, file: path.resolve(registry.root, named) };
-  const file = path.resolve(cwd, nameOrPath);
-  if (fs.existsSync(file)) return { name: planNameOf(file), file };
-  const known = Object.keys(registry.imports);
-  throw new CairnError(
-    'E_PLAN',
-    `no import plan ${JSON.stringify(nameOrPath)}: not a name in the config's "imports" (${known.length ? known.join(', ') : 'none declared'}) nor an existing file`,
-    { plan: nameOrPath },
-  );
+  return resolveModule(registry.imports, registry.root, nameOrPath, cwd, PLAN_MODULE);
 }
 
-/** A plan file's name without its extension: `imports/legacy.mjs` → `legacy`. */
-function planNameOf(file: string): string {
-  return path.basename(file).replace(/\.(c|m)?(j|t)s$/, '');
-}
-
-export async function loadPlan(file: string): Promise<ImportPlan> {
-  let mod: { default?: unknown };
-  try {
-    mod = (await importModule(file)) as { default?: unknown };
-  } catch (error) {
-    throw new CairnError('E_PLAN', `${file}: the import plan could not be loaded: ${errorMessage(error)}`, { file }, { cause: error });
-  }
-  const plan = mod.default ?? mod;
-  if (!isImportPlan(plan)) {
-    throw new CairnError('E_PLAN', `${file}: expected a default export made with defineImport({ target, sources, map })`, { file });
-  }
-  return plan;
+export function loadPlan(file: string): Promise<ImportPlan> {
+  return loadDefaultExport(file, PLAN_MODULE);
 }
 
 /**
@@ -121,7 +103,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
   const planFile = typeof options.plan === 'string' ? path.resolve(options.plan) : null;
   const plan = planFile ? await loadPlan(planFile) : (options.plan as ImportPlan);
   if (!isImportPlan(plan)) throw new CairnError('E_PLAN', 'expected an import plan made with defineImport({ target, sources, map })');
-  const name = options.name ?? (planFile ? planNameOf(planFile) : 'import');
+  const name = options.name ?? (planFile ? moduleNameOf(planFile) : 'import');
   const [store] = selectStores(registry, [plan.target]);
   if (!store) throw new CairnError('E_PLAN', `import plan ${name}: unknown target store ${plan.target}`);
   const mode = options.mode ?? plan.mode ?? 'insert';
