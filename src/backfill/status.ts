@@ -74,45 +74,67 @@ export interface BackfillStatusEntry extends BackfillReadiness {
   failedItems: { file: string; error: string }[];
 }
 
+/** A job the config declares: the store its module targets, or why the module cannot be loaded. */
+export type DeclaredJobs = Map<string, { target: string } | { error: string }>;
+
+/** Loads every job module the config names, to learn each one's target store. */
+export async function declaredJobs(registry: StoreRegistry): Promise<DeclaredJobs> {
+  const jobs: DeclaredJobs = new Map();
+  for (const [name, file] of Object.entries(registry.backfills)) {
+    try {
+      jobs.set(name, { target: (await loadBackfill(path.resolve(registry.root, file))).target });
+    } catch (error) {
+      jobs.set(name, { error: `the job module cannot be loaded: ${errorMessage(error)}` });
+    }
+  }
+  return jobs;
+}
+
+/**
+ * The jobs of one store, read on a connection the caller holds (the doctor's
+ * read-only one): those with state in it, and those declared for it that never ran.
+ */
+export function storeJobEntries(db: Db | null, store: string, declared: DeclaredJobs, now: number = Date.now()): BackfillStatusEntry[] {
+  const entries: BackfillStatusEntry[] = [];
+  const seen = new Set<string>();
+  for (const state of db ? readAllJobStates(db) : []) {
+    seen.add(state.job);
+    entries.push({ ...readinessOf(state.job, state, now), store, declared: declared.has(state.job), failedItems: readFailedItems(db as Db, state.job) });
+  }
+  for (const [name, job] of declared) {
+    if ('target' in job && job.target === store && !seen.has(name)) entries.push({ ...readinessOf(name, null, now), store, declared: true, failedItems: [] });
+  }
+  return entries.sort((a, b) => a.job.localeCompare(b.job));
+}
+
 /**
  * Every job of every store: those with state in a DB and those the config
  * declares that never ran. Only reads (a missing DB is not created).
  */
 export async function backfillStatus(registry: StoreRegistry, options: { job?: string; now?: number } = {}): Promise<BackfillStatusEntry[]> {
   const now = options.now ?? Date.now();
+  const declared = await declaredJobs(registry);
   const entries: BackfillStatusEntry[] = [];
-  const targets = new Map<string, string>();
-  for (const [name, file] of Object.entries(registry.backfills)) {
-    try {
-      targets.set(name, (await loadBackfill(path.resolve(registry.root, file))).target);
-    } catch (error) {
+  for (const [name, job] of declared) {
+    if ('error' in job) entries.push({ ...readinessOf(name, null, now), reason: job.error, store: '?', declared: true, failedItems: [] });
+    else if (!registry.stores.some((s) => s.name === job.target)) {
       entries.push({
         ...readinessOf(name, null, now),
-        reason: `the job module cannot be loaded: ${errorMessage(error)}`,
-        store: '?',
+        reason: `its target store ${JSON.stringify(job.target)} is not in the config`,
+        store: job.target,
         declared: true,
         failedItems: [],
       });
     }
   }
   for (const store of registry.stores) {
-    if (!fs.existsSync(store.file)) continue;
-    const db = openDatabase(store.file, { readonly: true });
+    const db = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
     try {
-      for (const state of readAllJobStates(db)) {
-        entries.push({
-          ...readinessOf(state.job, state, now),
-          store: store.name,
-          declared: targets.has(state.job),
-          failedItems: readFailedItems(db, state.job),
-        });
-        if (targets.get(state.job) === store.name) targets.delete(state.job);
-      }
+      entries.push(...storeJobEntries(db, store.name, declared, now));
     } finally {
-      db.close();
+      db?.close();
     }
   }
-  for (const [name, store] of targets) entries.push({ ...readinessOf(name, null, now), store, declared: true, failedItems: [] });
   const selected = options.job ? entries.filter((e) => e.job === options.job) : entries;
   return selected.sort((a, b) => a.store.localeCompare(b.store) || a.job.localeCompare(b.job));
 }

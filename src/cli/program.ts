@@ -1,15 +1,14 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
 import { errorMessage, isCairnError } from '../errors.js';
 import { registerBackfill } from './commands/backfill.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
 import { registerStatus } from './commands/status.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { processIo, writeJson, type Io } from './io.js';
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { CAIRN_VERSION } from '../version.js';
 
 /**
  * Runs the CLI on `argv` (without node and script) and resolves to the exit
@@ -22,7 +21,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   };
   const program = new Command('cairn')
     .description('a durable SQLite state layer: stores, migrations, import, backfill, snapshots, doctor')
-    .version(version)
+    .version(CAIRN_VERSION)
     .option('--config <path>', 'the config file (default: nearest cairn.config.* from here upward)')
     .exitOverride()
     .showHelpAfterError('(run cairn --help for usage)')
@@ -32,6 +31,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerNew(program, io, done);
   registerImport(program, io, done);
   registerBackfill(program, io, done);
+  registerDoctor(program, io, done);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   try {

@@ -23,6 +23,8 @@ export interface StoreStatus {
   renamed: SchemaState['renamed'];
   legacyChain: boolean;
   baselinePending: boolean;
+  /** The DB has app tables but no cairn history: migrate refuses it (E_UNMANAGED). */
+  unmanaged: boolean;
   /** Set when the store could not be inspected (bad migration file, unreadable DB). */
   error: { code: string; message: string } | null;
 }
@@ -44,6 +46,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
     renamed: [],
     legacyChain: false,
     baselinePending: false,
+    unmanaged: false,
     error: null,
   };
   try {
@@ -70,6 +73,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
         renamed: state.renamed,
         legacyChain: state.legacyChain,
         baselinePending: state.baselinePending,
+        unmanaged: !fresh && applied.length === 0 && !state.legacyChain,
       };
     } finally {
       db?.close();

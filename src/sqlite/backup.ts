@@ -24,9 +24,22 @@ export function takeBackup(db: Db, options: { keep: number; label: string; now?:
   return target;
 }
 
+/** The infix a cutover gives the file it replaces: `state.sqlite.pre-cutover-20261123T101500Z`. */
+export const CUTOVER_BACKUP_INFIX = '.pre-cutover-';
+
+/** Pre-migration copies of `dbFile`, oldest first. */
 export function listBackups(dbFile: string): string[] {
+  return listBeside(dbFile, BACKUP_INFIX);
+}
+
+/** Files a cutover kept in place of `dbFile`, oldest first. */
+export function listCutoverBackups(dbFile: string): string[] {
+  return listBeside(dbFile, CUTOVER_BACKUP_INFIX);
+}
+
+function listBeside(dbFile: string, infix: string): string[] {
   const dir = path.dirname(dbFile);
-  const prefix = path.basename(dbFile) + BACKUP_INFIX;
+  const prefix = path.basename(dbFile) + infix;
   let names: string[];
   try {
     names = fs.readdirSync(dir);

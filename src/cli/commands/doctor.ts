@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { runDoctor } from '../../doctor/run.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { styleFor, writeJson, type Io } from '../io.js';
+import { renderDoctor } from '../render-doctor.js';
+
+export function registerDoctor(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('doctor')
+    .description('check every store (file, permissions, locks, journal, integrity, foreign keys, schema, backfills, backups); never writes')
+    .option('--store <name...>', 'only these stores (default: all)')
+    .option('--summary', 'one line per check')
+    .option('--full', 'run PRAGMA integrity_check instead of quick_check (slower: also compares each index with its table)')
+    .option('--json', 'print the report as JSON (paths under the home directory shown as ~)')
+    .action(async (opts: { store?: string[]; summary?: boolean; full?: boolean; json?: boolean }) => {
+      const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+      const report = await runDoctor(registry, { stores: opts.store, full: opts.full, env: io.env });
+      if (opts.json) writeJson(io, report);
+      else io.stdout.write(renderDoctor(report, styleFor(io.stdout, io.env), { summary: opts.summary }));
+      done(report.overallStatus === 'fail' ? EXIT.failed : EXIT.ok);
+    });
+}

@@ -1,0 +1,79 @@
+import type { StoreStatus } from '../../migrations/status.js';
+import { plural } from '../format.js';
+import type { StoreContext } from '../inspect.js';
+import type { DoctorCheck } from '../types.js';
+import { checkResult } from './result.js';
+
+const names = (refs: readonly { name: string }[]) => refs.map((r) => r.name).join(', ');
+
+/**
+ * Where the schema stands against this app's migration files. What `migrate`
+ * would refuse is a failure; what it would do, or proceed despite, is a warning.
+ */
+export function schemaCheck(ctx: StoreContext, status: StoreStatus): DoctorCheck {
+  const name = ctx.store.name;
+  const migrate = `cairn migrate --store ${name}`;
+  const details: Record<string, string | number> = {
+    version: status.current === null ? 'none' : `${status.current}${status.applied.at(-1) ? ` (${status.applied.at(-1)?.name})` : ''}`,
+    applied: status.applied.length,
+    pending: status.pending.length,
+  };
+  if (ctx.store.migrations) details['migrations'] = ctx.store.migrations;
+  const fail = (summary: string, remedy: string) => checkResult(name, 'schema', 'fail', summary, details, remedy);
+  const warn = (summary: string, remedy: string) => checkResult(name, 'schema', 'warn', summary, details, remedy);
+
+  if (status.error) return fail(`cannot be read: ${status.error.message}`, `Fix what the message names, then run \`cairn status --store ${name}\`.`);
+  if (status.edited.length) {
+    details['edited'] = names(status.edited);
+    return fail(
+      `${plural(status.edited.length, 'applied migration')} edited since: ${names(status.edited)}`,
+      'Restore the file(s) as they were applied (git log -p on the file shows it) and put the change in a new migration; migrate refuses until then.',
+    );
+  }
+  if (status.legacyChain) {
+    return fail(
+      `on a legacy chain: version ${status.current ?? 'none'} is below the baseline and the files between are gone`,
+      `Move its rows to a fresh file at the current schema: cairn cutover --store ${name}.`,
+    );
+  }
+  if (status.unmanaged) {
+    return fail(
+      'has app tables but no cairn history',
+      `Adopt the history another tool kept, or move the rows into a fresh file (export → restore); migrate refuses until then.`,
+    );
+  }
+  if (status.newerThanApp) {
+    details['unknown'] = status.unknown.map((u) => `${u.version} ${u.name}${u.additive ? ' (additive)' : ''}`).join(', ');
+    if (!status.unknown.every((u) => u.additive)) {
+      return fail(
+        `migrated by a newer release: ${plural(status.unknown.length, 'version')} this app does not know, not all additive`,
+        'Upgrade the app to the release that migrated this file; this one refuses to open it.',
+      );
+    }
+  }
+  if (!ctx.files.db) {
+    return checkResult(name, 'schema', 'idle', `no file yet; ${plural(status.pending.length, 'migration')} will apply when it is created`, details);
+  }
+  const warnings: string[] = [];
+  if (status.newerThanApp) warnings.push(`${plural(status.unknown.length, 'newer version')} from a newer release (all additive: this app runs on it)`);
+  if (status.pending.length) {
+    details['next'] = names(status.pending.slice(0, 5)) + (status.pending.length > 5 ? ', …' : '');
+    warnings.push(`${plural(status.pending.length, 'migration')} pending`);
+  }
+  if (status.outOfOrder.length) warnings.push(`${names(status.outOfOrder)} numbered below the newest applied version`);
+  if (status.missing.length) {
+    details['missing'] = names(status.missing);
+    warnings.push(`${plural(status.missing.length, 'applied migration')} no longer on disk`);
+  }
+  if (warnings.length) {
+    const remedy = status.outOfOrder.length
+      ? `Renumber ${names(status.outOfOrder)} above ${status.current}, or apply with \`${migrate} --allow-out-of-order\`.`
+      : status.pending.length
+        ? `Run \`${migrate}\` (or start the app: openStores applies them).`
+        : status.missing.length
+          ? `Restore the missing file(s) to ${ctx.store.migrations ?? 'the migrations folder'}: without them this app cannot revert those versions.`
+          : 'Nothing to do unless this app is meant to be the newest release.';
+    return warn(warnings.join('; '), remedy);
+  }
+  return checkResult(name, 'schema', 'ok', `at version ${status.current ?? 'none'}, up to date`, details);
+}
