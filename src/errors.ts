@@ -19,7 +19,8 @@ export type CairnErrorCode =
   | 'E_SCHEMA_BEHIND' // the DB needs migrations before this can run (pass --migrate, or run cairn migrate)
   | 'E_SOURCE' // an import source is missing, unreadable or not what the plan says
   | 'E_PLAN' // an import plan or backfill job module is missing or malformed
-  | 'E_BACKFILL_LEASE_LOST'; // another process took over the job mid-run (this run's lease expired)
+  | 'E_BACKFILL_LEASE_LOST' // another process took over the job mid-run (this run's lease expired)
+  | 'E_NO_DATABASE'; // a command that only reads found no database file for the store
 
 /** Refusals happen before anything is written; failures happen mid-run. */
 export class CairnError extends Error {

@@ -35,13 +35,24 @@ export interface CliResult {
 
 /** Runs the CLI in-process with captured output. */
 export async function cli(cwd: string, ...argv: string[]): Promise<CliResult> {
+  return cliWith({ cwd }, ...argv);
+}
+
+/** cli() with a signal that stops a long-running command, and a hook seeing stdout as it is written. */
+export async function cliWith(options: { cwd: string; signal?: AbortSignal; onStdout?: (text: string) => void }, ...argv: string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await run(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+        options.onStdout?.(s);
+      },
+    },
     stderr: { write: (s: string) => (stderr += s) },
     env: { ...process.env, NO_COLOR: '1' },
-    cwd,
+    cwd: options.cwd,
+    signal: options.signal,
   });
   return { code, stdout, stderr };
 }

@@ -30,6 +30,7 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_SOURCE: EXIT.refused,
   E_PLAN: EXIT.usage,
   E_BACKFILL_LEASE_LOST: EXIT.failed,
+  E_NO_DATABASE: EXIT.refused,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -4,6 +4,8 @@ export interface Io {
   stderr: { write(text: string): unknown; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Stops a long-running command (tail --follow) the way Ctrl-C does; tests drive it in-process. */
+  signal?: AbortSignal;
 }
 
 export function processIo(): Io {

@@ -6,6 +6,7 @@ import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
 import { registerStatus } from './commands/status.js';
+import { registerTail } from './commands/tail.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { processIo, writeJson, type Io } from './io.js';
 import { CAIRN_VERSION } from '../version.js';
@@ -32,6 +33,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerImport(program, io, done);
   registerBackfill(program, io, done);
   registerDoctor(program, io, done);
+  registerTail(program, io, done);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   try {

@@ -48,6 +48,12 @@ export function readTables(db: Db, options: { includeInternal?: boolean } = {}):
   return tables;
 }
 
+/** One table's columns, key and foreign keys; null when there is no such table. */
+export function readTableInfo(db: Db, name: string): TableInfo | null {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get<{ sql: string | null }>(name);
+  return row ? readTable(db, name, row.sql ?? '') : null;
+}
+
 function readTable(db: Db, name: string, sql: string): TableInfo {
   const q = quoteIdent(name);
   const columns = db

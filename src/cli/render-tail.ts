@@ -1,0 +1,28 @@
+import { jsonSafe } from '../importers/rejects.js';
+import type { TailQuery, TailRow } from '../tail/query.js';
+import type { Style } from './io.js';
+
+/**
+ * One line per row: the time column first, then `column=value` for every
+ * other non-null column (the id column left out); values with spaces, quotes
+ * or `=` are JSON-quoted so a line splits back unambiguously.
+ */
+export function renderTailRow(row: TailRow, query: TailQuery, s: Style): string {
+  const parts: string[] = [];
+  if (query.timeColumn) parts.push(s.dim(plain(row.values[query.timeColumn])));
+  for (const [column, value] of Object.entries(row.values)) {
+    if (column === query.timeColumn || column === query.idColumn || value === null || value === undefined) continue;
+    parts.push(`${column}=${plain(value)}`);
+  }
+  return parts.join(' ');
+}
+
+export function tailRowJson(row: TailRow): string {
+  return JSON.stringify(row.values, jsonSafe);
+}
+
+function plain(value: unknown): string {
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  const text = String(value);
+  return typeof value === 'string' && (text === '' || /[\s"'=\\\p{Cc}]/u.test(text)) ? JSON.stringify(text) : text;
+}

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ResolvedStore, StoreRegistry } from '../config/stores.js';
+import { selectStores } from '../config/stores.js';
+import { CairnError } from '../errors.js';
+import { openDatabase } from '../sqlite/open.js';
+import { buildTailQuery, lastRows, maxId, rowsAfter, type TailFilters, type TailQuery, type TailRow } from './query.js';
+
+export interface TailOptions extends TailFilters {
+  table: string;
+  /** The store holding the table (default: the one store whose database has it). */
+  store?: string;
+  /** How many matching rows to show first (default 200). */
+  lines?: number;
+  /** Keep polling for newer rows until `signal` aborts. */
+  follow?: boolean;
+  /** Poll interval with `follow` (default 500 ms). */
+  pollMs?: number;
+  /** An ever-increasing column to order and follow by (default: the rowid). */
+  idColumn?: string;
+  signal?: AbortSignal;
+  /** Receives the first rows, then each poll's new ones, oldest first. */
+  onRows: (rows: TailRow[], query: TailQuery) => void;
+}
+
+export const DEFAULT_TAIL_LINES = 200;
+export const DEFAULT_POLL_MS = 500;
+const FOLLOW_BATCH = 1000;
+
+/**
+ * Prints a table's last rows and, with `follow`, every newer one as it lands,
+ * the way `tail -f` does a log file. Read-only: each poll is one short read
+ * transaction and nothing is held between polls, so writers never wait on it
+ * in WAL mode (in rollback-journal mode a commit may wait the length of one read).
+ * "Newer" means a higher id: rows written with explicit lower ids are not seen.
+ */
+export async function tailTable(registry: StoreRegistry, options: TailOptions): Promise<{ store: string; rows: number }> {
+  const store = storeWithTable(registry, options.table, options.store);
+  const db = openDatabase(store.file, { readonly: true, pragmas: store.pragmas });
+  let shown = 0;
+  try {
+    const query = buildTailQuery(db, options.table, options, { idColumn: options.idColumn });
+    const first = lastRows(db, query, options.lines ?? DEFAULT_TAIL_LINES);
+    shown += first.length;
+    if (first.length) options.onRows(first, query);
+    if (!options.follow) return { store: store.name, rows: shown };
+    let after = first.at(-1)?.id ?? maxId(db, query);
+    const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    while (!options.signal?.aborted) {
+      const rows = rowsAfter(db, query, after, FOLLOW_BATCH);
+      if (rows.length) {
+        after = (rows.at(-1) as TailRow).id;
+        shown += rows.length;
+        options.onRows(rows, query);
+        if (rows.length === FOLLOW_BATCH) continue;
+      }
+      try {
+        await sleep(pollMs, undefined, { signal: options.signal });
+      } catch {
+        break; // aborted
+      }
+    }
+    return { store: store.name, rows: shown };
+  } finally {
+    db.close();
+  }
+}
+
+/** The named store, or the only one whose database has `table`. */
+export function storeWithTable(registry: StoreRegistry, table: string, name?: string): ResolvedStore {
+  if (name) {
+    const [store] = selectStores(registry, [name]) as [ResolvedStore];
+    if (!fs.existsSync(store.file)) {
+      throw new CairnError(
+        'E_NO_DATABASE',
+        `store ${store.name} has no database yet (${store.file}); start the app or run \`cairn migrate --store ${store.name}\``,
+        {
+          store: store.name,
+          file: store.file,
+        },
+      );
+    }
+    return store;
+  }
+  const holders = registry.stores.filter((s) => fs.existsSync(s.file) && hasTable(s, table));
+  if (holders.length === 1) return holders[0] as ResolvedStore;
+  if (holders.length === 0) {
+    throw new CairnError(
+      'E_USAGE',
+      `no store has a table ${JSON.stringify(table)} (stores: ${registry.stores.map((s) => s.name).join(', ')}); name it with --store`,
+      { table },
+    );
+  }
+  throw new CairnError('E_USAGE', `${holders.map((s) => s.name).join(' and ')} both have a table ${JSON.stringify(table)}; choose one with --store`, { table });
+}
+
+function hasTable(store: ResolvedStore, table: string): boolean {
+  const db = openDatabase(store.file, { readonly: true });
+  try {
+    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+  } finally {
+    db.close();
+  }
+}
