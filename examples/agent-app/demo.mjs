@@ -4,6 +4,7 @@
 // conversation rollouts backfilled (and refreshed after one grows), then
 // opened the way the app itself would at startup (openStores).
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +67,48 @@ const stores = await openStores(registry);
 const ms = performance.now() - started;
 stores.db('state').prepare("INSERT INTO projects (id, path, name) VALUES ('p1', '/work/app', 'app') ON CONFLICT DO NOTHING").run();
 const count = stores.db('state').prepare('SELECT count(*) AS n FROM projects').get().n;
+// The app logs as it runs; `cairn tail` reads them back like a log file.
+const log = stores.db('logs').prepare('INSERT INTO log_entries (at, level, target, message, thread_id) VALUES (?, ?, ?, ?, ?)');
+const levels = ['info', 'debug', 'info', 'warn', 'info', 'error'];
+for (let i = 0; i < 60; i++) {
+  const level = levels[i % levels.length];
+  log.run(
+    new Date(Date.UTC(2026, 10, 23, 9, 0, i * 20)).toISOString(),
+    level,
+    i % 4 ? 'agent::turn' : 'agent::net',
+    level === 'error' ? `request ${i} timed out after 30s` : `step ${i}`,
+    `t${i % 3}`,
+  );
+}
 stores.close();
 console.log(
   `\nopenStores(): ${Object.keys(stores.dbs).join(', ')} open in ${ms.toFixed(2)} ms, nothing pending (a cold first call; npm run bench measures the steady cost); projects: ${count}`,
 );
+
+cairn(['tail', 'log_entries', '-n', '4'], { why: 'the last rows of the logs store, as a log file' });
+cairn(['tail', 'log_entries', '--match', 'level=ERROR', '--contains', 'message=timed out', '--from', '2026-11-23T09:10:00Z', '--json']);
+
+// The operator's view of every store; the rejected lines above are what it warns about.
+cairn(['doctor', '--summary'], { why: 'exit 0: warnings only' });
+
+// A damaged copy: a torn write left half of one page of the events table zeroed, and an applied migration was edited since.
+const damaged = `${scratch}-damaged`;
+fs.rmSync(damaged, { recursive: true, force: true });
+fs.cpSync(scratch, damaged, { recursive: true });
+const stateFile = path.join(damaged, 'data', 'state.sqlite');
+tearPage(stateFile, 'events');
+fs.appendFileSync(path.join(damaged, 'migrations', 'state', '0002_threads.sql'), '\n-- edited after it was applied\n');
+console.log(`\ndamaged copy: ${damaged} (half a page of events zeroed, 0002_threads.sql edited)`);
+cairn(['--config', path.join(damaged, 'cairn.config.json'), 'doctor', '--store', 'state'], { expect: 1, why: 'exit 1: both caught, nothing changed' });
+
+/** Zeroes the second half of one leaf page of `table`, as a write torn by a power cut leaves it. */
+function tearPage(file, table) {
+  const db = new Database(file, { readonly: true });
+  const pageSize = db.pragma('page_size', { simple: true });
+  const pages = db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno").all(table);
+  db.close();
+  const page = pages[Math.floor(pages.length / 2)].pageno;
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(pageSize / 2), 0, pageSize / 2, (page - 1) * pageSize + pageSize / 2);
+  fs.closeSync(fd);
+}

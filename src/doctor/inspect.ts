@@ -47,7 +47,7 @@ export interface StoreContext {
   registry: StoreRegistry;
   files: StoreFiles;
   header: Header | null;
-  /** The read-only connection, after a first successful read; null when the file is missing or unreadable. */
+  /** The read-only connection; null when the file is missing or cannot be read at all (a corrupt one keeps it). */
   db: Db | null;
   problem: OpenProblem | null;
   full: boolean;
@@ -102,25 +102,34 @@ export function readHeader(file: string): Header | OpenProblem {
 
 /**
  * Opens read-only (never creating, never rolling back a journal, never
- * checkpointing) and makes one read, so every check after this one works on
- * a connection known to be good.
+ * checkpointing) and makes one read. A file that reads as corrupt keeps its
+ * connection: the checks that can still learn something (quick_check's list,
+ * the migration history on pages that are intact) try anyway.
  */
-export function openReadOnly(file: string, driver: DbFactory = openBetterSqlite3): { db: Db } | { problem: OpenProblem } {
+export function openReadOnly(file: string, driver: DbFactory = openBetterSqlite3): { db: Db | null; problem: OpenProblem | null } {
   let db: Db;
   try {
     db = driver(file, { readonly: true, fileMustExist: true });
   } catch (error) {
-    return { problem: classify(error) };
+    return { db: null, problem: classify(error) };
   }
   try {
     // Waiting a little lets a commit in progress finish instead of reporting it as a failure.
     db.exec('PRAGMA busy_timeout = 2000');
     db.prepare('SELECT count(*) FROM sqlite_master').get();
-    return { db };
+    return { db, problem: null };
   } catch (error) {
+    const problem = classify(error);
+    if (problem.kind === 'corrupt') return { db, problem };
     db.close();
-    return { problem: classify(error) };
+    return { db: null, problem };
   }
+}
+
+/** SQLITE_CORRUPT and its extended codes, and SQLITE_NOTADB met mid-file. */
+export function isCorruptError(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
 }
 
 function classify(error: unknown): OpenProblem {

@@ -14,7 +14,7 @@ import { lockCheck } from './checks/lock.js';
 import { checkResult, skipped } from './checks/result.js';
 import { schemaCheck } from './checks/schema.js';
 import { redactHome } from './format.js';
-import { openReadOnly, readHeader, storeFiles, type StoreContext } from './inspect.js';
+import { isCorruptError, openReadOnly, readHeader, storeFiles, type StoreContext } from './inspect.js';
 import { DEFAULT_THRESHOLDS, type CheckStatus, type DoctorCheck, type DoctorOptions, type DoctorReport } from './types.js';
 
 /**
@@ -69,9 +69,7 @@ function checkStore(
     if ('kind' in header) ctx.problem = header;
     else {
       ctx.header = header;
-      const opened = openReadOnly(store.file, ctx.driver);
-      if ('db' in opened) ctx.db = opened.db;
-      else ctx.problem = opened.problem;
+      ({ db: ctx.db, problem: ctx.problem } = openReadOnly(store.file, ctx.driver));
     }
   }
   const name = store.name;
@@ -86,11 +84,11 @@ function checkStore(
       guard(name, 'foreign_keys', () => foreignKeyCheck(ctx)),
       guard(name, 'freelist', () => freelistCheck(ctx)),
       guard(name, 'schema', () =>
-        ctx.problem
-          ? skipped(name, 'schema', 'the database cannot be read (see file, journal or integrity)')
-          : schemaCheck(ctx, storeStatus(store, { env: options.env })),
+        ctx.db || !ctx.files.db
+          ? schemaCheck(ctx, storeStatus(store, { env: options.env }))
+          : skipped(name, 'schema', 'the database cannot be read (see file or journal)'),
       ),
-      guard(name, 'backfill', () => backfillCheck(ctx, ctx.problem ? { error: 'the database cannot be read' } : backfillJobs(ctx, jobs))),
+      guard(name, 'backfill', () => backfillCheck(ctx, ctx.db || !ctx.files.db ? backfillJobs(ctx, jobs) : { error: 'the database cannot be read' })),
       guard(name, 'backups', () => backupsCheck(ctx)),
     ];
   } finally {
@@ -106,11 +104,16 @@ function backfillJobs(ctx: StoreContext, jobs: DeclaredJobs): readonly BackfillS
   }
 }
 
-/** A check that throws is reported as failed with its message; the rest of the report still runs. */
+/**
+ * A check that throws is reported as failed with its message; the rest of the
+ * report still runs. One that meets corruption was skipped, not broken: the
+ * integrity check reports the corruption once, with its remedy.
+ */
 function guard(store: string | null, name: string, run: () => DoctorCheck): DoctorCheck {
   try {
     return run();
   } catch (error) {
+    if (store !== null && isCorruptError(error)) return skipped(store, name, 'the database is corrupt where this check reads (see integrity)');
     return checkResult(store, name, 'fail', `the check itself failed: ${errorMessage(error)}`, {}, 'Report this with the output of `cairn doctor --json`.');
   }
 }

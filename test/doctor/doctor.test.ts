@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -230,4 +231,45 @@ test('home-directory paths are shown as ~ in the JSON report', async () => {
   assert.ok(r.stdout.includes(app.dir));
   assert.ok(!child.includes(app.dir), 'no absolute home path');
   assert.ok(child.includes(`~/${path.basename(app.dir)}/app.sqlite`));
+});
+
+test('a file cut short fails integrity once; the checks that cannot read it are skipped, not failed', async () => {
+  const app = await healthyApp();
+  fs.truncateSync(app.app, fs.statSync(app.app).size - 4096);
+  const { code, report } = await doctorJson(app.dir);
+  assert.equal(code, 1);
+  const app_ = Object.fromEntries(Object.entries(statuses(report)).filter(([id]) => id.startsWith('app.')));
+  assert.equal(app_['app.integrity'], 'fail');
+  assert.deepEqual(
+    Object.entries(app_)
+      .filter(([, s]) => s === 'fail')
+      .map(([id]) => id),
+    ['app.integrity'],
+  );
+  for (const id of ['app.foreign_keys', 'app.freelist', 'app.schema']) assert.equal(app_[id], 'idle', id);
+  assert.match(report.checks['app.integrity']?.remedy ?? '', /\.recover/);
+});
+
+test('backfill state: rejected lines and an interrupted run warn, with what to run', async () => {
+  const { historyApp, writeConversations } = await import('../backfill/helpers.js');
+  const app = historyApp();
+  writeConversations(app.home, 12, 5);
+  const run = await cli(app.dir, 'backfill', 'hist', '--migrate');
+  assert.equal(run.code, 1, run.stderr);
+  const { report } = await doctorJson(app.dir);
+  const check = report.checks['hist.backfill'];
+  assert.equal(check?.status, 'warn');
+  assert.match(check?.summary ?? '', /1\/1 complete · \d+ rejected lines/);
+  assert.match(check?.remedy ?? '', /cairn backfill hist --refresh/);
+
+  const db = new Database(app.db);
+  db.prepare("UPDATE cairn_backfill_state SET status = 'running', rejected = 0, lease_owner = ?, lease_expires_at = ?").run(
+    `${os.hostname()}:999999:x`,
+    Date.now() + 60_000,
+  );
+  db.close();
+  const again = (await doctorJson(app.dir)).report.checks['hist.backfill'];
+  assert.equal(again?.status, 'warn');
+  assert.match(again?.summary ?? '', /1 interrupted/);
+  assert.match(again?.remedy ?? '', /run `cairn backfill hist`/i);
 });

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../errors.js';
 import { formatBytes, plural } from '../format.js';
-import type { StoreContext } from '../inspect.js';
+import { isCorruptError, type StoreContext } from '../inspect.js';
 import type { DoctorCheck } from '../types.js';
 import { newestBackup } from './file.js';
 import { checkResult, skipped } from './result.js';
@@ -8,9 +8,8 @@ import { checkResult, skipped } from './result.js';
 /** Why a check that needs a readable database did not run. */
 function unreadable(ctx: StoreContext): string | null {
   if (!ctx.files.db) return 'no database file yet';
-  if (ctx.problem)
-    return ctx.problem.kind === 'hot-journal' ? 'a hot journal must be rolled back first (see journal)' : 'the database cannot be read (see file)';
-  return null;
+  if (ctx.db) return null;
+  return ctx.problem?.kind === 'hot-journal' ? 'a hot journal must be rolled back first (see journal)' : 'the database cannot be read (see file)';
 }
 
 /** Journal mode, the WAL's size, and a crashed writer's rollback journal. */
@@ -52,9 +51,6 @@ export function integrityCheck(ctx: StoreContext): DoctorCheck {
   const { store } = ctx;
   const pragma = ctx.full ? 'integrity_check' : 'quick_check';
   const remedy = corruptionRemedy(ctx);
-  if (ctx.problem?.kind === 'corrupt') {
-    return checkResult(store.name, 'integrity', 'fail', `corrupt: ${ctx.problem.message}`, { check: 'open' }, remedy);
-  }
   const why = unreadable(ctx);
   if (why || !ctx.db) return skipped(store.name, 'integrity', why ?? 'unreadable');
   const started = performance.now();
@@ -64,11 +60,18 @@ export function integrityCheck(ctx: StoreContext): DoctorCheck {
     messages = ctx.db
       .prepare(`PRAGMA ${pragma}(100)`)
       .all<Record<string, unknown>>()
-      .map((r) => String(Object.values(r)[0]));
+      // The first message carries a "*** in database main ***" heading; one line per problem reads better.
+      .map((r) =>
+        String(Object.values(r)[0])
+          .replace(/^\*\*\* in database \w+ \*\*\*\n/, '')
+          .replace(/\s*\n\s*/g, ' / '),
+      );
   } catch (error) {
     messages = [errorMessage(error)];
   }
   const details: Record<string, string> = { check: pragma, time: `${(performance.now() - started).toFixed(0)} ms` };
+  // A first read that failed as corrupt is a finding even when the check's own pass reports less.
+  if (ctx.problem?.kind === 'corrupt') messages = [...messages.filter((m) => m !== 'ok'), `reading sqlite_master: ${ctx.problem.message}`];
   if (messages.length === 1 && messages[0] === 'ok') return checkResult(store.name, 'integrity', 'ok', `${pragma} ok`, details);
   messages.slice(0, 5).forEach((m, i) => (details[`problem ${i + 1}`] = m));
   if (messages.length > 5) details['more'] = `${messages.length >= 100 ? '95 or more' : messages.length - 5} further problems`;
@@ -108,6 +111,7 @@ export function foreignKeyCheck(ctx: StoreContext): DoctorCheck {
       if (samples.length < 5) samples.push(`${row.table} rowid ${row.rowid ?? '?'} → ${row.parent}`);
     }
   } catch (error) {
+    if (isCorruptError(error)) throw error;
     // "foreign key mismatch": the parent key is not unique or not there; every child lookup is undefined.
     return checkResult(
       store.name,

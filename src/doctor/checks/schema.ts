@@ -22,6 +22,8 @@ export function schemaCheck(ctx: StoreContext, status: StoreStatus): DoctorCheck
   const fail = (summary: string, remedy: string) => checkResult(name, 'schema', 'fail', summary, details, remedy);
   const warn = (summary: string, remedy: string) => checkResult(name, 'schema', 'warn', summary, details, remedy);
 
+  if (status.error && ctx.problem?.kind === 'corrupt')
+    return checkResult(name, 'schema', 'idle', 'skipped: the migration history cannot be read from a corrupt file (see integrity)');
   if (status.error) return fail(`cannot be read: ${status.error.message}`, `Fix what the message names, then run \`cairn status --store ${name}\`.`);
   if (status.edited.length) {
     details['edited'] = names(status.edited);
