@@ -2,6 +2,7 @@
 // the same run. `npm run bench -- --quick` runs smaller sizes (a smoke test,
 // not a measurement); `--json` adds the raw numbers.
 import { benchBackfill } from './backfill.mjs';
+import { benchDoctor } from './doctor.mjs';
 import { benchImport } from './import.mjs';
 import { benchStartup } from './startup.mjs';
 
@@ -18,6 +19,7 @@ results.push({
 });
 results.push(await benchImport({ quick }));
 results.push(await benchBackfill({ quick }));
+results.push(await benchDoctor({ quick }));
 
 for (const r of results) {
   console.log(`${r.name}: ${r.ok ? 'within goal' : 'OVER GOAL'}`);
