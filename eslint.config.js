@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'node_modules/', 'examples/agent-app/data/', '.demo/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'examples/agent-app/data/', '.demo/', '.demo-damaged/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
