@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { cli } from '../helpers.js';
+import { cli, REPO } from '../helpers.js';
 import { changed, corruptPageOf, doctorJson, hashTree, healthyApp, holdInChild, statuses } from './helpers.js';
 
 const STORE_CHECKS = ['file', 'permissions', 'lock', 'journal', 'integrity', 'foreign_keys', 'freelist', 'schema', 'backfill', 'backups'];
@@ -272,4 +272,23 @@ test('backfill state: rejected lines and an interrupted run warn, with what to r
   assert.equal(again?.status, 'warn');
   assert.match(again?.summary ?? '', /1 interrupted/);
   assert.match(again?.remedy ?? '', /run `cairn backfill hist`/i);
+});
+
+test("the demo app's home, freshly migrated, is all ok", async (t) => {
+  // Inside the package, so the job module's `import … from 'cairn'` resolves to this package, as in the demo.
+  fs.mkdirSync(path.join(REPO, 'build'), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(REPO, 'build', 'doctor-demo-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const example = path.join(REPO, 'examples', 'agent-app');
+  fs.copyFileSync(path.join(example, 'cairn.config.json'), path.join(dir, 'cairn.config.json'));
+  for (const sub of ['migrations', 'imports', 'jobs']) fs.cpSync(path.join(example, sub), path.join(dir, sub), { recursive: true });
+  const before = await doctorJson(dir);
+  assert.equal(before.report.checks['state.file']?.status, 'idle', 'not created yet');
+  assert.equal(before.report.checks['state.schema']?.status, 'idle');
+  assert.equal(before.code, 0);
+  assert.equal((await cli(dir, 'migrate')).code, 0);
+  const { code, report } = await doctorJson(dir);
+  assert.equal(code, 0);
+  assert.equal(report.overallStatus, 'ok');
+  assert.equal(report.checks['state.backfill']?.summary, '0/1 complete · 1 not finished');
 });
