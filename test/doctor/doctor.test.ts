@@ -51,8 +51,10 @@ test('the doctor leaves every database byte-identical, a WAL full of frames incl
   try {
     const before = hashTree(app.dir);
     assert.ok((fs.statSync(`${app.app}-wal`).size ?? 0) > 0, 'the WAL holds frames');
-    const { code } = await doctorJson(app.dir, '--full');
+    const { code, report } = await doctorJson(app.dir, '--full');
     assert.equal(code, 0);
+    assert.equal(report.checks['app.integrity']?.details.check, 'integrity_check');
+    assert.equal(report.checks['app.lock']?.details['write lock'], 'free', 'the probe ran: the WAL was there');
     await cli(app.dir, 'doctor');
     const after = hashTree(app.dir);
     for (const [file, hash] of before) {

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../errors.js';
 import type { DbFactory } from '../../sqlite/db.js';
-import { isBusy } from '../../sqlite/lock.js';
+import { isBusy, lockFileFor } from '../../sqlite/lock.js';
 import type { StoreContext } from '../inspect.js';
 import type { DoctorCheck } from '../types.js';
 import { checkResult } from './result.js';
@@ -34,7 +34,7 @@ export function lockCheck(ctx: StoreContext): DoctorCheck {
       'warn',
       holders.map((h) => h.by).join('; '),
       details,
-      `If nothing should be running, find the holder: lsof ${store.file} ${store.file}.cairn-lock. A killed process frees its locks; a long write makes other writers wait up to their busy_timeout.`,
+      `If nothing should be running, find the holder: lsof ${store.file} ${lockFileFor(store.file)}. A killed process frees its locks; a long write makes other writers wait up to their busy_timeout.`,
     );
   }
   if (writer.held === null) return checkResult(store.name, 'lock', 'idle', `not probed: ${writer.note}`, details);
