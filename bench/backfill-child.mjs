@@ -1,10 +1,10 @@
 // One contestant of the backfill benchmark, in its own process so its peak
 // RSS is its own: `node backfill-child.mjs raw|cairn DIR`. Prints one JSON line.
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineStores, runBackfill } from '../dist/index.js';
 import { readLines } from '../dist/importers/read-lines.js';
+import { rawInsert } from './raw-insert.mjs';
 
 export const SCHEMA =
   'CREATE TABLE events (thread_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (thread_id, seq));\n';
@@ -28,20 +28,8 @@ if (mode === 'raw') {
       built.push([thread, line.number, r.kind, r.at, r.text]);
     }
   }
-  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(dir, `raw.sqlite${suffix}`), { force: true });
-  const db = new Database(path.join(dir, 'raw.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(SCHEMA);
-  const insert = db.prepare('INSERT INTO events (thread_id, seq, kind, at, text) VALUES (?, ?, ?, ?, ?)');
-  const batch = db.transaction((slice) => {
-    for (const r of slice) insert.run(r[0], r[1], r[2], r[3], r[4]);
-  });
-  const t = performance.now();
-  for (let i = 0; i < built.length; i += BATCH) batch(built.slice(i, i + BATCH));
-  seconds = (performance.now() - t) / 1000;
+  seconds = rawInsert(path.join(dir, 'raw.sqlite'), SCHEMA, 'INSERT INTO events (thread_id, seq, kind, at, text) VALUES (?, ?, ?, ?, ?)', built, BATCH);
   rows = built.length;
-  db.close();
 } else if (mode === 'cairn') {
   const app = path.join(dir, 'app');
   fs.rmSync(app, { recursive: true, force: true });

@@ -1,10 +1,10 @@
 // One contestant of the import benchmark, in its own process so its peak RSS
 // is its own: `node import-child.mjs raw|cairn FILE.jsonl DIR`. Prints one JSON line.
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineStores, runImport } from '../dist/index.js';
 import { readLines } from '../dist/importers/read-lines.js';
+import { rawInsert } from './raw-insert.mjs';
 
 const SCHEMA =
   'CREATE TABLE events (session TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (session, seq));\n';
@@ -22,19 +22,8 @@ if (mode === 'raw') {
     const r = JSON.parse(line.text);
     built.push([r.session, r.seq, r.kind, r.at, r.text]);
   }
-  const db = new Database(path.join(dir, 'raw.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(SCHEMA);
-  const insert = db.prepare('INSERT INTO events (session, seq, kind, at, text) VALUES (?, ?, ?, ?, ?)');
-  const batch = db.transaction((slice) => {
-    for (const r of slice) insert.run(r[0], r[1], r[2], r[3], r[4]);
-  });
-  const t = performance.now();
-  for (let i = 0; i < built.length; i += BATCH) batch(built.slice(i, i + BATCH));
-  seconds = (performance.now() - t) / 1000;
+  seconds = rawInsert(path.join(dir, 'raw.sqlite'), SCHEMA, 'INSERT INTO events (session, seq, kind, at, text) VALUES (?, ?, ?, ?, ?)', built, BATCH);
   rows = built.length;
-  db.close();
 } else if (mode === 'cairn') {
   fs.mkdirSync(path.join(dir, 'migrations'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'migrations', '0001_events.sql'), SCHEMA);

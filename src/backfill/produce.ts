@@ -5,6 +5,7 @@ import { readLines } from '../importers/read-lines.js';
 import { jsonlItem } from '../importers/sources.js';
 import { DEFAULT_BATCH_ITEMS, DEFAULT_BATCH_ROWS, type BackfillContext, type BackfillItem, type BackfillJob } from './define.js';
 import { fingerprintOf, tailHash } from './items.js';
+import type { ItemPosition } from './state.js';
 
 /** Why an item is read in this run. */
 export type WorkReason = 'new' | 'resumed' | 'grown' | 'changed' | 'retried';
@@ -17,15 +18,7 @@ export interface WorkItem extends BackfillItem {
 }
 
 /** How far one item got in one batch: what the checkpoint records for it. */
-export interface ItemProgress {
-  watermark: string;
-  file: string;
-  status: 'partial' | 'done' | 'failed';
-  size: number;
-  mtime: string;
-  offset: number;
-  line: number;
-  tailSha256: string | null;
+export interface ItemProgress extends ItemPosition {
   /** This slice started at byte 0: the item's counters restart. */
   fromStart: boolean;
   rows: number;

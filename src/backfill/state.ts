@@ -63,7 +63,8 @@ export interface JobState {
   leaseExpiresAt: number | null;
 }
 
-export interface ItemRecord {
+/** Where an item stands: what a checkpoint writes into cairn_backfill_items and a resume reads back. */
+export interface ItemPosition {
   watermark: string;
   file: string;
   status: 'partial' | 'done' | 'failed';
@@ -72,6 +73,10 @@ export interface ItemRecord {
   offset: number;
   line: number;
   tailSha256: string | null;
+}
+
+/** An item's row as read back. */
+export interface ItemRecord extends ItemPosition {
   error: string | null;
 }
 

@@ -3,6 +3,21 @@ import path from 'node:path';
 import { ensurePrivateDir, FILE_MODE } from '../sqlite/files.js';
 
 /**
+ * An import's default rejects file, `<home>/import-<plan>-<time>.rejects.jsonl`:
+ * one per run, so a re-run never mixes its rejects with an earlier run's.
+ */
+export function importRejectsFile(home: string, plan: string, now: Date): string {
+  return path.join(home, `import-${plan}-${now.toISOString().replace(/[:.]/g, '-')}.rejects.jsonl`);
+}
+
+const IMPORT_REJECTS_NAME = /^import-(.+)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)\.rejects\.jsonl$/;
+
+/** The plan a default rejects file belongs to, from its base name; null for any other file. */
+export function importRejectsPlanOf(basename: string): string | null {
+  return IMPORT_REJECTS_NAME.exec(basename)?.[1] ?? null;
+}
+
+/**
  * The rejects file: one JSON line per input that did not make it into the
  * DB, with where it came from, why, and the raw input, so nothing is lost.
  * Created on the first reject only, so a clean run leaves no empty file.

@@ -11,7 +11,7 @@ import { isImportPlan, type ImportMode, type ImportPlan, type MapContext } from 
 import { inlineBatches, workerBatches } from './pipeline.js';
 import { orderSources, originOf, type Batch, type RejectEntry } from './produce.js';
 import type { RecordOrigin } from './define.js';
-import { RejectsFile } from './rejects.js';
+import { importRejectsFile, RejectsFile } from './rejects.js';
 import { expandPath, resolveSources, type ResolvedSource } from './sources.js';
 import { rowObject, RowWriter, type TableCounts, type WrittenRow } from './writer.js';
 
@@ -112,8 +112,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
 
   const declared = resolveSources(plan.sources, context.from);
   const target = await prepareTarget(store, { dryRun, migrate: options.migrate, env: options.env });
-  const stamp = (options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-');
-  const rejects = new RejectsFile<RejectEntry>(dryRun ? null : (options.rejectsFile ?? path.join(registry.home, `import-${name}-${stamp}.rejects.jsonl`)));
+  const rejects = new RejectsFile<RejectEntry>(dryRun ? null : (options.rejectsFile ?? importRejectsFile(registry.home, name, options.now?.() ?? new Date())));
   const summary: ImportSummary = {
     plan: name,
     store: store.name,

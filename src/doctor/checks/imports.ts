@@ -1,12 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StoreRegistry } from '../../config/stores.js';
+import { importRejectsPlanOf } from '../../importers/rejects.js';
 import { plural } from '../format.js';
 import type { DoctorCheck } from '../types.js';
 import { checkResult } from './result.js';
-
-/** `import-<name>-<stamp>.rejects.jsonl`, the default rejects file of `cairn import` (importers/run.ts). */
-const REJECTS_FILE = /^import-(.+)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)\.rejects\.jsonl$/;
 
 /**
  * What past imports left behind: an import keeps no state in the database
@@ -22,8 +20,8 @@ export function importsCheck(registry: StoreRegistry): DoctorCheck {
   }
   const byPlan = new Map<string, string[]>();
   for (const name of names.sort()) {
-    const m = REJECTS_FILE.exec(name);
-    if (m) byPlan.set(m[1] as string, [...(byPlan.get(m[1] as string) ?? []), path.join(registry.home, name)]);
+    const plan = importRejectsPlanOf(name);
+    if (plan !== null) byPlan.set(plan, [...(byPlan.get(plan) ?? []), path.join(registry.home, name)]);
   }
   if (byPlan.size === 0) {
     const declared = Object.keys(registry.imports).length;
