@@ -13,7 +13,12 @@ export interface Statement {
   get<T = Row>(...params: SqlValue[]): T | undefined;
   all<T = Row>(...params: SqlValue[]): T[];
   iterate<T = Row>(...params: SqlValue[]): IterableIterator<T>;
+  /** Each row's first column alone: the snapshot paths read one prebuilt JSON line per row without a row object. */
+  iterateFirst<T = unknown>(...params: SqlValue[]): IterableIterator<T>;
 }
+
+/** A scalar SQL function implemented in JS (better-sqlite3's `db.function`). */
+export type SqlFunction = (...args: SqlValue[]) => SqlValue;
 
 export interface Db {
   /** Absolute path of the main database file (or ':memory:'). */
@@ -24,6 +29,8 @@ export interface Db {
   exec(sql: string): void;
   /** Wraps fn in BEGIN IMMEDIATE … COMMIT (ROLLBACK on throw). */
   transaction<T>(fn: () => T): T;
+  /** Registers a deterministic scalar function for this connection only. */
+  defineFunction(name: string, fn: SqlFunction): void;
   /** Reads a pragma's single value (`PRAGMA name`). */
   pragmaValue(name: string): unknown;
   /** Copies the whole database into `destination` with SQLite's online backup API. */

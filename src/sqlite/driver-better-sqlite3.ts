@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Db, OpenOptions, SqlValue, Statement } from './db.js';
+import type { Db, OpenOptions, SqlFunction, SqlValue, Statement } from './db.js';
 
 /** The only file that imports better-sqlite3 (see db.ts). */
 export function openBetterSqlite3(file: string, options: OpenOptions = {}): Db {
@@ -25,12 +25,18 @@ class BetterSqlite3Db implements Db {
 
   prepare(sql: string): Statement {
     const stmt = this.raw.prepare(sql);
+    // A second handle for plucked reads: pluck() switches the statement's mode, and the row methods must not see it.
+    let plucked: Database.Statement | null = null;
     return {
       run: (...params: SqlValue[]) => stmt.run(...params),
       runArray: (params: readonly SqlValue[]) => stmt.run(params as SqlValue[]),
       get: <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
       all: <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
       iterate: <T>(...params: SqlValue[]) => stmt.iterate(...params) as IterableIterator<T>,
+      iterateFirst: <T>(...params: SqlValue[]) => {
+        plucked ??= this.raw.prepare(sql).pluck();
+        return plucked.iterate(...params) as IterableIterator<T>;
+      },
     };
   }
 
@@ -40,6 +46,10 @@ class BetterSqlite3Db implements Db {
 
   transaction<T>(fn: () => T): T {
     return this.raw.transaction(fn).immediate();
+  }
+
+  defineFunction(name: string, fn: SqlFunction): void {
+    this.raw.function(name, { deterministic: true }, fn as (...args: unknown[]) => unknown);
   }
 
   pragmaValue(name: string): unknown {

@@ -27,6 +27,25 @@ export interface TableInfo {
   primaryKey: string[];
   foreignKeys: ForeignKeyInfo[];
   withoutRowid: boolean;
+  /** A STRICT table: every column's type is enforced, and ANY columns keep values exactly as given. */
+  strict: boolean;
+}
+
+/** A column's type affinity, by SQLite's documented rules (datatype3.html §3.1). */
+export type Affinity = 'INTEGER' | 'TEXT' | 'BLOB' | 'REAL' | 'NUMERIC';
+
+export function affinityOf(declaredType: string): Affinity {
+  const t = declaredType.toUpperCase();
+  if (t.includes('INT')) return 'INTEGER';
+  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return 'TEXT';
+  if (t.includes('BLOB') || t.trim() === '') return 'BLOB';
+  if (t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB')) return 'REAL';
+  return 'NUMERIC';
+}
+
+/** The column keeps any value exactly as stored (no affinity conversion): untyped/BLOB columns, and ANY in a STRICT table. */
+export function keepsValuesAsGiven(table: TableInfo, column: ColumnInfo): boolean {
+  return affinityOf(column.type) === 'BLOB' || (table.strict && column.type.toUpperCase() === 'ANY');
 }
 
 /** Tables cairn owns (history, backfill state) and SQLite's internals. */
@@ -34,27 +53,43 @@ export function isInternalTable(name: string): boolean {
   return name.startsWith('sqlite_') || name.startsWith('cairn_');
 }
 
-/** The user tables of a database, each with its columns, key and foreign keys. */
+/**
+ * The user tables of a database, each with its columns, key and foreign keys.
+ * Virtual tables and their shadow tables (an FTS index's `_data`, `_idx` …)
+ * are left out: they are written through their owner, never directly.
+ */
 export function readTables(db: Db, options: { includeInternal?: boolean } = {}): Map<string, TableInfo> {
-  const rows = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").all<{ name: string; sql: string | null }>();
+  const rows = db.prepare("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' ORDER BY name").all<TableListRow>();
   const tables = new Map<string, TableInfo>();
-  for (const { name, sql } of rows) {
-    if (!options.includeInternal && isInternalTable(name)) continue;
-    if (name.startsWith('sqlite_')) continue;
-    // Virtual tables (FTS shadow tables included) are written through their owner, not directly.
-    if (sql && /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(sql)) continue;
-    tables.set(name, readTable(db, name, sql ?? ''));
+  for (const row of rows) {
+    if (!options.includeInternal && isInternalTable(row.name)) continue;
+    if (row.name.startsWith('sqlite_')) continue;
+    tables.set(row.name, readTable(db, row));
   }
   return tables;
 }
 
-/** One table's columns, key and foreign keys; null when there is no such table. */
-export function readTableInfo(db: Db, name: string): TableInfo | null {
-  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get<{ sql: string | null }>(name);
-  return row ? readTable(db, name, row.sql ?? '') : null;
+/** Virtual tables and their shadow tables: what readTables leaves out, so a snapshot can say so. */
+export function readSkippedTables(db: Db): { name: string; type: 'virtual' | 'shadow' }[] {
+  return db
+    .prepare("SELECT name, type FROM pragma_table_list WHERE schema = 'main' AND type IN ('virtual', 'shadow') ORDER BY name")
+    .all<{ name: string; type: 'virtual' | 'shadow' }>();
 }
 
-function readTable(db: Db, name: string, sql: string): TableInfo {
+interface TableListRow {
+  name: string;
+  type: string;
+  wr: number;
+  strict: number;
+}
+
+/** One table's columns, key and foreign keys; null when there is no such table. */
+export function readTableInfo(db: Db, name: string): TableInfo | null {
+  const row = db.prepare("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND name = ?").get<TableListRow>(name);
+  return row && row.type === 'table' ? readTable(db, row) : null;
+}
+
+function readTable(db: Db, { name, wr, strict }: TableListRow): TableInfo {
   const q = quoteIdent(name);
   const columns = db
     .prepare(`PRAGMA table_xinfo(${q})`)
@@ -86,7 +121,7 @@ function readTable(db: Db, name: string, sql: string): TableInfo {
     entry.from.push(fk.from);
     if (fk.to) entry.to.push(fk.to);
   }
-  return { name, columns, primaryKey, foreignKeys: [...byId.values()], withoutRowid: /\bWITHOUT\s+ROWID\s*;?\s*$/i.test(sql) };
+  return { name, columns, primaryKey, foreignKeys: [...byId.values()], withoutRowid: wr === 1, strict: strict === 1 };
 }
 
 /**
