@@ -20,7 +20,11 @@ export type CairnErrorCode =
   | 'E_SOURCE' // an import source is missing, unreadable or not what the plan says
   | 'E_PLAN' // an import plan or backfill job module is missing or malformed
   | 'E_BACKFILL_LEASE_LOST' // another process took over the job mid-run (this run's lease expired)
-  | 'E_NO_DATABASE'; // a command that only reads found no database file for the store
+  | 'E_NO_DATABASE' // a command that only reads found no database file for the store
+  | 'E_SNAPSHOT' // a snapshot folder is missing, unfinished, or a line in it cannot be read
+  | 'E_SNAPSHOT_CHECKSUM' // a snapshot file differs from its manifest (changed after export)
+  | 'E_SNAPSHOT_SCHEMA' // the snapshot does not fit the target's schema (a table or column it lacks)
+  | 'E_TARGET_EXISTS'; // the file or folder to write already holds data (pass --force)
 
 /** Refusals happen before anything is written; failures happen mid-run. */
 export class CairnError extends Error {

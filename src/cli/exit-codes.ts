@@ -31,6 +31,10 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_PLAN: EXIT.usage,
   E_BACKFILL_LEASE_LOST: EXIT.failed,
   E_NO_DATABASE: EXIT.refused,
+  E_SNAPSHOT: EXIT.refused,
+  E_SNAPSHOT_CHECKSUM: EXIT.refused,
+  E_SNAPSHOT_SCHEMA: EXIT.refused,
+  E_TARGET_EXISTS: EXIT.refused,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -5,6 +5,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerStatus } from './commands/status.js';
 import { registerTail } from './commands/tail.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -34,6 +35,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerBackfill(program, io, done);
   registerDoctor(program, io, done);
   registerTail(program, io, done);
+  registerSnapshot(program, io, done);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   try {

@@ -8,11 +8,12 @@ const RULE = '─'.repeat(64);
  * per store, a closing count line. `summary` keeps one line per check;
  * otherwise each check shows its details and remedy under it.
  */
-export function renderDoctor(report: DoctorReport, s: Style, options: { summary?: boolean } = {}): string {
+export function renderDoctor(report: DoctorReport, s: Style, options: { summary?: boolean; title?: string } = {}): string {
   const checks = Object.values(report.checks);
   const mark = (status: CheckStatus) => s[status];
   const width = Math.max(...checks.map((c) => label(c).length));
-  const out: string[] = [`${s.bold('cairn doctor')} ${report.cairnVersion} · ${report.generatedAt}`];
+  const title = options.title ?? 'cairn doctor';
+  const out: string[] = [`${s.bold(title)} ${report.cairnVersion} · ${report.generatedAt}`];
 
   const notes = checks.filter((c) => c.status === 'warn' || c.status === 'fail');
   if (notes.length) {
@@ -44,6 +45,7 @@ export function renderDoctor(report: DoctorReport, s: Style, options: { summary?
   const tally = [`${counts.ok} ok`, counts.idle ? `${counts.idle} idle` : '', `${counts.warn} warn`, `${counts.fail} fail`].filter(Boolean).join(' · ');
   const verdict = report.overallStatus === 'fail' ? s.bold('failed') : report.overallStatus === 'warn' ? 'passed with warnings' : 'passed';
   out.push(`${tally} — ${verdict} in ${report.elapsedMs} ms`);
+  if (options.title) return out.join('\n') + '\n';
   out.push(
     s.dim(
       options.summary

@@ -1,6 +1,7 @@
 import { declaredJobs, storeJobEntries, type BackfillStatusEntry, type DeclaredJobs } from '../backfill/status.js';
 import { selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
-import { errorMessage } from '../errors.js';
+import path from 'node:path';
+import { CairnError, errorMessage } from '../errors.js';
 import { storeStatus } from '../migrations/status.js';
 import type { DbFactory } from '../sqlite/db.js';
 import { openBetterSqlite3 } from '../sqlite/driver-better-sqlite3.js';
@@ -13,6 +14,7 @@ import { backupsCheck, fileCheck, permissionsCheck } from './checks/file.js';
 import { lockCheck } from './checks/lock.js';
 import { checkResult, skipped } from './checks/result.js';
 import { schemaCheck } from './checks/schema.js';
+import { snapshotCheck } from './checks/snapshot.js';
 import { redactHome } from './format.js';
 import { isCorruptError, openReadOnly, readHeader, storeFiles, type StoreContext } from './inspect.js';
 import { DEFAULT_THRESHOLDS, type CheckStatus, type DoctorCheck, type DoctorOptions, type DoctorReport } from './types.js';
@@ -27,8 +29,18 @@ export async function runDoctor(registry: StoreRegistry, options: DoctorOptions 
   const started = performance.now();
   const now = options.now ?? Date.now();
   const jobs = await declaredJobs(registry);
-  const all: DoctorCheck[] = [guard(null, 'config', () => configCheck(registry, jobs)), guard(null, 'imports', () => importsCheck(registry))];
-  for (const store of selectStores(registry, options.stores)) all.push(...checkStore(store, registry, jobs, options, now));
+  const wanted = (name: string): boolean => !options.checks || options.checks.includes(name);
+  const all: DoctorCheck[] = [];
+  if (wanted('config')) all.push(guard(null, 'config', () => configCheck(registry, jobs)));
+  if (wanted('imports')) all.push(guard(null, 'imports', () => importsCheck(registry)));
+  const stores = selectStores(registry, options.stores);
+  if (options.file !== undefined && stores.length !== 1) {
+    throw new CairnError('E_USAGE', `a file to check (${options.file}) needs exactly one store to read it as; name it with --store`, { file: options.file });
+  }
+  for (const store of stores) {
+    const inspected = options.file !== undefined ? { ...store, file: path.resolve(options.file) } : store;
+    all.push(...checkStore(inspected, registry, jobs, options, now, wanted));
+  }
 
   const checks: Record<string, DoctorCheck> = {};
   for (const check of all) checks[check.id] = options.redactHome === false ? check : redactHome(check);
@@ -51,6 +63,7 @@ function checkStore(
   jobs: DeclaredJobs,
   options: DoctorOptions & { driver?: DbFactory },
   now: number,
+  wanted: (check: string) => boolean,
 ): DoctorCheck[] {
   const ctx: StoreContext = {
     store,
@@ -75,22 +88,26 @@ function checkStore(
   const name = store.name;
   try {
     // The lock probe runs first, before the long reads: it reports the moment the doctor started.
-    return [
-      guard(name, 'file', () => fileCheck(ctx)),
-      guard(name, 'permissions', () => permissionsCheck(ctx)),
-      guard(name, 'lock', () => lockCheck(ctx)),
-      guard(name, 'journal', () => journalCheck(ctx)),
-      guard(name, 'integrity', () => integrityCheck(ctx)),
-      guard(name, 'foreign_keys', () => foreignKeyCheck(ctx)),
-      guard(name, 'freelist', () => freelistCheck(ctx)),
-      guard(name, 'schema', () =>
-        ctx.db || !ctx.files.db
-          ? schemaCheck(ctx, storeStatus(store, { env: options.env }))
-          : skipped(name, 'schema', 'the database cannot be read (see file or journal)'),
-      ),
-      guard(name, 'backfill', () => backfillCheck(ctx, ctx.db || !ctx.files.db ? backfillJobs(ctx, jobs) : { error: 'the database cannot be read' })),
-      guard(name, 'backups', () => backupsCheck(ctx)),
+    const checks: [string, () => DoctorCheck][] = [
+      ['file', () => fileCheck(ctx)],
+      ['permissions', () => permissionsCheck(ctx)],
+      ['lock', () => lockCheck(ctx)],
+      ['journal', () => journalCheck(ctx)],
+      ['integrity', () => integrityCheck(ctx)],
+      ['foreign_keys', () => foreignKeyCheck(ctx)],
+      ['freelist', () => freelistCheck(ctx)],
+      [
+        'schema',
+        () =>
+          ctx.db || !ctx.files.db
+            ? schemaCheck(ctx, storeStatus(store, { env: options.env }))
+            : skipped(name, 'schema', 'the database cannot be read (see file or journal)'),
+      ],
+      ['backfill', () => backfillCheck(ctx, ctx.db || !ctx.files.db ? backfillJobs(ctx, jobs) : { error: 'the database cannot be read' })],
+      ['backups', () => backupsCheck(ctx)],
     ];
+    if (options.snapshot !== undefined) checks.push(['snapshot', () => snapshotCheck(ctx, path.resolve(options.snapshot as string))]);
+    return checks.filter(([check]) => wanted(check)).map(([check, run]) => guard(name, check, run));
   } finally {
     ctx.db?.close();
   }

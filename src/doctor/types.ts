@@ -64,4 +64,10 @@ export interface DoctorOptions {
   redactHome?: boolean;
   env?: NodeJS.ProcessEnv;
   now?: number;
+  /** Only these checks (names such as `integrity`, `schema`), plus `snapshot` when one is given; default all. */
+  checks?: readonly string[];
+  /** Check this file in place of the store's own (one store only): a restored copy, a cutover's new file. */
+  file?: string;
+  /** A snapshot folder: adds a `snapshot` check that the rows match it line for line. */
+  snapshot?: string;
 }

@@ -91,7 +91,8 @@ function corruptionRemedy(ctx: StoreContext): string {
   return (
     `Stop the app and copy ${file} (with its -wal) aside before anything else. ` +
     (backup ? `The newest backup beside it is ${backup}; ` : 'No cairn backup is beside it; ') +
-    `to salvage what is readable: sqlite3 ${file} .recover | sqlite3 ${file}.recovered`
+    `when every table still reads, \`cairn cutover --store ${ctx.store.name}\` moves all rows into a fresh file and proves it (it refuses if a table cannot be read); ` +
+    `to salvage what is readable otherwise: sqlite3 ${file} .recover | sqlite3 ${file}.recovered`
   );
 }
 

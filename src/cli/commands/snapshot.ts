@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import type { ResolvedStore, StoreRegistry } from '../../config/stores.js';
+import { selectStores } from '../../config/stores.js';
+import { CairnError } from '../../errors.js';
+import { cutoverStore } from '../../snapshot/cutover.js';
+import { exportStore } from '../../snapshot/export.js';
+import { readManifest } from '../../snapshot/manifest.js';
+import { restoreSnapshot } from '../../snapshot/restore.js';
+import { verifyStores } from '../../snapshot/verify.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { styleFor, writeJson, type Io } from '../io.js';
+import { progressBar } from '../progress.js';
+import { renderDoctor } from '../render-doctor.js';
+import { renderCutover, renderExport, renderRestore } from '../render-snapshot.js';
+
+/** `--store`, or the only store there is. */
+function oneStore(registry: StoreRegistry, name: string | undefined): ResolvedStore {
+  if (name) return selectStores(registry, [name])[0] as ResolvedStore;
+  if (registry.stores.length === 1) return registry.stores[0] as ResolvedStore;
+  throw new CairnError('E_USAGE', `name the store with --store (this config declares: ${registry.stores.map((s) => s.name).join(', ')})`);
+}
+
+/** export, restore, cutover and verify: the snapshot commands. */
+export function registerSnapshot(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('export')
+    .description('write a store to a portable snapshot: one JSONL file per table plus manifest.json (counts, SHA-256); only reads the store')
+    .option('--store <name>', 'the store (default: the only one)')
+    .option('--out <dir>', 'the snapshot folder (default: <db>.snapshot-<time> beside the database)')
+    .option('--force', 'replace the snapshot already in --out')
+    .option('--json', 'print one JSON summary')
+    .action(async (opts: { store?: string; out?: string; force?: boolean; json?: boolean }) => {
+      const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+      const store = oneStore(registry, opts.store);
+      const result = exportStore(store, { out: opts.out, force: opts.force, env: io.env });
+      if (opts.json) writeJson(io, { ok: true, ...result });
+      else io.stdout.write(renderExport(result, styleFor(io.stdout, io.env)));
+      done(EXIT.ok);
+    });
+
+  program
+    .command('restore')
+    .description("restore a snapshot into a new database file at the app's current schema, in one transaction, then verify it")
+    .requiredOption('--from <dir>', 'the snapshot folder')
+    .requiredOption('--target <file>', 'the database file to fill (never the live store: use cutover for that)')
+    .option('--store <name>', "the store whose schema the target gets (default: the snapshot's)")
+    .option('--force', 'replace the rows of a target that already holds data')
+    .option('--drop-unknown-columns', "leave out snapshot columns the target's schema no longer has")
+    .option('--drop-unknown-tables', "leave out snapshot tables the target's schema no longer has")
+    .option('--json', 'print one JSON summary')
+    .action(
+      async (opts: {
+        from: string;
+        target: string;
+        store?: string;
+        force?: boolean;
+        dropUnknownColumns?: boolean;
+        dropUnknownTables?: boolean;
+        json?: boolean;
+      }) => {
+        const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+        const store = oneStore(registry, opts.store ?? readManifest(opts.from).store);
+        let bar: ReturnType<typeof progressBar> | null = null;
+        const result = await restoreSnapshot(store, {
+          from: opts.from,
+          target: opts.target,
+          force: opts.force,
+          dropUnknownColumns: opts.dropUnknownColumns,
+          dropUnknownTables: opts.dropUnknownTables,
+          env: io.env,
+          onProgress: (p) => {
+            bar ??= progressBar(io, p.rowsTotal, ' {bar} {percentage}% | {table} | {value}/{total} rows', { json: opts.json });
+            bar.update(p.rowsDone, { table: p.table });
+          },
+        }).finally(() => (bar as { stop(): void } | null)?.stop());
+        if (opts.json) writeJson(io, { ok: result.verification.equal, ...result });
+        else io.stdout.write(renderRestore(result, styleFor(io.stdout, io.env)));
+        done(result.verification.equal ? EXIT.ok : EXIT.failed);
+      },
+    );
+
+  program
+    .command('cutover')
+    .description('move a store (a legacy chain, a damaged file) to a fresh file: export, new file, restore, verify, atomic swap; keeps the old file')
+    .option('--store <name>', 'the store (default: the only one)')
+    .option('--dry-run', 'export, restore and verify into a scratch file; leave the store as it is')
+    .option('--force', 'replace leftovers of an earlier cutover with the same names')
+    .option('--drop-unknown-columns', 'leave out columns the new schema no longer has')
+    .option('--drop-unknown-tables', 'leave out tables the new schema no longer has')
+    .option('--accept-differences', 'swap even where the new schema converts values (every row must still be there)')
+    .option('--json', 'print one JSON summary')
+    .action(
+      async (opts: {
+        store?: string;
+        dryRun?: boolean;
+        force?: boolean;
+        dropUnknownColumns?: boolean;
+        dropUnknownTables?: boolean;
+        acceptDifferences?: boolean;
+        json?: boolean;
+      }) => {
+        const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+        const store = oneStore(registry, opts.store);
+        const result = await cutoverStore(store, {
+          dryRun: opts.dryRun,
+          force: opts.force,
+          dropUnknownColumns: opts.dropUnknownColumns,
+          dropUnknownTables: opts.dropUnknownTables,
+          acceptDifferences: opts.acceptDifferences,
+          env: io.env,
+          onPhase: (phase, detail) => {
+            if (!opts.json) io.stderr.write(`cutover: ${phase} ${detail}\n`);
+          },
+        });
+        if (opts.json) writeJson(io, { ok: true, ...result });
+        else io.stdout.write(renderCutover(result, styleFor(io.stdout, io.env)));
+        done(EXIT.ok);
+      },
+    );
+
+  program
+    .command('verify')
+    .description("check a store is sound and at the app's schema (and, given a snapshot, holds exactly its rows); never writes")
+    .option('--store <name...>', "only these stores (default: all, or the snapshot's)")
+    .option('--db <file>', 'check this file as the store (a restored copy)')
+    .option('--snapshot <dir>', 'the rows must match this snapshot')
+    .option('--full', 'run PRAGMA integrity_check instead of quick_check')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { store?: string[]; db?: string; snapshot?: string; full?: boolean; json?: boolean }) => {
+      const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+      const report = await verifyStores(registry, { stores: opts.store, file: opts.db, snapshot: opts.snapshot, full: opts.full, env: io.env });
+      if (opts.json) writeJson(io, report);
+      else io.stdout.write(renderDoctor(report, styleFor(io.stdout, io.env), { summary: true, title: 'cairn verify' }));
+      done(report.overallStatus === 'fail' ? EXIT.failed : EXIT.ok);
+    });
+}

@@ -1,0 +1,315 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResolvedStore } from '../config/stores.js';
+import { CairnError } from '../errors.js';
+import type { Env } from '../migrations/envsub.js';
+import { storeStatus } from '../migrations/status.js';
+import { CUTOVER_BACKUP_INFIX, listCutoverBackups } from '../sqlite/backup.js';
+import type { Db } from '../sqlite/db.js';
+import { isBusy, lockFileFor, WriteLock } from '../sqlite/lock.js';
+import { openDatabase } from '../sqlite/open.js';
+import { assertNoWriter } from '../stores/prepare-target.js';
+import { exportStore, timestamp, type ExportResult } from './export.js';
+import { syncDir } from './manifest.js';
+import { restoreSnapshot, type RestoreResult } from './restore.js';
+
+export type CutoverPhase = 'export' | 'restore' | 'verify' | 'swap' | 'done';
+
+export interface CutoverOptions {
+  /** Replace leftovers of an earlier cutover with the same names (snapshot folder, new file). */
+  force?: boolean;
+  dropUnknownColumns?: boolean;
+  dropUnknownTables?: boolean;
+  /** Swap even when values read back differently (the new schema converted them); rows must still all be there. */
+  acceptDifferences?: boolean;
+  /** Export, restore and verify into a scratch file, then stop: the store is left as it is. */
+  dryRun?: boolean;
+  env?: Env;
+  now?: Date;
+  onPhase?: (phase: CutoverPhase, detail: string) => void;
+  onProgress?: (progress: { phase: 'export' | 'restore'; table: string; rows: number }) => void;
+}
+
+export interface CutoverResult {
+  store: string;
+  file: string;
+  dryRun: boolean;
+  /** The snapshot folder (kept beside the database). */
+  snapshot: string;
+  /** Where the old file was kept; null on a dry run. */
+  previous: string | null;
+  export: ExportResult;
+  restore: RestoreResult;
+  /** Version the new file is at. */
+  schemaVersion: number | null;
+  quickCheck: string[];
+  swapped: boolean;
+  /** What to do now, one step per line. */
+  next: string[];
+  elapsedMs: number;
+}
+
+/**
+ * Moves a store to a fresh file at the app's current schema, keeping every
+ * row and proving it: export → new file (baseline/migrations) → restore →
+ * verify → swap. The swap is one rename over the live path, so killed at any
+ * moment the live path holds either the untouched original or the complete
+ * new file. The original is kept as `<file>.pre-cutover-<time>`.
+ */
+export async function cutoverStore(store: ResolvedStore, options: CutoverOptions = {}): Promise<CutoverResult> {
+  const started = performance.now();
+  const file = store.file;
+  if (!fs.existsSync(file)) {
+    throw new CairnError('E_NO_DATABASE', `${store.name}: ${file} does not exist; there is nothing to cut over`, { store: store.name, file });
+  }
+  const stamp = timestamp(options.now ?? new Date());
+  const snapshotDir = `${file}.cutover-${stamp}`;
+  const newFile = `${file}.cutover-${stamp}.new`;
+  const previous = `${file}${CUTOVER_BACKUP_INFIX}${stamp}`;
+  const phase = (p: CutoverPhase, detail: string): void => options.onPhase?.(p, detail);
+
+  const lock = WriteLock.acquire(file, { timeoutMs: 0 });
+  let holder: Db | null = null;
+  try {
+    removeLeftovers(file);
+    for (const existing of [snapshotDir, newFile, previous]) {
+      if (!fs.existsSync(existing)) continue;
+      if (!options.force) {
+        throw new CairnError('E_TARGET_EXISTS', `${existing} already exists; pass --force to replace it, or wait a moment and run again`, { path: existing });
+      }
+      fs.rmSync(existing, { recursive: true, force: true });
+    }
+    assertNoWriter(store);
+    holder = holdWriteLock(store);
+
+    phase('export', snapshotDir);
+    const exported = exportStore(store, {
+      out: snapshotDir,
+      env: options.env,
+      now: options.now,
+      onProgress: (p) => options.onProgress?.({ phase: 'export', ...p }),
+    });
+
+    phase('restore', newFile);
+    let restored: RestoreResult;
+    try {
+      restored = await restoreSnapshot(store, {
+        from: snapshotDir,
+        target: newFile,
+        dropUnknownColumns: options.dropUnknownColumns,
+        dropUnknownTables: options.dropUnknownTables,
+        env: options.env,
+        onProgress: (p) => options.onProgress?.({ phase: 'restore', table: p.table, rows: p.rowsDone }),
+      });
+    } catch (error) {
+      removeDbFiles(newFile);
+      throw error;
+    }
+
+    phase('verify', newFile);
+    const checked = checkNewFile(store, newFile);
+    const verdict = verdictOf(restored, checked, options.acceptDifferences ?? false);
+    if (verdict) {
+      throw new CairnError(
+        'E_MIGRATION_FAILED',
+        `${store.name}: the new file did not verify, so ${file} was left as it was: ${verdict}. The new file is kept at ${newFile} for a look`,
+        {
+          store: store.name,
+          newFile,
+          snapshot: snapshotDir,
+          verification: restored.verification,
+        },
+      );
+    }
+
+    const base = {
+      store: store.name,
+      file,
+      dryRun: options.dryRun ?? false,
+      snapshot: snapshotDir,
+      export: exported,
+      restore: restored,
+      schemaVersion: checked.version,
+      quickCheck: checked.quickCheck,
+    };
+    if (options.dryRun) {
+      removeDbFiles(newFile);
+      fs.rmSync(snapshotDir, { recursive: true, force: true });
+      phase('done', 'dry run: nothing swapped');
+      return {
+        ...base,
+        previous: null,
+        swapped: false,
+        next: [
+          `The cutover would succeed: ${restored.rows} rows restored and verified at version ${checked.version ?? 'none'}.`,
+          `Run it for real: cairn cutover --store ${store.name} (stop the app first). The dry run kept nothing.`,
+        ],
+        elapsedMs: Math.round(performance.now() - started),
+      };
+    }
+
+    phase('swap', previous);
+    holder.exec('ROLLBACK');
+    holder.close();
+    holder = null;
+    swapIn(store, newFile, previous);
+    phase('done', file);
+    return {
+      ...base,
+      previous,
+      swapped: true,
+      next: [
+        `Start the app: ${file} is the new file, at version ${checked.version ?? 'none'}, with all ${restored.rows} rows.`,
+        `The old file is kept at ${previous}; remove it once the app runs well on the new one.`,
+        `The snapshot is at ${snapshotDir}: cairn verify --store ${store.name} --snapshot ${snapshotDir} proves the live file still matches it.`,
+      ],
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    if (holder) {
+      if (holder.inTransaction) holder.exec('ROLLBACK');
+      holder.close();
+    }
+    lock.release();
+  }
+}
+
+/**
+ * Keeps other writers out of the old file from export to swap: a
+ * checkpoint first (the old file must carry its whole content, not leave
+ * part of it in a WAL that would sit beside the new file), then a write
+ * transaction held open. Readers still read.
+ */
+function holdWriteLock(store: ResolvedStore): Db {
+  const db = openDatabase(store.file, { pragmas: { busy_timeout: 0 } });
+  try {
+    if (String(db.pragmaValue('journal_mode')) === 'wal') {
+      const row = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get<{ busy: number; log: number; checkpointed: number }>();
+      if (row && row.busy !== 0) throw Object.assign(new Error('checkpoint blocked'), { code: 'SQLITE_BUSY' });
+    }
+    db.exec('BEGIN IMMEDIATE');
+    return db;
+  } catch (error) {
+    db.close();
+    if (!isBusy(error)) throw error;
+    throw new CairnError(
+      'E_LOCKED',
+      `${store.name}: another process has ${store.file} open and is using it (is the app running?); stop it and run the cutover again. Nothing was changed`,
+      { store: store.name, file: store.file },
+      { cause: error },
+    );
+  }
+}
+
+function checkNewFile(store: ResolvedStore, newFile: string): { version: number | null; pending: number; quickCheck: string[] } {
+  const status = storeStatus({ ...store, file: newFile });
+  const db = openDatabase(newFile, { readonly: true });
+  try {
+    const quickCheck = db
+      .prepare('PRAGMA quick_check(20)')
+      .all<Record<string, unknown>>()
+      .map((r) => String(Object.values(r)[0]));
+    return { version: status.current, pending: status.pending.length + (status.error ? 1 : 0), quickCheck };
+  } finally {
+    db.close();
+  }
+}
+
+/** Why the new file must not replace the old one, or null when it may. */
+function verdictOf(restored: RestoreResult, checked: ReturnType<typeof checkNewFile>, acceptDifferences: boolean): string | null {
+  if (checked.quickCheck.length !== 1 || checked.quickCheck[0] !== 'ok') return `quick_check reports ${checked.quickCheck.join('; ')}`;
+  if (checked.pending > 0) return 'the new file is not at the app’s current schema';
+  const bad = restored.verification.tables.filter((t) => !t.equal);
+  const missingRows = bad.filter((t) => t.rows !== t.expectedRows || t.note?.startsWith('the table is not'));
+  if (missingRows.length > 0) {
+    return `row counts differ: ${missingRows.map((t) => `${t.table} has ${t.rows ?? 'no'} rows, the snapshot ${t.expectedRows}`).join('; ')}`;
+  }
+  if (bad.length > 0 && !acceptDifferences) {
+    const first = bad[0];
+    const example = first?.firstDifference
+      ? ` (line ${first.firstDifference.line}: snapshot ${first.firstDifference.expected} → new ${first.firstDifference.actual})`
+      : '';
+    return `every row is there, but values in ${bad.map((t) => t.table).join(', ')} read back differently under the new schema${example}; pass --accept-differences if that conversion is intended`;
+  }
+  return null;
+}
+
+/**
+ * The swap. The old file first gets a second name (a hard link, or a copy
+ * where links are not supported), then one rename puts the new file over
+ * the live path: at every moment the live path is a whole database. The new
+ * file was fsynced when its connection closed its WAL; the folder is synced
+ * after the rename.
+ */
+function swapIn(store: ResolvedStore, newFile: string, previous: string): void {
+  const file = store.file;
+  for (const [db, side] of [
+    [file, '-wal'],
+    [file, '-journal'],
+    [newFile, '-wal'],
+  ] as const) {
+    const sidecar = `${db}${side}`;
+    if (fs.existsSync(sidecar) && fs.statSync(sidecar).size > 0) {
+      throw new CairnError(
+        'E_LOCKED',
+        `${store.name}: ${sidecar} is not empty: another process opened the database during the cutover; stop it and run again. Nothing was swapped`,
+        {
+          store: store.name,
+          file,
+        },
+      );
+    }
+  }
+  // Empty WALs and shared-memory indexes of closed files: none may sit beside the live path once the new file is there.
+  for (const db of [file, newFile]) for (const side of ['-wal', '-shm', '-journal']) fs.rmSync(`${db}${side}`, { force: true });
+  fsyncFile(newFile);
+  try {
+    fs.linkSync(file, previous);
+  } catch {
+    fs.copyFileSync(file, previous, fs.constants.COPYFILE_EXCL);
+    fsyncFile(previous);
+  }
+  fs.renameSync(newFile, file);
+  syncDir(path.dirname(file));
+  fs.rmSync(lockFileFor(newFile), { force: true });
+}
+
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function removeDbFiles(file: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
+  fs.rmSync(lockFileFor(file), { force: true });
+}
+
+/**
+ * What a killed cutover leaves behind, removed before a new one starts: a
+ * half-built new file (never the live one), and a `pre-cutover` name that
+ * still points at the live file because the swap never happened.
+ */
+function removeLeftovers(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.cutover-`;
+  for (const name of safeReaddir(dir)) {
+    if (name.startsWith(prefix) && /\.new(-wal|-shm|-journal|\.cairn-lock)?$/.test(name)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+  const live = fs.statSync(file);
+  for (const kept of listCutoverBackups(file)) {
+    const stat = fs.statSync(kept);
+    if (stat.ino === live.ino && stat.dev === live.dev) fs.rmSync(kept);
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,357 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResolvedStore } from '../config/stores.js';
+import { CairnError, errorMessage } from '../errors.js';
+import { readLines } from '../importers/read-lines.js';
+import type { Env } from '../migrations/envsub.js';
+import { ensureStateTables } from '../backfill/state.js';
+import { HISTORY_TABLE, META_TABLE } from '../migrations/history.js';
+import type { MigrateResult } from '../migrations/migrator.js';
+import type { Db, SqlValue, Statement } from '../sqlite/db.js';
+import { lockFileFor } from '../sqlite/lock.js';
+import { openDatabase } from '../sqlite/open.js';
+import { quoteIdent } from '../sqlite/quote.js';
+import { affinityOf, keepsValuesAsGiven, readTables, type TableInfo } from '../sqlite/schema-info.js';
+import { prepareTarget } from '../stores/prepare-target.js';
+import { compareWithSnapshot, type SnapshotComparison } from './compare.js';
+import { decodeLine, exactInsertSql, LineFormatError, plainInsertSql, registerLineFunctions, type DecodeColumn } from './line-format.js';
+import { readManifest, verifySnapshotFiles, type SnapshotManifest, type SnapshotTable } from './manifest.js';
+
+const BACKFILL_TABLE_PREFIX = 'cairn_backfill_';
+
+export interface RestoreOptions {
+  /** The snapshot folder (holding manifest.json). */
+  from: string;
+  /** The database file to fill. Never the store's live file: that is cutover's job. */
+  target: string;
+  /** Replace the rows of a target that already holds data. */
+  force?: boolean;
+  /** Leave out snapshot columns the target's schema no longer has, instead of refusing. */
+  dropUnknownColumns?: boolean;
+  /** Leave out snapshot tables the target's schema no longer has, instead of refusing. */
+  dropUnknownTables?: boolean;
+  env?: Env;
+  onProgress?: (progress: { table: string; rows: number; rowsDone: number; rowsTotal: number }) => void;
+}
+
+export interface RestoredTable {
+  table: string;
+  rows: number;
+  /** Snapshot columns left out (--drop-unknown-columns). */
+  droppedColumns: string[];
+  /** Target columns the snapshot lacks: they took their defaults. */
+  defaultedColumns: string[];
+}
+
+export interface RestoreResult {
+  store: string;
+  snapshot: string;
+  target: string;
+  created: boolean;
+  /** Migrations that built the target's schema. */
+  migrated: MigrateResult | null;
+  tables: RestoredTable[];
+  /** Snapshot tables left out (--drop-unknown-tables). */
+  droppedTables: string[];
+  rows: number;
+  /** The target re-read and compared with the snapshot, after the commit. */
+  verification: SnapshotComparison;
+  warnings: string[];
+  elapsedMs: number;
+}
+
+/**
+ * Restores a snapshot into a database at the app's current schema: the
+ * manifest's checksums first (a changed file is a refusal), then, in one
+ * transaction, every snapshot table emptied and refilled in foreign-key
+ * order, AUTOINCREMENT counters put back and the foreign keys checked before
+ * the commit. Anything wrong rolls the whole restore back.
+ */
+export async function restoreSnapshot(store: ResolvedStore, options: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now();
+  const dir = path.resolve(options.from);
+  const target = path.resolve(options.target);
+  const manifest = readManifest(dir);
+  if (manifest.store !== store.name) {
+    throw new CairnError(
+      'E_SNAPSHOT_SCHEMA',
+      `${dir} is a snapshot of store ${JSON.stringify(manifest.store)}, not ${JSON.stringify(store.name)}; restore it with --store ${manifest.store}`,
+      { snapshot: dir, snapshotStore: manifest.store, store: store.name },
+    );
+  }
+  if (sameFile(target, store.file)) {
+    throw new CairnError(
+      'E_USAGE',
+      `${target} is the live file of store ${store.name}; restore into another file, or replace the live store with cairn cutover --store ${store.name}`,
+      { target, store: store.name },
+    );
+  }
+  verifySnapshotFiles(dir, manifest);
+  assertTargetEmpty(target, options.force ?? false);
+
+  const existed = fs.existsSync(target);
+  const prepared = await prepareTarget({ ...store, file: target, backupKeep: 0 }, { migrate: true, env: options.env });
+  let failed = true;
+  try {
+    const db = prepared.db;
+    // cairn's own state tables are made on first use, not by the app's migrations: make them when the snapshot carries them.
+    if (manifest.tables.some((t) => t.name.startsWith(BACKFILL_TABLE_PREFIX))) ensureStateTables(db);
+    const plan = planRestore(manifest, readTables(db, { includeInternal: true }), options);
+    const tables = restoreRows(db, dir, manifest, plan, options.onProgress);
+    const countOnly = new Map(
+      plan.tables.filter((t) => t.droppedColumns.length > 0).map((t) => [t.entry.name, `columns dropped: ${t.droppedColumns.join(', ')}`]),
+    );
+    const verification = compareWithSnapshot(db, dir, manifest, { skip: new Set(plan.droppedTables), countOnly });
+    failed = false;
+    return {
+      store: store.name,
+      snapshot: dir,
+      target,
+      created: prepared.created,
+      migrated: prepared.migrated,
+      tables,
+      droppedTables: plan.droppedTables,
+      rows: tables.reduce((sum, t) => sum + t.rows, 0),
+      verification,
+      warnings: [
+        ...prepared.warnings,
+        ...manifest.skipped.filter((s) => !s.reason.startsWith('shadow')).map((s) => `${s.name} was not in the snapshot: ${s.reason}`),
+      ],
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    prepared.close();
+    // A refused restore leaves no half-made file behind: the target it created (schema only) goes again.
+    if (failed && !existed)
+      for (const file of [target, `${target}-wal`, `${target}-shm`, `${target}-journal`, lockFileFor(target)]) fs.rmSync(file, { force: true });
+  }
+}
+
+interface TablePlan {
+  entry: SnapshotTable;
+  info: TableInfo;
+  /** Snapshot columns written, each with its position on the line. */
+  columns: DecodeColumn[];
+  droppedColumns: string[];
+  defaultedColumns: string[];
+}
+
+interface RestorePlan {
+  tables: TablePlan[];
+  droppedTables: string[];
+}
+
+/**
+ * Maps the snapshot onto the target's schema, refusing (before any write)
+ * what would lose data or cannot be inserted: a table or column the target
+ * lacks (unless told to drop it), or a required target column the snapshot
+ * cannot fill.
+ */
+function planRestore(manifest: SnapshotManifest, targetTables: Map<string, TableInfo>, options: RestoreOptions): RestorePlan {
+  const tables: TablePlan[] = [];
+  const droppedTables: string[] = [];
+  const problems: string[] = [];
+  for (const entry of manifest.tables) {
+    const info = targetTables.get(entry.name);
+    if (!info || entry.name === HISTORY_TABLE || entry.name === META_TABLE) {
+      if (options.dropUnknownTables) droppedTables.push(entry.name);
+      else problems.push(`table ${entry.name} (${entry.rows} rows) is not in the target's schema`);
+      continue;
+    }
+    const insertable = new Map(info.columns.filter((c) => !c.generated).map((c) => [c.name, c]));
+    const columns: DecodeColumn[] = [];
+    const droppedColumns: string[] = [];
+    entry.columns.forEach((c, index) => {
+      const column = insertable.get(c.name);
+      if (!column) {
+        droppedColumns.push(c.name);
+        return;
+      }
+      columns.push({ name: c.name, index, numbersAmbiguous: affinityOf(column.type) === 'TEXT' || keepsValuesAsGiven(info, column) });
+    });
+    if (droppedColumns.length > 0 && !options.dropUnknownColumns) {
+      problems.push(`${entry.name}: column${droppedColumns.length > 1 ? 's' : ''} ${droppedColumns.join(', ')} not in the target's schema`);
+    }
+    const fromSnapshot = new Set(entry.columns.map((c) => c.name));
+    const defaultedColumns = [...insertable.values()].filter((c) => !fromSnapshot.has(c.name)).map((c) => c.name);
+    for (const name of defaultedColumns) {
+      const column = insertable.get(name);
+      const rowidAlias = !info.withoutRowid && info.primaryKey.length === 1 && info.primaryKey[0] === name && affinityOf(column?.type ?? '') === 'INTEGER';
+      if (column?.notNull && !column.hasDefault && !rowidAlias && entry.rows > 0) {
+        problems.push(`${entry.name}.${name} is NOT NULL with no default in the target, and the snapshot has no values for it`);
+      }
+    }
+    if (columns.length === 0 && entry.rows > 0) problems.push(`${entry.name}: none of the snapshot's columns is in the target's schema`);
+    tables.push({ entry, info, columns, droppedColumns, defaultedColumns });
+  }
+  if (problems.length > 0) {
+    const hint = [
+      problems.some((p) => p.startsWith('table ')) ? '--drop-unknown-tables' : null,
+      problems.some((p) => p.includes('column')) && !problems.some((p) => p.includes('NOT NULL')) ? '--drop-unknown-columns' : null,
+    ].filter(Boolean);
+    throw new CairnError(
+      'E_SNAPSHOT_SCHEMA',
+      `the snapshot does not fit the target's schema; nothing was written:\n  ${problems.join('\n  ')}\n${
+        hint.length ? `Pass ${hint.join(' and ')} to leave those out (their data is not restored), or add` : 'Add'
+      } a migration that gives the target what the snapshot needs`,
+      { problems },
+    );
+  }
+  return { tables, droppedTables };
+}
+
+function restoreRows(db: Db, dir: string, manifest: SnapshotManifest, plan: RestorePlan, onProgress: RestoreOptions['onProgress']): RestoredTable[] {
+  registerLineFunctions(db);
+  const rowsTotal = plan.tables.reduce((sum, t) => sum + t.entry.rows, 0);
+  let rowsDone = 0;
+  const restored: RestoredTable[] = [];
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Checked once, at the end, over everything: rows may arrive before their parents (self-references, cycles).
+    db.exec('PRAGMA defer_foreign_keys = ON');
+    const triggers = dropTriggers(
+      db,
+      plan.tables.map((t) => t.entry.name),
+    );
+    for (const table of [...plan.tables].reverse()) db.exec(`DELETE FROM ${quoteIdent(table.entry.name)}`);
+    for (const table of plan.tables) {
+      const rows = insertTable(db, dir, table, (n) => onProgress?.({ table: table.entry.name, rows: n, rowsDone: rowsDone + n, rowsTotal }));
+      rowsDone += rows;
+      restored.push({ table: table.entry.name, rows, droppedColumns: table.droppedColumns, defaultedColumns: table.defaultedColumns });
+    }
+    restoreSequences(db, manifest.sequences, new Set(plan.tables.map((t) => t.entry.name)));
+    assertForeignKeys(db);
+    for (const sql of triggers) db.exec(sql);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+  return restored;
+}
+
+const PROGRESS_EVERY = 50_000;
+
+function insertTable(db: Db, dir: string, table: TablePlan, onProgress: (rows: number) => void): number {
+  const file = path.join(dir, table.entry.file);
+  const name = table.entry.name;
+  const width = table.entry.columns.length;
+  if (table.columns.length === 0) return 0;
+  const fast = db.prepare(plainInsertSql(name, table.columns));
+  let exact: Statement | null = null;
+  const values: SqlValue[] = new Array<SqlValue>(table.columns.length);
+  let rows = 0;
+  for (const line of readLines(file)) {
+    let decoded: SqlValue[] | null;
+    try {
+      decoded = decodeLine(line.text, width, table.columns, values);
+    } catch (error) {
+      if (!(error instanceof LineFormatError)) throw error;
+      throw lineError(file, line.number, name, error.message, error);
+    }
+    try {
+      if (decoded) fast.runArray(decoded);
+      else (exact ??= db.prepare(exactInsertSql(name, table.columns))).run(line.text);
+    } catch (error) {
+      throw lineError(file, line.number, name, errorMessage(error), error);
+    }
+    rows += 1;
+    if (rows % PROGRESS_EVERY === 0) onProgress(rows);
+  }
+  onProgress(rows);
+  return rows;
+}
+
+function lineError(file: string, line: number, table: string, why: string, cause: unknown): CairnError {
+  return new CairnError(
+    'E_SNAPSHOT',
+    `${file}:${line}: a row of table ${table} cannot be restored: ${why}. The restore was rolled back; nothing was written`,
+    { file, line, table },
+    { cause },
+  );
+}
+
+/**
+ * The snapshot already holds what the triggers produced when its rows were
+ * first written (counters, audit rows): firing them again would double it.
+ * They are dropped inside the transaction and re-created, as written, before
+ * the commit.
+ */
+function dropTriggers(db: Db, tables: string[]): string[] {
+  const wanted = new Set(tables);
+  const triggers = db
+    .prepare("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL ORDER BY rowid")
+    .all<{ name: string; tbl_name: string; sql: string }>()
+    .filter((t) => wanted.has(t.tbl_name));
+  for (const t of triggers) db.exec(`DROP TRIGGER ${quoteIdent(t.name)}`);
+  return triggers.map((t) => t.sql);
+}
+
+/** AUTOINCREMENT counters go back to at least the snapshot's values, so no id is ever handed out twice. */
+function restoreSequences(db: Db, sequences: Record<string, number>, restored: Set<string>): void {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'").get()) return;
+  const update = db.prepare('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?');
+  const insert = db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
+  for (const [table, seq] of Object.entries(sequences)) {
+    if (!restored.has(table)) continue;
+    if (update.run(seq, table).changes === 0) insert.run(table, seq);
+  }
+}
+
+function assertForeignKeys(db: Db): void {
+  const violations = db.prepare('PRAGMA foreign_key_check').all<{ table: string; rowid: number | null; parent: string; fkid: number }>();
+  if (violations.length === 0) return;
+  const shown = violations
+    .slice(0, 5)
+    .map((v) => `${v.table} rowid ${v.rowid ?? '?'} → ${v.parent}`)
+    .join('; ');
+  throw new CairnError(
+    'E_SNAPSHOT',
+    `the restored rows break ${violations.length} foreign key(s) in the target's schema (${shown}${violations.length > 5 ? '; …' : ''}). The restore was rolled back; nothing was written`,
+    { violations: violations.slice(0, 100) },
+  );
+}
+
+/** A target that already holds rows is only overwritten with --force; a file with the schema alone (cairn migrate) counts as empty. */
+function assertTargetEmpty(target: string, force: boolean): void {
+  if (force || !fs.existsSync(target) || fs.statSync(target).size === 0) return;
+  let db: Db;
+  try {
+    db = openDatabase(target, { readonly: true });
+  } catch (error) {
+    throw new CairnError(
+      'E_TARGET_EXISTS',
+      `${target} exists and cannot be opened as a database (${errorMessage(error)}); choose another --target`,
+      { target },
+      { cause: error },
+    );
+  }
+  try {
+    for (const name of readTables(db, { includeInternal: true }).keys()) {
+      if (name === HISTORY_TABLE || name === META_TABLE) continue;
+      if (db.prepare(`SELECT 1 FROM ${quoteIdent(name)} LIMIT 1`).get()) {
+        throw new CairnError(
+          'E_TARGET_EXISTS',
+          `${target} already holds data (table ${name} has rows); pass --force to replace the rows of every snapshot table, or choose another --target`,
+          {
+            target,
+            table: name,
+          },
+        );
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const sa = fs.statSync(a);
+    const sb = fs.statSync(b);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
+}
