@@ -6,9 +6,9 @@ import type { Env } from '../migrations/envsub.js';
 import { storeStatus } from '../migrations/status.js';
 import { CUTOVER_BACKUP_INFIX, listCutoverBackups } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
+import { openBetterSqlite3 } from '../sqlite/driver-better-sqlite3.js';
 import { isBusy, lockFileFor, WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
-import { assertNoWriter } from '../stores/prepare-target.js';
 import { exportStore, timestamp, type ExportResult } from './export.js';
 import { syncDir } from './manifest.js';
 import { restoreSnapshot, type RestoreResult } from './restore.js';
@@ -79,7 +79,6 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
       }
       fs.rmSync(existing, { recursive: true, force: true });
     }
-    assertNoWriter(store);
     holder = holdWriteLock(store);
 
     phase('export', snapshotDir);
@@ -181,8 +180,10 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
  * transaction held open. Readers still read.
  */
 function holdWriteLock(store: ResolvedStore): Db {
-  const db = openDatabase(store.file, { pragmas: { busy_timeout: 0 } });
+  // Opened bare: the store's pragmas would switch the journal mode, and the original must stay as it is.
+  const db = openBetterSqlite3(store.file, { fileMustExist: true });
   try {
+    db.exec('PRAGMA busy_timeout = 0');
     if (String(db.pragmaValue('journal_mode')) === 'wal') {
       const row = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get<{ busy: number; log: number; checkpointed: number }>();
       if (row && row.busy !== 0) throw Object.assign(new Error('checkpoint blocked'), { code: 'SQLITE_BUSY' });
@@ -194,7 +195,7 @@ function holdWriteLock(store: ResolvedStore): Db {
     if (!isBusy(error)) throw error;
     throw new CairnError(
       'E_LOCKED',
-      `${store.name}: another process has ${store.file} open and is using it (is the app running?); stop it and run the cutover again. Nothing was changed`,
+      `${store.name}: another process is writing to ${store.file} or reading it in a long transaction (is the app running?); stop it and run the cutover again. Nothing was changed`,
       { store: store.name, file: store.file },
       { cause: error },
     );

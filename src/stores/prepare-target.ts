@@ -94,7 +94,7 @@ async function lockedTarget(store: ResolvedStore, exists: boolean, needsMigratio
 }
 
 /** Refuses at once when another connection holds the DB's write lock (the app is running). */
-export function assertNoWriter(store: ResolvedStore): void {
+function assertNoWriter(store: ResolvedStore): void {
   const probe = openDatabase(store.file, { readonly: false, pragmas: { ...store.pragmas, busy_timeout: 0 } });
   try {
     probe.exec('BEGIN IMMEDIATE');
