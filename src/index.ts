@@ -55,3 +55,15 @@ export { tailTable, storeWithTable, DEFAULT_TAIL_LINES, DEFAULT_POLL_MS } from '
 export type { TailOptions } from './tail/tail.js';
 export { buildTailQuery, lastRows, rowsAfter } from './tail/query.js';
 export type { TailFilters, TailQuery, TailRow } from './tail/query.js';
+export { exportStore, exportSnapshot } from './snapshot/export.js';
+export type { ExportOptions, ExportResult } from './snapshot/export.js';
+export { restoreSnapshot } from './snapshot/restore.js';
+export type { RestoreOptions, RestoreResult, RestoredTable } from './snapshot/restore.js';
+export { cutoverStore } from './snapshot/cutover.js';
+export type { CutoverOptions, CutoverResult, CutoverPhase } from './snapshot/cutover.js';
+export { verifyStores, VERIFY_CHECKS } from './snapshot/verify.js';
+export type { VerifyOptions } from './snapshot/verify.js';
+export { compareWithSnapshot } from './snapshot/compare.js';
+export type { SnapshotComparison, TableComparison } from './snapshot/compare.js';
+export { readManifest, verifySnapshotFiles, MANIFEST_FILE } from './snapshot/manifest.js';
+export type { SnapshotManifest, SnapshotTable, SnapshotColumn } from './snapshot/manifest.js';

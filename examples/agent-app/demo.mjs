@@ -91,6 +91,14 @@ cairn(['tail', 'log_entries', '--match', 'level=ERROR', '--contains', 'message=t
 // The operator's view of every store; the rejected lines above are what it warns about.
 cairn(['doctor', '--summary'], { why: 'exit 0: warnings only' });
 
+// A portable snapshot of the state store, restored into a second file and proved equal, row for row.
+const snapshot = path.join(scratch, 'snapshots', 'state');
+const copy = path.join(scratch, 'snapshots', 'state-copy.sqlite');
+fs.rmSync(path.join(scratch, 'snapshots'), { recursive: true, force: true });
+cairn(['export', '--store', 'state', '--out', snapshot], { why: 'one JSONL file per table, manifest.json with counts and SHA-256' });
+cairn(['restore', '--from', snapshot, '--target', copy], { why: "a fresh file at the app's schema, filled in one transaction, compared line by line" });
+cairn(['verify', '--store', 'state', '--db', copy, '--snapshot', snapshot], { why: 'exit 0: sound, up to date, and equal to the snapshot' });
+
 // A damaged copy: a torn write left half of one page of the events table zeroed, and an applied migration was edited since.
 const damaged = `${scratch}-damaged`;
 fs.rmSync(damaged, { recursive: true, force: true });

@@ -75,8 +75,10 @@ export function exactInsertSql(table: string, columns: readonly { name: string; 
   return `INSERT INTO ${quoteIdent(table)} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) SELECT ${values.join(', ')} FROM (SELECT ? AS j)`;
 }
 
-export function plainInsertSql(table: string, columns: readonly { name: string }[]): string {
-  return `INSERT INTO ${quoteIdent(table)} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+/** An INSERT of `rows` rows at once (one `(?, …)` group each). */
+export function plainInsertSql(table: string, columns: readonly { name: string }[], rows = 1): string {
+  const group = `(${columns.map(() => '?').join(', ')})`;
+  return `INSERT INTO ${quoteIdent(table)} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${Array.from({ length: rows }, () => group).join(', ')}`;
 }
 
 /** Why a line could not be decoded; the caller adds the file and line. */

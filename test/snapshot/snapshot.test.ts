@@ -145,6 +145,23 @@ describe('a snapshot that changed after export', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no_key\.jsonl:2: a row of table no_key cannot be restored: expected 2 values, found 3/);
     assert.equal(fs.existsSync(target), false);
+
+    // A duplicated key inside a multi-row batch is still named by its own line.
+    const strictFile = path.join(snap, 'strict_any.jsonl');
+    const strictLines = fs.readFileSync(strictFile, 'utf8').split('\n');
+    strictLines[5] = strictLines[4] as string;
+    fs.writeFileSync(strictFile, strictLines.join('\n'));
+    const strictEntry = manifest.tables.find((t) => t.name === 'strict_any');
+    assert.ok(strictEntry);
+    lines[1] = lines[0] as string;
+    fs.writeFileSync(data, lines.join('\n'));
+    Object.assign(entry, { sha256: sha256(data), bytes: fs.statSync(data).size });
+    Object.assign(strictEntry, { sha256: sha256(strictFile), bytes: fs.statSync(strictFile).size });
+    fs.writeFileSync(path.join(snap, 'manifest.json'), JSON.stringify(manifest));
+    const dup = await cli(dir, 'restore', '--from', snap, '--target', target);
+    assert.equal(dup.code, 2);
+    assert.match(dup.stderr, /strict_any\.jsonl:6: a row of table strict_any cannot be restored: UNIQUE constraint failed/);
+    assert.equal(fs.existsSync(target), false);
   });
 });
 
