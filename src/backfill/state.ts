@@ -9,6 +9,9 @@ import type { Db } from '../sqlite/db.js';
  * item read, with the fingerprint and the offset reached, which is what lets
  * a refresh find new and grown files in any order.
  */
+/** The tables this module keeps (a snapshot restore makes them when it carries them). */
+export const STATE_TABLES: readonly string[] = ['cairn_backfill_state', 'cairn_backfill_items'];
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cairn_backfill_state (
   job              TEXT PRIMARY KEY,

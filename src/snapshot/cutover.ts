@@ -6,6 +6,7 @@ import type { Env } from '../migrations/envsub.js';
 import { storeStatus } from '../migrations/status.js';
 import { CUTOVER_BACKUP_INFIX, listCutoverBackups } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
+import { removeDatabaseFiles, sameFile } from '../sqlite/files.js';
 import { openBetterSqlite3 } from '../sqlite/driver-better-sqlite3.js';
 import { isBusy, lockFileFor, WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
@@ -101,7 +102,7 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
         onProgress: (p) => options.onProgress?.({ phase: 'restore', table: p.table, rows: p.rowsDone }),
       });
     } catch (error) {
-      removeDbFiles(newFile);
+      removeDatabaseFiles(newFile);
       throw error;
     }
 
@@ -132,7 +133,7 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
       quickCheck: checked.quickCheck,
     };
     if (options.dryRun) {
-      removeDbFiles(newFile);
+      removeDatabaseFiles(newFile);
       fs.rmSync(snapshotDir, { recursive: true, force: true });
       phase('done', 'dry run: nothing swapped');
       return {
@@ -186,20 +187,24 @@ function holdWriteLock(store: ResolvedStore): Db {
     db.exec('PRAGMA busy_timeout = 0');
     if (String(db.pragmaValue('journal_mode')) === 'wal') {
       const row = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get<{ busy: number; log: number; checkpointed: number }>();
-      if (row && row.busy !== 0) throw Object.assign(new Error('checkpoint blocked'), { code: 'SQLITE_BUSY' });
+      // A reader or writer of the WAL keeps the checkpoint from finishing.
+      if (row && row.busy !== 0) throw storeInUse(store);
     }
     db.exec('BEGIN IMMEDIATE');
     return db;
   } catch (error) {
     db.close();
-    if (!isBusy(error)) throw error;
-    throw new CairnError(
-      'E_LOCKED',
-      `${store.name}: another process is writing to ${store.file} or reading it in a long transaction (is the app running?); stop it and run the cutover again. Nothing was changed`,
-      { store: store.name, file: store.file },
-      { cause: error },
-    );
+    throw isBusy(error) ? storeInUse(store, error) : error;
   }
+}
+
+function storeInUse(store: ResolvedStore, cause?: unknown): CairnError {
+  return new CairnError(
+    'E_LOCKED',
+    `${store.name}: another process is writing to ${store.file} or reading it in a long transaction (is the app running?); stop it and run the cutover again. Nothing was changed`,
+    { store: store.name, file: store.file },
+    { cause },
+  );
 }
 
 function checkNewFile(store: ResolvedStore, newFile: string): { version: number | null; pending: number; quickCheck: string[] } {
@@ -221,7 +226,8 @@ function verdictOf(restored: RestoreResult, checked: ReturnType<typeof checkNewF
   if (checked.quickCheck.length !== 1 || checked.quickCheck[0] !== 'ok') return `quick_check reports ${checked.quickCheck.join('; ')}`;
   if (checked.pending > 0) return 'the new file is not at the app’s current schema';
   const bad = restored.verification.tables.filter((t) => !t.equal);
-  const missingRows = bad.filter((t) => t.rows !== t.expectedRows || t.note?.startsWith('the table is not'));
+  // A table missing from the new file has rows: null, so it counts here too.
+  const missingRows = bad.filter((t) => t.rows !== t.expectedRows);
   if (missingRows.length > 0) {
     return `row counts differ: ${missingRows.map((t) => `${t.table} has ${t.rows ?? 'no'} rows, the snapshot ${t.expectedRows}`).join('; ')}`;
   }
@@ -284,11 +290,6 @@ function fsyncFile(file: string): void {
   }
 }
 
-function removeDbFiles(file: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
-  fs.rmSync(lockFileFor(file), { force: true });
-}
-
 /**
  * What a killed cutover leaves behind, removed before a new one starts: a
  * half-built new file (never the live one), and a `pre-cutover` name that
@@ -300,11 +301,7 @@ function removeLeftovers(file: string): void {
   for (const name of safeReaddir(dir)) {
     if (name.startsWith(prefix) && /\.new(-wal|-shm|-journal|\.cairn-lock)?$/.test(name)) fs.rmSync(path.join(dir, name), { force: true });
   }
-  const live = fs.statSync(file);
-  for (const kept of listCutoverBackups(file)) {
-    const stat = fs.statSync(kept);
-    if (stat.ino === live.ino && stat.dev === live.dev) fs.rmSync(kept);
-  }
+  for (const kept of listCutoverBackups(file)) if (sameFile(kept, file)) fs.rmSync(kept);
 }
 
 function safeReaddir(dir: string): string[] {

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { ResolvedStore } from '../config/stores.js';
 import { CairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
-import { HISTORY_TABLE, META_TABLE } from '../migrations/history.js';
 import { storeStatus } from '../migrations/status.js';
 import type { Db } from '../sqlite/db.js';
 import { ensurePrivateDir, FILE_MODE } from '../sqlite/files.js';
@@ -12,7 +11,16 @@ import { openDatabase } from '../sqlite/open.js';
 import { foreignKeyOrder, readSkippedTables, readTables, type TableInfo } from '../sqlite/schema-info.js';
 import { CAIRN_VERSION } from '../version.js';
 import { exportedColumns, lineSelectSql, registerLineFunctions } from './line-format.js';
-import { MANIFEST_FILE, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION, syncDir, writeManifest, type SnapshotManifest, type SnapshotTable } from './manifest.js';
+import {
+  carriedInSnapshot,
+  MANIFEST_FILE,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_FORMAT_VERSION,
+  syncDir,
+  writeManifest,
+  type SnapshotManifest,
+  type SnapshotTable,
+} from './manifest.js';
 
 export interface ExportOptions {
   /** The snapshot folder; default `<db>.snapshot-<time>` beside the database. */
@@ -33,9 +41,6 @@ export interface ExportResult {
   bytes: number;
   elapsedMs: number;
 }
-
-/** Tables cairn keeps out of a snapshot: the target builds its own migration history. */
-const NOT_EXPORTED = new Set([HISTORY_TABLE, META_TABLE]);
 
 /** Writes the whole store to a snapshot folder; the store is only read. */
 export function exportStore(store: ResolvedStore, options: ExportOptions = {}): ExportResult {
@@ -83,7 +88,7 @@ export function exportSnapshot(
   db.exec('BEGIN');
   try {
     const all = readTables(db, { includeInternal: true });
-    const tables = new Map([...all].filter(([name]) => !NOT_EXPORTED.has(name)));
+    const tables = new Map([...all].filter(([name]) => carriedInSnapshot(name)));
     const names = fileNames([...tables.keys()]);
     const entries: SnapshotTable[] = [];
     let rows = 0;
@@ -109,6 +114,7 @@ export function exportSnapshot(
       sequences: readSequences(db, tables),
       skipped: readSkippedTables(db).map((t) => ({
         name: t.name,
+        kind: t.type,
         reason: t.type === 'virtual' ? 'virtual table: rebuild it from its content after a restore' : 'shadow table of a virtual table',
       })),
     };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../config/schema.js';
 import { CairnError } from '../errors.js';
+import { HISTORY_TABLE, META_TABLE } from '../migrations/history.js';
 import { FILE_MODE } from '../sqlite/files.js';
 
 /**
@@ -13,6 +14,11 @@ import { FILE_MODE } from '../sqlite/files.js';
  * file that changed after export.
  */
 export const MANIFEST_FILE = 'manifest.json';
+
+/** Tables a snapshot never carries: cairn's migration history, which every target builds for itself. */
+export function carriedInSnapshot(table: string): boolean {
+  return table !== HISTORY_TABLE && table !== META_TABLE;
+}
 export const SNAPSHOT_FORMAT = 'cairn-snapshot';
 export const SNAPSHOT_FORMAT_VERSION = 1;
 
@@ -57,7 +63,7 @@ const manifestSchema = z
     /** AUTOINCREMENT counters (sqlite_sequence), so restored tables never reuse an id. */
     sequences: z.record(z.string(), z.number().int()),
     /** Tables not exported, each with why (virtual tables and their shadow tables). */
-    skipped: z.array(z.object({ name: z.string(), reason: z.string() }).strict()),
+    skipped: z.array(z.object({ name: z.string(), kind: z.enum(['virtual', 'shadow']), reason: z.string() }).strict()),
   })
   .strict();
 
@@ -154,7 +160,7 @@ export function fileDigest(file: string): { sha256: string; bytes: number; lines
 /**
  * Checks every data file against the manifest before anything reads it:
  * a missing file, a changed size, a different hash or row count is a
- * refusal naming the file. Returns the manifest's tables, each verified.
+ * refusal naming the file.
  */
 export function verifySnapshotFiles(dir: string, manifest: SnapshotManifest): void {
   for (const table of manifest.tables) {

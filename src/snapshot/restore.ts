@@ -4,20 +4,17 @@ import type { ResolvedStore } from '../config/stores.js';
 import { CairnError, errorMessage } from '../errors.js';
 import { readLines } from '../importers/read-lines.js';
 import type { Env } from '../migrations/envsub.js';
-import { ensureStateTables } from '../backfill/state.js';
-import { HISTORY_TABLE, META_TABLE } from '../migrations/history.js';
+import { ensureStateTables, STATE_TABLES } from '../backfill/state.js';
 import type { MigrateResult } from '../migrations/migrator.js';
 import type { Db, SqlValue, Statement } from '../sqlite/db.js';
-import { lockFileFor } from '../sqlite/lock.js';
+import { removeDatabaseFiles, sameFile } from '../sqlite/files.js';
 import { openDatabase } from '../sqlite/open.js';
 import { quoteIdent } from '../sqlite/quote.js';
 import { affinityOf, keepsValuesAsGiven, readTables, type TableInfo } from '../sqlite/schema-info.js';
 import { prepareTarget } from '../stores/prepare-target.js';
 import { compareWithSnapshot, type SnapshotComparison } from './compare.js';
 import { decodeLine, exactInsertSql, LineFormatError, plainInsertSql, registerLineFunctions, type DecodeColumn } from './line-format.js';
-import { readManifest, verifySnapshotFiles, type SnapshotManifest, type SnapshotTable } from './manifest.js';
-
-const BACKFILL_TABLE_PREFIX = 'cairn_backfill_';
+import { carriedInSnapshot, readManifest, verifySnapshotFiles, type SnapshotManifest, type SnapshotTable } from './manifest.js';
 
 export interface RestoreOptions {
   /** The snapshot folder (holding manifest.json). */
@@ -99,7 +96,7 @@ export async function restoreSnapshot(store: ResolvedStore, options: RestoreOpti
   try {
     const db = prepared.db;
     // cairn's own state tables are made on first use, not by the app's migrations: make them when the snapshot carries them.
-    if (manifest.tables.some((t) => t.name.startsWith(BACKFILL_TABLE_PREFIX))) ensureStateTables(db);
+    if (manifest.tables.some((t) => STATE_TABLES.includes(t.name))) ensureStateTables(db);
     const plan = planRestore(manifest, readTables(db, { includeInternal: true }), options);
     const insertStarted = performance.now();
     const tables = restoreRows(db, dir, manifest, plan, options.onProgress);
@@ -121,18 +118,14 @@ export async function restoreSnapshot(store: ResolvedStore, options: RestoreOpti
       droppedTables: plan.droppedTables,
       rows: tables.reduce((sum, t) => sum + t.rows, 0),
       verification,
-      warnings: [
-        ...prepared.warnings,
-        ...manifest.skipped.filter((s) => !s.reason.startsWith('shadow')).map((s) => `${s.name} was not in the snapshot: ${s.reason}`),
-      ],
+      warnings: [...prepared.warnings, ...manifest.skipped.filter((s) => s.kind === 'virtual').map((s) => `${s.name} was not in the snapshot: ${s.reason}`)],
       elapsedMs: Math.round(performance.now() - started),
       timings: { checksumMs: Math.round(checksumMs), insertMs: Math.round(insertMs), verifyMs: Math.round(verifyMs) },
     };
   } finally {
     prepared.close();
     // A refused restore leaves no half-made file behind: the target it created (schema only) goes again.
-    if (failed && !existed)
-      for (const file of [target, `${target}-wal`, `${target}-shm`, `${target}-journal`, lockFileFor(target)]) fs.rmSync(file, { force: true });
+    if (failed && !existed) removeDatabaseFiles(target);
   }
 }
 
@@ -162,7 +155,7 @@ function planRestore(manifest: SnapshotManifest, targetTables: Map<string, Table
   const problems: string[] = [];
   for (const entry of manifest.tables) {
     const info = targetTables.get(entry.name);
-    if (!info || entry.name === HISTORY_TABLE || entry.name === META_TABLE) {
+    if (!info || !carriedInSnapshot(entry.name)) {
       if (options.dropUnknownTables) droppedTables.push(entry.name);
       else problems.push(`table ${entry.name} (${entry.rows} rows) is not in the target's schema`);
       continue;
@@ -185,7 +178,8 @@ function planRestore(manifest: SnapshotManifest, targetTables: Map<string, Table
     const defaultedColumns = [...insertable.values()].filter((c) => !fromSnapshot.has(c.name)).map((c) => c.name);
     for (const name of defaultedColumns) {
       const column = insertable.get(name);
-      const rowidAlias = !info.withoutRowid && info.primaryKey.length === 1 && info.primaryKey[0] === name && affinityOf(column?.type ?? '') === 'INTEGER';
+      // Only a column declared exactly INTEGER PRIMARY KEY is the rowid (INT PRIMARY KEY is not): it numbers itself.
+      const rowidAlias = !info.withoutRowid && info.primaryKey.length === 1 && info.primaryKey[0] === name && column?.type.toUpperCase() === 'INTEGER';
       if (column?.notNull && !column.hasDefault && !rowidAlias && entry.rows > 0) {
         problems.push(`${entry.name}.${name} is NOT NULL with no default in the target, and the snapshot has no values for it`);
       }
@@ -373,7 +367,7 @@ function assertTargetEmpty(target: string, force: boolean): void {
   }
   try {
     for (const name of readTables(db, { includeInternal: true }).keys()) {
-      if (name === HISTORY_TABLE || name === META_TABLE) continue;
+      if (!carriedInSnapshot(name)) continue;
       if (db.prepare(`SELECT 1 FROM ${quoteIdent(name)} LIMIT 1`).get()) {
         throw new CairnError(
           'E_TARGET_EXISTS',
@@ -387,16 +381,5 @@ function assertTargetEmpty(target: string, force: boolean): void {
     }
   } finally {
     db.close();
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  if (path.resolve(a) === path.resolve(b)) return true;
-  try {
-    const sa = fs.statSync(a);
-    const sb = fs.statSync(b);
-    return sa.ino === sb.ino && sa.dev === sb.dev;
-  } catch {
-    return false;
   }
 }

@@ -4,9 +4,28 @@ import path from 'node:path';
 /** Files cairn creates are private to the user: 0600 files in 0700 folders. */
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
+/** cairn's lock sidecar beside a database (see lock.ts). */
+export const LOCK_SUFFIX = '.cairn-lock';
 
 export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+}
+
+/** Two paths name the same file (the same path, or a hard link / symlink to it). */
+export function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const sa = fs.statSync(a);
+    const sb = fs.statSync(b);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a database and everything SQLite and cairn keep beside it (journal, WAL, shared memory, lock sidecar). */
+export function removeDatabaseFiles(file: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal', LOCK_SUFFIX]) fs.rmSync(`${file}${suffix}`, { force: true });
 }
 
 /**

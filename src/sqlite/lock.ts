@@ -1,7 +1,7 @@
 import { CairnError } from '../errors.js';
 import type { Db, DbFactory } from './db.js';
 import { openBetterSqlite3 } from './driver-better-sqlite3.js';
-import { ensurePrivateFile } from './files.js';
+import { ensurePrivateFile, LOCK_SUFFIX } from './files.js';
 
 export interface WriteLockOptions {
   /** How long to wait for another holder, in ms. */
@@ -11,7 +11,7 @@ export interface WriteLockOptions {
 
 /** The sidecar file that carries a store's migration lock. */
 export function lockFileFor(dbFile: string): string {
-  return `${dbFile}.cairn-lock`;
+  return `${dbFile}${LOCK_SUFFIX}`;
 }
 
 /**
