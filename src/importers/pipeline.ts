@@ -14,7 +14,7 @@ export type WorkerJob =
   | { kind: 'import'; planFile: string; sources: ResolvedSource[]; context: MapContext; batchRows?: number }
   | { kind: 'backfill'; jobFile: string; name: string; queue: WorkItem[]; context: BackfillContext };
 
-export type WorkerMessage<B extends Batch = Batch> =
+export type WorkerMessage<B = Batch> =
   { type: 'batch'; batch: B } | { type: 'end' } | { type: 'error'; message: string; code?: string; details?: Record<string, unknown> };
 
 /** An import's batches on the calling thread, for plans passed as objects. */
@@ -37,12 +37,20 @@ export async function* yieldingBatches<B>(batches: Iterable<B>): AsyncGenerator<
 /**
  * Reading, parsing and mapping on a worker thread while the main thread
  * writes, so the two overlap (the import's speed is then bounded by SQLite,
- * not by JSON.parse). The worker loads the plan module itself. At most
- * IN_FLIGHT batches wait in the queue: the worker pauses until the writer
- * takes one, so memory stays flat however large the input.
+ * not by JSON.parse). The worker loads the plan module itself.
  */
-export async function* workerBatches<B extends Batch = Batch>(job: WorkerJob): AsyncGenerator<B> {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: job });
+export function workerBatches<B extends Batch = Batch>(job: WorkerJob): AsyncGenerator<B> {
+  return threadBatches<B>(new URL('./worker.js', import.meta.url), job);
+}
+
+/**
+ * Runs `script` (which calls serveBatches()) on a worker thread with `data`
+ * and yields the batches it posts. At most IN_FLIGHT batches wait in the
+ * queue: the worker pauses until the writer takes one, so memory stays flat
+ * however large the input. The worker is stopped when the caller stops.
+ */
+export async function* threadBatches<B>(script: URL, data: unknown): AsyncGenerator<B> {
+  const worker = new Worker(script, { workerData: data });
   const queue: WorkerMessage<B>[] = [];
   let wake: (() => void) | null = null;
   let exited: Error | null = null;
@@ -55,7 +63,7 @@ export async function* workerBatches<B extends Batch = Batch>(job: WorkerJob): A
     wake?.();
   });
   worker.on('exit', (code) => {
-    if (code !== 0 && !exited) exited = new Error(`the import worker stopped with exit code ${code}`);
+    if (code !== 0 && !exited) exited = new Error(`the worker thread stopped with exit code ${code}`);
     wake?.();
   });
   try {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedStore } from '../config/stores.js';
 import { CairnError, errorMessage } from '../errors.js';
-import { readLines } from '../importers/read-lines.js';
+import { threadBatches } from '../importers/pipeline.js';
 import type { Env } from '../migrations/envsub.js';
 import { ensureStateTables, STATE_TABLES } from '../backfill/state.js';
 import type { MigrateResult } from '../migrations/migrator.js';
@@ -13,7 +13,8 @@ import { quoteIdent } from '../sqlite/quote.js';
 import { affinityOf, keepsValuesAsGiven, readTables, type TableInfo } from '../sqlite/schema-info.js';
 import { prepareTarget } from '../stores/prepare-target.js';
 import { compareWithSnapshot, type SnapshotComparison } from './compare.js';
-import { decodeLine, exactInsertSql, LineFormatError, plainInsertSql, registerLineFunctions, type DecodeColumn } from './line-format.js';
+import { exactInsertSql, plainInsertSql, registerLineFunctions, type DecodeColumn } from './line-format.js';
+import { snapshotLineError, type RestoreBatch, type RestoreSegment, type RestoreSource } from './restore-reader.js';
 import { carriedInSnapshot, readManifest, verifySnapshotFiles, type SnapshotManifest, type SnapshotTable } from './manifest.js';
 
 export interface RestoreOptions {
@@ -99,7 +100,7 @@ export async function restoreSnapshot(store: ResolvedStore, options: RestoreOpti
     if (manifest.tables.some((t) => STATE_TABLES.includes(t.name))) ensureStateTables(db);
     const plan = planRestore(manifest, readTables(db, { includeInternal: true }), options);
     const insertStarted = performance.now();
-    const tables = restoreRows(db, dir, manifest, plan, options.onProgress);
+    const tables = await restoreRows(db, dir, manifest, plan, options.onProgress);
     const insertMs = performance.now() - insertStarted;
     const countOnly = new Map(
       plan.tables.filter((t) => t.droppedColumns.length > 0).map((t) => [t.entry.name, `columns dropped: ${t.droppedColumns.join(', ')}`]),
@@ -203,11 +204,18 @@ function planRestore(manifest: SnapshotManifest, targetTables: Map<string, Table
   return { tables, droppedTables };
 }
 
-function restoreRows(db: Db, dir: string, manifest: SnapshotManifest, plan: RestorePlan, onProgress: RestoreOptions['onProgress']): RestoredTable[] {
+async function restoreRows(
+  db: Db,
+  dir: string,
+  manifest: SnapshotManifest,
+  plan: RestorePlan,
+  onProgress: RestoreOptions['onProgress'],
+): Promise<RestoredTable[]> {
   registerLineFunctions(db);
   const rowsTotal = plan.tables.reduce((sum, t) => sum + t.entry.rows, 0);
+  const writers = plan.tables.filter((t) => t.columns.length > 0).map((t) => new TableWriter(db, dir, t));
+  const rowsOf = new Map<string, number>();
   let rowsDone = 0;
-  const restored: RestoredTable[] = [];
   db.exec('BEGIN IMMEDIATE');
   try {
     // Checked once, at the end, over everything: rows may arrive before their parents (self-references, cycles).
@@ -217,10 +225,21 @@ function restoreRows(db: Db, dir: string, manifest: SnapshotManifest, plan: Rest
       plan.tables.map((t) => t.entry.name),
     );
     for (const table of [...plan.tables].reverse()) db.exec(`DELETE FROM ${quoteIdent(table.entry.name)}`);
-    for (const table of plan.tables) {
-      const rows = insertTable(db, dir, table, (n) => onProgress?.({ table: table.entry.name, rows: n, rowsDone: rowsDone + n, rowsTotal }));
-      rowsDone += rows;
-      restored.push({ table: table.entry.name, rows, droppedColumns: table.droppedColumns, defaultedColumns: table.defaultedColumns });
+    // Lines are read and decoded on a worker thread while this thread inserts.
+    const batches = threadBatches<RestoreBatch>(
+      new URL('./restore-worker.js', import.meta.url),
+      writers.map((w) => w.source),
+    );
+    let reported = 0;
+    for await (const batch of batches) {
+      const writer = writers[batch.source] as TableWriter;
+      writer.write(batch.segments);
+      rowsDone += batch.rows;
+      rowsOf.set(writer.source.table, (rowsOf.get(writer.source.table) ?? 0) + batch.rows);
+      if (rowsDone - reported >= PROGRESS_EVERY || rowsDone === rowsTotal) {
+        reported = rowsDone;
+        onProgress?.({ table: writer.source.table, rows: rowsOf.get(writer.source.table) ?? 0, rowsDone, rowsTotal });
+      }
     }
     restoreSequences(db, manifest.sequences, new Set(plan.tables.map((t) => t.entry.name)));
     assertForeignKeys(db);
@@ -230,84 +249,78 @@ function restoreRows(db: Db, dir: string, manifest: SnapshotManifest, plan: Rest
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
-  return restored;
+  return plan.tables.map((table) => ({
+    table: table.entry.name,
+    rows: rowsOf.get(table.entry.name) ?? 0,
+    droppedColumns: table.droppedColumns,
+    defaultedColumns: table.defaultedColumns,
+  }));
 }
 
 const PROGRESS_EVERY = 50_000;
-/** Rows per multi-row INSERT: one native call per batch instead of per row, within SQLite's 32,766 bound parameters. */
+/** Rows per multi-row INSERT: one native call per run of rows instead of per row, within SQLite's 32,766 bound parameters. */
 const BATCH_ROWS = 32;
 const MAX_PARAMETERS = 32_766;
 
-function insertTable(db: Db, dir: string, table: TablePlan, onProgress: (rows: number) => void): number {
-  const file = path.join(dir, table.entry.file);
-  const name = table.entry.name;
-  const width = table.entry.columns.length;
-  const columnCount = table.columns.length;
-  if (columnCount === 0) return 0;
-  const single = db.prepare(plainInsertSql(name, table.columns));
-  const batchRows = Math.max(1, Math.min(BATCH_ROWS, Math.floor(MAX_PARAMETERS / columnCount)));
-  const batch = batchRows > 1 ? db.prepare(plainInsertSql(name, table.columns, batchRows)) : single;
-  let exact: Statement | null = null;
-  const values: SqlValue[] = new Array<SqlValue>(columnCount);
-  // Rows wait here (flat parameters, with their line numbers) until a batch is full.
-  const pending: SqlValue[] = [];
-  const pendingLines: number[] = [];
-  const flush = (): void => {
-    if (pendingLines.length === 0) return;
-    try {
-      if (pendingLines.length === batchRows) batch.runArray(pending);
-      else for (let i = 0; i < pendingLines.length; i++) single.runArray(pending.slice(i * columnCount, (i + 1) * columnCount));
-    } catch (error) {
-      // The failed statement left nothing behind; row by row finds the line to name.
-      for (let i = 0; i < pendingLines.length; i++) {
-        try {
-          single.runArray(pending.slice(i * columnCount, (i + 1) * columnCount));
-        } catch (rowError) {
-          throw lineError(file, pendingLines[i] as number, name, errorMessage(rowError), rowError);
-        }
-      }
-      throw error;
-    }
-    pending.length = 0;
-    pendingLines.length = 0;
-  };
-  let rows = 0;
-  for (const line of readLines(file)) {
-    let decoded: SqlValue[] | null;
-    try {
-      decoded = decodeLine(line.text, width, table.columns, values);
-    } catch (error) {
-      if (!(error instanceof LineFormatError)) throw error;
-      throw lineError(file, line.number, name, error.message, error);
-    }
-    if (decoded) {
-      for (let i = 0; i < columnCount; i++) pending.push(decoded[i] as SqlValue);
-      pendingLines.push(line.number);
-      if (pendingLines.length === batchRows) flush();
-    } else {
-      // Rows go in file order (a table without a key numbers its rows as they come).
-      flush();
-      try {
-        (exact ??= db.prepare(exactInsertSql(name, table.columns))).run(line.text);
-      } catch (error) {
-        throw lineError(file, line.number, name, errorMessage(error), error);
-      }
-    }
-    rows += 1;
-    if (rows % PROGRESS_EVERY === 0) onProgress(rows);
-  }
-  flush();
-  onProgress(rows);
-  return rows;
-}
+/** Inserts one table's decoded rows, in file order (a table without a key numbers its rows as they come). */
+class TableWriter {
+  readonly source: RestoreSource;
+  private readonly single: Statement;
+  private readonly batch: Statement;
+  private exact: Statement | null = null;
 
-function lineError(file: string, line: number, table: string, why: string, cause: unknown): CairnError {
-  return new CairnError(
-    'E_SNAPSHOT',
-    `${file}:${line}: a row of table ${table} cannot be restored: ${why}. The restore was rolled back; nothing was written`,
-    { file, line, table },
-    { cause },
-  );
+  constructor(
+    private readonly db: Db,
+    dir: string,
+    private readonly table: TablePlan,
+  ) {
+    const columnCount = table.columns.length;
+    const batchRows = Math.max(1, Math.min(BATCH_ROWS, Math.floor(MAX_PARAMETERS / columnCount)));
+    this.source = {
+      table: table.entry.name,
+      file: path.join(dir, table.entry.file),
+      width: table.entry.columns.length,
+      columns: table.columns,
+      batchRows,
+    };
+    this.single = db.prepare(plainInsertSql(table.entry.name, table.columns));
+    this.batch = batchRows > 1 ? db.prepare(plainInsertSql(table.entry.name, table.columns, batchRows)) : this.single;
+  }
+
+  write(segments: readonly RestoreSegment[]): void {
+    for (const segment of segments) {
+      if ('exact' in segment) {
+        try {
+          (this.exact ??= this.db.prepare(exactInsertSql(this.source.table, this.table.columns))).run(segment.exact);
+        } catch (error) {
+          throw this.lineError(segment.line, error);
+        }
+      } else if (segment.lines.length === this.source.batchRows) {
+        try {
+          this.batch.runArray(segment.values);
+        } catch (error) {
+          // The failed statement left nothing behind; row by row finds the line to name.
+          this.rowByRow(segment);
+          throw error;
+        }
+      } else this.rowByRow(segment);
+    }
+  }
+
+  private rowByRow({ values, lines }: { values: SqlValue[]; lines: number[] }): void {
+    const width = this.table.columns.length;
+    for (let i = 0; i < lines.length; i++) {
+      try {
+        this.single.runArray(values.slice(i * width, (i + 1) * width));
+      } catch (error) {
+        throw this.lineError(lines[i] as number, error);
+      }
+    }
+  }
+
+  private lineError(line: number, error: unknown): CairnError {
+    return snapshotLineError(this.source.file, line, this.source.table, errorMessage(error), error);
+  }
 }
 
 /**
