@@ -24,7 +24,8 @@ export type CairnErrorCode =
   | 'E_SNAPSHOT' // a snapshot folder is missing, unfinished, or a line in it cannot be read
   | 'E_SNAPSHOT_CHECKSUM' // a snapshot file differs from its manifest (changed after export)
   | 'E_SNAPSHOT_SCHEMA' // the snapshot does not fit the target's schema (a table or column it lacks)
-  | 'E_TARGET_EXISTS'; // the file or folder to write already holds data (pass --force)
+  | 'E_TARGET_EXISTS' // the file or folder to write already holds data (pass --force)
+  | 'E_LINT'; // a pending migration has an error-level lint finding (it certainly fails or loses data; pass --force)
 
 /** Refusals happen before anything is written; failures happen mid-run. */
 export class CairnError extends Error {

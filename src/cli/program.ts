@@ -3,6 +3,7 @@ import { errorMessage, isCairnError } from '../errors.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerImport } from './commands/import.js';
+import { registerLint } from './commands/lint.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
 import { registerSnapshot } from './commands/snapshot.js';
@@ -30,6 +31,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   registerStatus(program, io, done);
   registerMigrate(program, io, done);
+  registerLint(program, io, done);
   registerNew(program, io, done);
   registerImport(program, io, done);
   registerBackfill(program, io, done);

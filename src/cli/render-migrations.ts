@@ -1,6 +1,9 @@
 import { shortChecksum } from '../migrations/checksum.js';
 import type { MigrateResult } from '../migrations/migrator.js';
 import type { StoreStatus } from '../migrations/status.js';
+import path from 'node:path';
+import type { LintReport } from '../lint/report.js';
+import type { LintFinding } from '../lint/types.js';
 import type { Style } from './io.js';
 
 /** Human renderers: pure functions of the values `--json` prints. */
@@ -50,8 +53,32 @@ export function renderMigrate(results: readonly MigrateResult[], s: Style): stri
       }
     }
     for (const w of r.warnings) out.push(`  ${s.warn} ${w}`);
+    for (const f of r.lint) out.push(`  ${f.severity === 'error' ? s.fail : s.warn} lint ${findingLine(f)}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** `0003_x.sql:12 [rule] message` */
+export function findingLine(f: LintFinding): string {
+  return `${path.basename(f.file)}${f.line ? `:${f.line}` : ''}${f.section === 'down' ? ' (Down)' : ''} [${f.rule}] ${f.message}`;
+}
+
+export function renderLint(reports: readonly LintReport[], s: Style): string {
+  const out: string[] = [];
+  for (const r of reports) {
+    const against = r.database ? `against ${r.database}` : 'against an empty schema';
+    const mark = r.errors > 0 ? s.fail : r.warnings > 0 ? s.warn : s.ok;
+    out.push(
+      `${mark} ${s.bold(r.store)}: ${r.linted.length} file${r.linted.length === 1 ? '' : 's'} linted ${s.dim(against)}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}`,
+    );
+    for (const f of r.findings) {
+      out.push(`  ${f.severity === 'error' ? s.fail : s.warn} ${findingLine(f)}`);
+      out.push(`      ${s.dim(f.statement)}`);
+      out.push(`      fix: ${f.fix}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
 }
 
 function indent(text: string, n: number): string {

@@ -4,7 +4,10 @@ import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import { restoreBackup, takeBackup } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
-import { pragmaStatements } from '../sqlite/pragmas.js';
+import { DEFAULT_PRAGMAS, pragmaStatements } from '../sqlite/pragmas.js';
+import { lintMigrations } from '../lint/lint.js';
+import { assertLintClean, reportOf } from '../lint/report.js';
+import type { LintFinding } from '../lint/types.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
 import { loadBaseline } from './baseline.js';
@@ -29,6 +32,8 @@ export interface MigrateOptions {
   db?: Db;
   /** The caller already holds the store's write lock (cairn import holds it across migrate and import). */
   lockHeld?: boolean;
+  /** Apply pending files even when the lint finds they will fail or lose data (error-level findings). */
+  force?: boolean;
   /** Called as each step starts and ends, for progress output. */
   onStep?: (event: { phase: 'start' | 'done'; step: PlannedStep; result?: StepResult }) => void;
 }
@@ -62,6 +67,8 @@ export interface MigrateResult {
   failed: FailedStep | null;
   backup: string | null;
   warnings: string[];
+  /** What the lint found in the pending files (errors only when --force let them through). */
+  lint: LintFinding[];
 }
 
 /** The store's files as the engine sees them (the baseline file is never a migration). */
@@ -128,6 +135,8 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
     try {
       const plan = planFor(store, db, options);
       const result = resultOf(store, plan, false);
+      result.lint = lintPlan(store, plan, db);
+      if (!options.force) assertLintClean(reportOf(store.name, db.file, [], result.lint));
       ensureHistory(db);
       const hasData = plan.state.applied.length > 0 || userTableCount(db) > 0;
       if (plan.steps.length > 0 && hasData && store.backupKeep > 0 && options.backup !== false) {
@@ -186,13 +195,28 @@ function resultOf(store: ResolvedStore, plan: MigrationPlan, dryRun: boolean): M
     failed: null,
     backup: null,
     warnings: plan.warnings,
+    lint: [],
   };
+}
+
+/** Lints the files the plan applies, against the schema they will meet (the baseline first on a fresh DB). */
+function lintPlan(store: ResolvedStore, plan: MigrationPlan, db: Db | null): LintFinding[] {
+  const ups = plan.steps.flatMap((s) => (s.kind === 'up' ? [s.migration] : []));
+  if (ups.length === 0) return [];
+  const baseline = plan.steps.find((s) => s.kind === 'baseline');
+  return lintMigrations({
+    migrations: ups,
+    database: baseline ? null : db,
+    baseline: baseline?.kind === 'baseline' ? baseline.statements : [],
+    foreignKeys: store.pragmas.foreign_keys ?? DEFAULT_PRAGMAS.foreign_keys,
+  });
 }
 
 function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
   const db = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
   try {
-    return resultOf(store, planFor(store, db, options), true);
+    const plan = planFor(store, db, options);
+    return { ...resultOf(store, plan, true), lint: lintPlan(store, plan, db) };
   } finally {
     db?.close();
   }

@@ -16,6 +16,9 @@ export interface GooseSections {
   up: string[];
   /** null when the file has no `-- +goose Down` annotation. */
   down: string[] | null;
+  /** The 1-based line each statement starts on, beside `up` and `down`. */
+  upLines: number[];
+  downLines: number[] | null;
   useTransaction: boolean;
 }
 
@@ -71,7 +74,13 @@ export function parseGoose(text: string, env: Env = {}): GooseSections {
   const up = parseDirection(text, 'up', env);
   const down = parseDirection(text, 'down', env);
   const hasDown = text.split('\n').some((line) => isAnnotationLine(line) && safeAnnotation(line) === 'down');
-  return { up: up.statements, down: hasDown ? down.statements : null, useTransaction: up.useTransaction };
+  return {
+    up: up.statements,
+    down: hasDown ? down.statements : null,
+    upLines: up.lines,
+    downLines: hasDown ? down.lines : null,
+    useTransaction: up.useTransaction,
+  };
 }
 
 function isAnnotationLine(line: string): boolean {
@@ -86,7 +95,7 @@ function safeAnnotation(line: string): Annotation | null {
   }
 }
 
-function parseDirection(text: string, direction: 'up' | 'down', env: Env): { statements: string[]; useTransaction: boolean } {
+function parseDirection(text: string, direction: 'up' | 'down', env: Env): { statements: string[]; lines: number[]; useTransaction: boolean } {
   // bufio.Scanner's ScanLines: split on \n and drop one trailing \r.
   const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
@@ -95,7 +104,9 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
   let useTransaction = true;
   let envsub = false;
   let buf = '';
+  let bufLine = 0;
   const statements: string[] = [];
+  const startLines: number[] = [];
   const emit = (lineNo: number): void => {
     let stmt = buf;
     if (envsub) {
@@ -107,6 +118,7 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
       }
     }
     statements.push(stmt.trim());
+    startLines.push(bufLine);
     buf = '';
   };
 
@@ -162,7 +174,10 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
     // Comments and blank lines before a statement are dropped.
     if (buf.length === 0 && (line.trim().startsWith('--') || line === '')) continue;
 
-    if (state !== 'upBlockEnd' && state !== 'downBlockEnd') buf += line + '\n';
+    if (state !== 'upBlockEnd' && state !== 'downBlockEnd') {
+      if (buf === '') bufLine = lineNo;
+      buf += line + '\n';
+    }
 
     if (state === 'start') {
       throw new GooseParseError(
@@ -191,7 +206,7 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
   if (state === 'start') throw new GooseParseError(`must start with '-- +goose Up' annotation; ${DOCS}`, lines.length);
   if (state === 'upBlock' || state === 'downBlock') throw new GooseParseError(`missing '-- +goose StatementEnd' annotation`, lines.length);
   if (buf.trim() !== '') throw missingSemicolon(buf, lines.length);
-  return { statements, useTransaction };
+  return { statements, lines: startLines, useTransaction };
 }
 
 function missingSemicolon(buf: string, lineNo: number): GooseParseError {

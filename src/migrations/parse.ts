@@ -16,7 +16,7 @@ export function parseMigration(file: { version: number; name: string; path: stri
   try {
     if (hasGooseAnnotations(text)) {
       const sections = parseGoose(text, env);
-      const up = sections.up.map((sql) => ({ sql }));
+      const up = sections.up.map((sql, i) => ({ sql, line: sections.upLines[i] }));
       return {
         version: file.version,
         name: file.name,
@@ -24,7 +24,7 @@ export function parseMigration(file: { version: number; name: string; path: stri
         checksum: sum,
         format: 'goose',
         up,
-        down: sections.down ? sections.down.map((sql) => ({ sql })) : null,
+        down: sections.down ? sections.down.map((sql, i) => ({ sql, line: sections.downLines?.[i] })) : null,
         useTransaction: sections.useTransaction,
         additive: isAdditive(sections.up),
       };

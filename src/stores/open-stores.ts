@@ -11,6 +11,12 @@ export interface OpenStoresOptions {
   stores?: string[];
   /** Apply pending migrations (default true). With false, stores open as they are. */
   migrate?: boolean;
+  /**
+   * Apply pending migrations even when the lint finds they will fail or lose
+   * data (default false: such a file is refused with E_LINT before anything
+   * is written).
+   */
+  force?: boolean;
   /** Called with each warning (an older app on a newer, additive-only DB). Default: console.warn. */
   onWarning?: (message: string) => void;
 }
@@ -47,7 +53,7 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       dbs[store.name] = db;
       migrations[store.name] = null;
       if (options.migrate === false || upToDate(db, store.migrations, store.baseline)) continue;
-      const result = await migrateStore(store, { db });
+      const result = await migrateStore(store, { db, force: options.force });
       assertMigrated(result);
       result.warnings.forEach(warn);
       migrations[store.name] = result;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { CairnError } from '../../errors.js';
+import { assertLintClean, reportOf } from '../../lint/report.js';
 import { migrateStore, type MigrateResult } from '../../migrations/migrator.js';
 import { storesFor, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -13,6 +14,7 @@ interface MigrateFlags {
   to?: number;
   allowOutOfOrder?: boolean;
   backup: boolean;
+  force?: boolean;
 }
 
 export function registerMigrate(program: Command, io: Io, done: (code: number) => void): void {
@@ -25,15 +27,17 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
     .option('--to <version>', 'migrate up or down to this version (needs --store when there are several)', parseVersion)
     .option('--allow-out-of-order', 'apply files numbered below the newest applied one')
     .option('--no-backup', 'do not copy the DB before changing it')
+    .option('--force', 'apply files the lint says will fail or lose data (error-level findings; see cairn lint)')
     .action(async (opts: MigrateFlags) => {
       const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
       if (opts.to !== undefined && stores.length > 1) {
         throw new CairnError('E_USAGE', `--to needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
       }
-      const options = { to: opts.to, allowOutOfOrder: opts.allowOutOfOrder, backup: opts.backup, env: io.env };
+      const options = { to: opts.to, allowOutOfOrder: opts.allowOutOfOrder, backup: opts.backup, force: opts.force, env: io.env };
       // Every store is checked before any is changed, so a refusal anywhere writes nothing anywhere.
       const plans = stores.map((store) => migrateStore(store, { ...options, dryRun: true }));
       let results: MigrateResult[] = await Promise.all(plans);
+      if (!opts.dryRun && !opts.force) for (const r of results) assertLintClean(reportOf(r.store, r.file, [], r.lint));
       if (!opts.dryRun) {
         results = [];
         for (const store of stores) {

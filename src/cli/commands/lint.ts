@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { lintStore } from '../../lint/store.js';
+import { storesFor, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { styleFor, writeJson, type Io } from '../io.js';
+import { renderLint } from '../render-migrations.js';
+
+export function registerLint(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('lint')
+    .description("check pending migrations (or --all) against the store's schema: what fails, what loses data, what to do instead (never writes)")
+    .option('--store <name...>', 'only these stores (default: all)')
+    .option('--all', 'every file a fresh database runs, from an empty schema, instead of the pending ones')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { store?: string[]; all?: boolean; json?: boolean }) => {
+      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
+      const reports = stores.map((store) => lintStore(store, { all: opts.all, env: io.env }));
+      const errors = reports.reduce((sum, r) => sum + r.errors, 0);
+      if (opts.json) writeJson(io, { ok: errors === 0, stores: reports });
+      else io.stdout.write(renderLint(reports, styleFor(io.stdout, io.env)));
+      done(errors > 0 ? EXIT.failed : EXIT.ok);
+    });
+}

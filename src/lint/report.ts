@@ -1,0 +1,36 @@
+import { CairnError } from '../errors.js';
+import type { Migration } from '../migrations/types.js';
+import type { LintFinding } from './types.js';
+
+export interface LintReport {
+  store: string;
+  /** The database whose schema the files were judged against, or null (an empty schema). */
+  database: string | null;
+  linted: { version: number; name: string }[];
+  findings: LintFinding[];
+  errors: number;
+  warnings: number;
+}
+
+export function reportOf(store: string, database: string | null, files: readonly Migration[], findings: LintFinding[]): LintReport {
+  return {
+    store,
+    database,
+    linted: files.map((m) => ({ version: m.version, name: m.name })),
+    findings,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+  };
+}
+
+/** migrate's gate: an error-level finding in a pending file is a refusal, before anything is written. */
+export function assertLintClean(report: LintReport): void {
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  if (errors.length === 0) return;
+  const list = errors.map((f) => `${f.file}${f.line ? `:${f.line}` : ''}: [${f.rule}] ${f.message}`).join('; ');
+  throw new CairnError(
+    'E_LINT',
+    `${report.store}: ${errors.length === 1 ? 'a pending migration' : 'pending migrations'} would fail or lose data: ${list}. Fix the file(s) (cairn lint --store ${report.store} shows the fix), or migrate anyway with --force; nothing was changed.`,
+    { store: report.store, findings: errors },
+  );
+}
