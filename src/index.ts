@@ -74,3 +74,5 @@ export type { LintInput } from './lint/lint.js';
 export type { LintReport } from './lint/report.js';
 export { LINT_RULES } from './lint/types.js';
 export type { LintFinding, LintRule, LintSeverity } from './lint/types.js';
+export { rebuildTable, assertForeignKeys } from './schema/rebuild.js';
+export type { RebuildSpec, RebuildResult } from './schema/rebuild.js';

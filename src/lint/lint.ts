@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import type { Db } from '../sqlite/db.js';
 import { quoteIdent } from '../sqlite/quote.js';
 import type { Migration, MigrationStatement } from '../migrations/types.js';
+import { errorMessage } from '../errors.js';
+import { rebuildTable } from '../schema/rebuild.js';
 import { Shadow } from './shadow.js';
 import { shapeOf, type StatementShape } from './statement.js';
 import type { LintFinding, LintRule, LintSeverity } from './types.js';
@@ -85,7 +87,8 @@ function lintSection(migration: Migration, section: 'up' | 'down', shadow: Shado
   const createdHere = made;
   /** Tables dropped in this section, with their columns, until they come back (a rebuild) or the section ends. */
   const dropped = new Map<string, { columns: string[]; statement: MigrationStatement }>();
-  let foreignKeys = input.foreignKeys;
+  // A file that rebuilds runs with foreign keys off (apply.ts): nothing cascades there.
+  let foreignKeys = input.foreignKeys && !migration.foreignKeysOff;
   let attached = false;
   // Views and triggers broken before the section are not its doing; those it breaks are reported if still broken at its end.
   const brokenAtStart = statements.some((st) => MAY_BREAK.has(shapeOf(st.sql).kind)) ? shadow.brokenDependents() : new Map<string, string>();
@@ -106,6 +109,21 @@ function lintSection(migration: Migration, section: 'up' | 'down', shadow: Shado
   };
 
   for (const statement of statements) {
+    if (statement.rebuild) {
+      // cairn's own rebuild, run in the shadow as it will run for real: its refusals (a column left out, a broken view) are certain.
+      try {
+        rebuildTable(shadow.db, statement.rebuild.table, statement.rebuild.spec);
+      } catch (error) {
+        reportAt(
+          statement,
+          'statement-fails',
+          'error',
+          `the rebuild of ${statement.rebuild.table} fails: ${errorMessage(error)}`,
+          'fix the block: the new CREATE TABLE, -- +cairn copy or -- +cairn drop',
+        );
+      }
+      continue;
+    }
     const shape = shapeOf(statement.sql);
     const report = (rule: LintRule, severity: LintSeverity, message: string, fix: string): void => reportAt(statement, rule, severity, message, fix);
     const existedBefore = (name: string): boolean => shadow.canonicalName(name) !== null && !createdHere.has(name.toLowerCase());

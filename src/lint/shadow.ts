@@ -1,13 +1,12 @@
 import { errorMessage } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { openBetterSqlite3 } from '../sqlite/driver-better-sqlite3.js';
-import { quoteIdent } from '../sqlite/quote.js';
+import { brokenDependents } from '../sqlite/dependents.js';
 import { readTableInfo, readTables, type TableInfo } from '../sqlite/schema-info.js';
 
 interface SchemaRow {
   type: 'table' | 'index' | 'view' | 'trigger';
   name: string;
-  tbl_name: string;
   sql: string;
 }
 
@@ -37,7 +36,7 @@ export class Shadow {
         .map((r) => r.name),
     );
     const rows = source
-      .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid")
+      .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid")
       .all<SchemaRow>()
       .filter((r) => !skipped.has(r.name));
     const order = ['table', 'index', 'view', 'trigger'];
@@ -76,25 +75,9 @@ export class Shadow {
     return this.db.prepare('SELECT sql FROM sqlite_master WHERE name = ? COLLATE NOCASE').get<{ sql: string | null }>(name)?.sql ?? null;
   }
 
-  /**
-   * Views and triggers that no longer compile, each with SQLite's reason:
-   * SQLite lets a DROP TABLE or a legacy rename leave them pointing at
-   * nothing, and they then fail on every use. Preparing (never running) a
-   * statement that reads the view, or that fires the trigger, compiles it.
-   */
+  /** Views and triggers that no longer compile (see sqlite/dependents.ts). */
   brokenDependents(): Map<string, string> {
-    const broken = new Map<string, string>();
-    const rows = this.db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')").all<SchemaRow>();
-    for (const row of rows) {
-      const probe = row.type === 'view' ? `SELECT * FROM ${quoteIdent(row.name)} LIMIT 0` : this.triggerProbe(row);
-      if (!probe) continue;
-      try {
-        this.db.prepare(probe);
-      } catch (error) {
-        broken.set(`${row.type} ${row.name}`, errorMessage(error));
-      }
-    }
-    return broken;
+    return brokenDependents(this.db);
   }
 
   /**
@@ -111,20 +94,6 @@ export class Shadow {
     } finally {
       this.db.exec('DROP TABLE temp.cairn_lint_probe');
     }
-  }
-
-  /** A statement that fires the trigger (an UPDATE sets every column, so `UPDATE OF` triggers compile too). */
-  private triggerProbe(row: SchemaRow): string | null {
-    const table = quoteIdent(row.tbl_name);
-    const event = /\b(insert|update|delete)\b/i.exec(row.sql.replace(/^[\s\S]*?\btrigger\b/i, ''))?.[1]?.toLowerCase();
-    if (event === 'delete') return `DELETE FROM ${table}`;
-    if (event === 'insert') return `INSERT INTO ${table} DEFAULT VALUES`;
-    if (event !== 'update') return null;
-    const columns = this.db
-      .prepare(`SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0`)
-      .all<{ name: string }>(row.tbl_name)
-      .map((c) => `${quoteIdent(c.name)} = ${quoteIdent(c.name)}`);
-    return columns.length > 0 ? `UPDATE ${table} SET ${columns.join(', ')}` : null;
   }
 
   close(): void {

@@ -3,6 +3,7 @@ import { CairnError, errorMessage } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { recordApplied, recordRenamed, recordReverted } from './history.js';
 import type { Step } from './plan.js';
+import { assertForeignKeys, rebuildTable } from '../schema/rebuild.js';
 import type { MigrationStatement } from './types.js';
 
 export interface StepResult {
@@ -51,10 +52,13 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
     case 'down': {
       const m = step.migration;
       const statements = m.down ?? [];
-      db.transaction(() => {
-        runStatements(db, m.name, statements);
-        recordReverted(db, m.version);
-      });
+      withForeignKeysOff(db, m.foreignKeysOff, (check) =>
+        db.transaction(() => {
+          runStatements(db, m.name, statements);
+          if (check) assertForeignKeys(db, m.name);
+          recordReverted(db, m.version);
+        }),
+      );
       return { kind: 'down', version: m.version, name: m.name, durationMs: performance.now() - started, statements: statements.length };
     }
     case 'up': {
@@ -70,10 +74,13 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           kind: 'migration',
         });
       if (m.useTransaction) {
-        db.transaction(() => {
-          runStatements(db, m.name, m.up);
-          record();
-        });
+        withForeignKeysOff(db, m.foreignKeysOff, (check) =>
+          db.transaction(() => {
+            runStatements(db, m.name, m.up);
+            if (check) assertForeignKeys(db, m.name);
+            record();
+          }),
+        );
       } else {
         await hooks.beforeNonTransactional?.(step);
         try {
@@ -90,10 +97,27 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
   }
 }
 
+/**
+ * Runs fn with foreign keys off when asked: PRAGMA foreign_keys only takes
+ * effect outside a transaction, so it is switched here, before fn begins
+ * one, and put back after, whatever happened. fn is told whether they were
+ * on, i.e. whether it must check every key itself before committing.
+ */
+function withForeignKeysOff<T>(db: Db, off: boolean, fn: (checkKeys: boolean) => T): T {
+  const wasOn = off && Number(db.pragmaValue('foreign_keys')) === 1;
+  if (wasOn) db.exec('PRAGMA foreign_keys = OFF');
+  try {
+    return fn(wasOn);
+  } finally {
+    if (wasOn) db.exec('PRAGMA foreign_keys = ON');
+  }
+}
+
 function runStatements(db: Db, fileName: string, statements: readonly MigrationStatement[]): void {
   statements.forEach((stmt, index) => {
     try {
-      db.exec(stmt.sql);
+      if (stmt.rebuild) rebuildTable(db, stmt.rebuild.table, stmt.rebuild.spec);
+      else db.exec(stmt.sql);
     } catch (error) {
       const where = stmt.line ? ` (line ${stmt.line})` : '';
       throw new CairnError(

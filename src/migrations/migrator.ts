@@ -215,8 +215,14 @@ function lintPlan(store: ResolvedStore, plan: MigrationPlan, db: Db | null): Lin
 function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
   const db = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
   try {
-    const plan = planFor(store, db, options);
-    return { ...resultOf(store, plan, true), lint: lintPlan(store, plan, db) };
+    // One read transaction: another process may be migrating, and the history and the schema the lint copies must be the same moment's.
+    db?.exec('BEGIN');
+    try {
+      const plan = planFor(store, db, options);
+      return { ...resultOf(store, plan, true), lint: lintPlan(store, plan, db) };
+    } finally {
+      if (db?.inTransaction) db.exec('COMMIT');
+    }
   } finally {
     db?.close();
   }

@@ -4,45 +4,50 @@ import { isAdditive } from './classify.js';
 import type { Env } from './envsub.js';
 import { GooseParseError, hasGooseAnnotations, parseGoose } from './parse-goose.js';
 import { splitSqliteStatements, SqlSplitError } from './split-sqlite.js';
-import type { Migration } from './types.js';
+import { extractRebuildBlocks, hasCairnAnnotations, RebuildBlockError } from './rebuild-blocks.js';
+import type { Migration, MigrationStatement } from './types.js';
 
 /**
  * Turns one file's text into a Migration. A file with any goose annotation is
  * read with goose's grammar; a plain file is all "up", split as SQLite reads SQL.
  */
 export function parseMigration(file: { version: number; name: string; path: string; text: string }, env: Env = process.env): Migration {
-  const text = normalizeLineEndings(file.text.startsWith('\uFEFF') ? file.text.slice(1) : file.text);
+  const original = normalizeLineEndings(file.text.startsWith('\uFEFF') ? file.text.slice(1) : file.text);
   const sum = checksum(file.text);
   try {
+    // Rebuild blocks are cut out first (lines kept), so goose's grammar and the splitter never see them.
+    const { text, blocks } = hasCairnAnnotations(original) ? extractRebuildBlocks(original) : { text: original, blocks: [] };
+    const rebuilds = (from: number, to: number): MigrationStatement[] =>
+      blocks.filter((b) => b.line > from && b.line < to).map((b) => ({ sql: b.text, line: b.line, rebuild: { table: b.table, spec: b.spec } }));
+    const byLine = (a: MigrationStatement, b: MigrationStatement): number => (a.line ?? 0) - (b.line ?? 0);
+    const common = { version: file.version, name: file.name, path: file.path, checksum: sum, foreignKeysOff: blocks.length > 0 };
     if (hasGooseAnnotations(text)) {
       const sections = parseGoose(text, env);
-      const up = sections.up.map((sql, i) => ({ sql, line: sections.upLines[i] }));
+      const downAt = text.split('\n').findIndex((line) => /^--.*\+goose\s+down\b/i.test(line)) + 1 || Infinity;
+      const up = [...sections.up.map((sql, i) => ({ sql, line: sections.upLines[i] })), ...rebuilds(0, downAt)].sort(byLine);
+      const down = sections.down
+        ? [...sections.down.map((sql, i) => ({ sql, line: sections.downLines?.[i] })), ...rebuilds(downAt, Infinity)].sort(byLine)
+        : null;
       return {
-        version: file.version,
-        name: file.name,
-        path: file.path,
-        checksum: sum,
+        ...common,
         format: 'goose',
         up,
-        down: sections.down ? sections.down.map((sql, i) => ({ sql, line: sections.downLines?.[i] })) : null,
+        down,
         useTransaction: sections.useTransaction,
-        additive: isAdditive(sections.up),
+        additive: blocks.length === 0 && isAdditive(sections.up),
       };
     }
-    const up = splitSqliteStatements(text);
+    const up = [...splitSqliteStatements(text), ...rebuilds(0, Infinity)].sort(byLine);
     return {
-      version: file.version,
-      name: file.name,
-      path: file.path,
-      checksum: sum,
+      ...common,
       format: 'plain',
       up,
       down: null,
       useTransaction: true,
-      additive: isAdditive(up.map((s) => s.sql)),
+      additive: blocks.length === 0 && isAdditive(up.map((s) => s.sql)),
     };
   } catch (error) {
-    if (error instanceof GooseParseError || error instanceof SqlSplitError) {
+    if (error instanceof GooseParseError || error instanceof SqlSplitError || error instanceof RebuildBlockError) {
       throw new CairnError('E_MIGRATION_PARSE', `${file.path}:${error.line}: ${error.message}`, { file: file.path, line: error.line }, { cause: error });
     }
     throw error;

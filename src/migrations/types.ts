@@ -1,7 +1,11 @@
+import type { RebuildSpec } from '../schema/rebuild.js';
+
 /** One SQL statement of a migration, with the line it starts on for error reports. */
 export interface MigrationStatement {
   sql: string;
   line?: number;
+  /** A `-- +cairn rebuild` block: cairn rebuilds the table (schema/rebuild.ts) instead of running `sql`. */
+  rebuild?: { table: string; spec: RebuildSpec };
 }
 
 /** A migration file read and parsed from a store's migrations folder. */
@@ -20,6 +24,12 @@ export interface Migration {
   useTransaction: boolean;
   /** Only adds to the schema (see classify.ts). */
   additive: boolean;
+  /**
+   * Foreign keys are turned off before the file's transaction (a rebuild
+   * needs it: DROP TABLE would cascade otherwise) and every key is checked
+   * before the commit.
+   */
+  foreignKeysOff: boolean;
 }
 
 /** A row of the cairn_migrations history table. */
