@@ -68,11 +68,14 @@ async function readConfigModule(file: string): Promise<unknown> {
 }
 
 /** Imports a .mjs/.js/.ts module (plans, jobs and configs all load through here). */
-export async function importModule(file: string): Promise<unknown> {
+export async function importModule(file: string, options: { version?: string } = {}): Promise<unknown> {
   if (/\.(c|m)?ts$/.test(file)) {
     const { createJiti } = await import('jiti');
     const jiti = createJiti(import.meta.url, { moduleCache: false });
     return jiti.import(file);
   }
-  return import(pathToFileURL(file).href);
+  // Node caches an ES module by URL for the life of the process; a version in the query loads the file as it is now.
+  const url = pathToFileURL(file);
+  if (options.version) url.searchParams.set('v', options.version);
+  return import(url.href);
 }

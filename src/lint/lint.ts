@@ -35,21 +35,27 @@ export function lintMigrations(input: LintInput): LintFinding[] {
   try {
     for (const statement of input.baseline ?? []) shadow.run(statement.sql);
     const findings: LintFinding[] = [];
+    // A TS/JS migration is code: it is not linted, and the shadow no longer knows the schema after it.
+    let schemaKnown = true;
     for (const migration of input.migrations) {
+      if (migration.format === 'module') {
+        schemaKnown = false;
+        continue;
+      }
       const lines = readLines(migration.path);
       if (migration.down && migration.down.length > 0) {
         // The Down runs against what the Up leaves: lint it on a copy made after the Up.
         const made = new Set<string>();
-        const up = lintSection(migration, 'up', shadow, input, lines, made);
+        const up = lintSection(migration, 'up', shadow, input, lines, schemaKnown, made);
         const afterUp = Shadow.of(shadow.db, input.foreignKeys);
         try {
           // Undoing what the Up made (DROP TABLE of its new table, DROP COLUMN of its new column) is what a Down is for.
-          const down = lintSection(migration, 'down', afterUp, input, lines, made);
+          const down = lintSection(migration, 'down', afterUp, input, lines, schemaKnown, made);
           findings.push(...up, ...down.map((f) => ({ ...f, severity: 'warning' as const })));
         } finally {
           afterUp.close();
         }
-      } else findings.push(...lintSection(migration, 'up', shadow, input, lines));
+      } else findings.push(...lintSection(migration, 'up', shadow, input, lines, schemaKnown));
     }
     return findings;
   } finally {
@@ -79,7 +85,15 @@ const MAY_BREAK = new Set<StatementShape['kind']>(['rename-table', 'rename-colum
  * `table.column`s the section creates (lower-cased); for a Down it arrives
  * holding what its Up made.
  */
-function lintSection(migration: Migration, section: 'up' | 'down', shadow: Shadow, input: LintInput, lines: string[], made = new Set<string>()): LintFinding[] {
+function lintSection(
+  migration: Migration,
+  section: 'up' | 'down',
+  shadow: Shadow,
+  input: LintInput,
+  lines: string[],
+  schemaKnown: boolean,
+  made = new Set<string>(),
+): LintFinding[] {
   const statements = (section === 'up' ? migration.up : migration.down) ?? [];
   // A Down always runs in a transaction (apply.ts); an Up unless the file says NO TRANSACTION.
   const inTransaction = section === 'down' || migration.useTransaction;
@@ -89,7 +103,8 @@ function lintSection(migration: Migration, section: 'up' | 'down', shadow: Shado
   const dropped = new Map<string, { columns: string[]; statement: MigrationStatement }>();
   // A file that rebuilds runs with foreign keys off (apply.ts): nothing cascades there.
   let foreignKeys = input.foreignKeys && !migration.foreignKeysOff;
-  let attached = false;
+  // After an ATTACH (or a TS migration before this file) statements may name what the shadow lacks: its failures prove nothing.
+  let attached = !schemaKnown;
   // Views and triggers broken before the section are not its doing; those it breaks are reported if still broken at its end.
   const brokenAtStart = statements.some((st) => MAY_BREAK.has(shapeOf(st.sql).kind)) ? shadow.brokenDependents() : new Map<string, string>();
   const brokenBy = new Map<string, { statement: MigrationStatement; why: string }>();
@@ -242,7 +257,7 @@ function lintSection(migration: Migration, section: 'up' | 'down', shadow: Shado
     }
     if ('ifNotExists' in shape && shape.ifNotExists && shape.name) {
       const existing = shadow.sqlOf(shape.name);
-      if (existing !== null && normalizeSql(existing) !== normalizeSql(statement.sql.replace(/\bif\s+not\s+exists\s+/i, ''))) {
+      if (!attached && existing !== null && normalizeSql(existing) !== normalizeSql(statement.sql.replace(/\bif\s+not\s+exists\s+/i, ''))) {
         report(
           'if-not-exists-skips',
           'warning',
@@ -288,7 +303,7 @@ function lintSection(migration: Migration, section: 'up' | 'down', shadow: Shado
   // A rebuild breaks a view for a few statements and re-creates it; only what is still broken at the end counts.
   const brokenAtEnd = brokenBy.size > 0 ? shadow.brokenDependents() : new Map<string, string>();
   for (const [object, { statement, why }] of brokenBy) {
-    if (!brokenAtEnd.has(object)) continue;
+    if (!brokenAtEnd.has(object) || !schemaKnown) continue;
     reportAt(
       statement,
       'breaks-dependents',

@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { CairnError, errorMessage } from '../errors.js';
+import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { recordApplied, recordRenamed, recordReverted } from './history.js';
 import type { Step } from './plan.js';
 import { assertForeignKeys, rebuildTable } from '../schema/rebuild.js';
-import type { MigrationStatement } from './types.js';
+import { loadMigrationModule } from './module-migration.js';
+import type { Migration, MigrationStatement } from './types.js';
 
 export interface StepResult {
   kind: Step['kind'];
@@ -52,9 +53,9 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
     case 'down': {
       const m = step.migration;
       const statements = m.down ?? [];
-      withForeignKeysOff(db, m.foreignKeysOff, (check) =>
-        db.transaction(() => {
-          runStatements(db, m.name, statements);
+      await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
+        inTransaction(db, async () => {
+          await runSection(db, m, 'down');
           if (check) assertForeignKeys(db, m.name);
           recordReverted(db, m.version);
         }),
@@ -74,9 +75,9 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           kind: 'migration',
         });
       if (m.useTransaction) {
-        withForeignKeysOff(db, m.foreignKeysOff, (check) =>
-          db.transaction(() => {
-            runStatements(db, m.name, m.up);
+        await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
+          inTransaction(db, async () => {
+            await runSection(db, m, 'up');
             if (check) assertForeignKeys(db, m.name);
             record();
           }),
@@ -84,7 +85,7 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
       } else {
         await hooks.beforeNonTransactional?.(step);
         try {
-          runStatements(db, m.name, m.up);
+          await withForeignKeysOff(db, m.foreignKeysOff, () => runSection(db, m, 'up'));
         } catch (error) {
           if (db.inTransaction) db.exec('ROLLBACK');
           await hooks.afterNonTransactionalFailure?.(step);
@@ -103,13 +104,46 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
  * one, and put back after, whatever happened. fn is told whether they were
  * on, i.e. whether it must check every key itself before committing.
  */
-function withForeignKeysOff<T>(db: Db, off: boolean, fn: (checkKeys: boolean) => T): T {
+async function withForeignKeysOff<T>(db: Db, off: boolean, fn: (checkKeys: boolean) => Promise<T>): Promise<T> {
   const wasOn = off && Number(db.pragmaValue('foreign_keys')) === 1;
   if (wasOn) db.exec('PRAGMA foreign_keys = OFF');
   try {
-    return fn(wasOn);
+    return await fn(wasOn);
   } finally {
     if (wasOn) db.exec('PRAGMA foreign_keys = ON');
+  }
+}
+
+/**
+ * BEGIN IMMEDIATE … COMMIT around fn, which may await (a TS migration's
+ * up() can be async); ROLLBACK when it throws. The caller holds the store's
+ * write lock, so nothing else writes in between.
+ */
+async function inTransaction(db: Db, fn: () => Promise<void>): Promise<void> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    await fn();
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/** One section of a migration: its SQL statements, or its module's up()/down(). */
+async function runSection(db: Db, m: Migration, section: 'up' | 'down'): Promise<void> {
+  if (m.format !== 'module') {
+    runStatements(db, m.name, (section === 'up' ? m.up : m.down) ?? []);
+    return;
+  }
+  const mod = await loadMigrationModule(m);
+  const fn = section === 'up' ? mod.up : mod.down;
+  if (!fn) throw new CairnError('E_NO_DOWN', `${m.name} exports no down(db)`, { file: m.path });
+  try {
+    await fn(db);
+  } catch (error) {
+    if (isCairnError(error)) throw error;
+    throw new CairnError('E_MIGRATION_FAILED', `${m.name}: ${section}() failed: ${errorMessage(error)}`, { file: m.name }, { cause: error });
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isMigrationFileName } from './source.js';
 
 /**
  * How startup knows, without reading or hashing any migration, that nothing
@@ -21,7 +22,7 @@ export function sourceFingerprint(dir: string | null, baseline: { file: string; 
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     for (const name of names.sort()) {
-      if (!name.toLowerCase().endsWith('.sql')) continue;
+      if (!isMigrationFileName(name)) continue;
       hash.update(statLine(path.join(dir, name), name));
     }
   }

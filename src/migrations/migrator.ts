@@ -89,7 +89,7 @@ export function describeStep(step: Step): PlannedStep {
         version: step.migration.version,
         name: step.migration.name,
         transaction: step.migration.useTransaction,
-        statements: step.migration.up.map((s) => s.sql),
+        statements: step.migration.format === 'module' ? [`-- runs up(db) from ${step.migration.name}`] : step.migration.up.map((s) => s.sql),
       };
     case 'down':
       return {
@@ -97,7 +97,7 @@ export function describeStep(step: Step): PlannedStep {
         version: step.migration.version,
         name: step.migration.name,
         transaction: true,
-        statements: (step.migration.down ?? []).map((s) => s.sql),
+        statements: step.migration.format === 'module' ? [`-- runs down(db) from ${step.migration.name}`] : (step.migration.down ?? []).map((s) => s.sql),
       };
   }
 }

@@ -2,11 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CairnError } from '../errors.js';
 import type { Env } from './envsub.js';
+import { describeModuleMigration } from './module-migration.js';
 import { parseMigration } from './parse.js';
 import type { Migration } from './types.js';
 
-/** `NNNN_description.sql`: any number of digits (goose timestamps too), then `_`. */
-const NAME = /^(\d+)_([^/\\]+)\.sql$/;
+/** `NNNN_description.sql` (or `.ts`/`.mts`/`.mjs`/`.js`): any number of digits (goose timestamps too), then `_`. */
+const NAME = /^(\d+)_([^/\\]+)\.(sql|ts|mts|mjs|js)$/;
+
+/** The files a migrations folder holds: SQL, and TS/JS modules exporting up(db) (never a `.d.ts`). */
+export function isMigrationFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return /\.(sql|ts|mts|mjs|js)$/.test(lower) && !/\.d\.(m)?ts$/.test(lower);
+}
 
 export interface MigrationFileRef {
   version: number;
@@ -31,14 +38,14 @@ export function listMigrationFiles(dir: string, options: { exclude?: readonly st
   const exclude = new Set((options.exclude ?? []).map((p) => path.resolve(p)));
   const byVersion = new Map<number, MigrationFileRef>();
   for (const name of names.sort()) {
-    if (!name.toLowerCase().endsWith('.sql')) continue;
+    if (!isMigrationFileName(name)) continue;
     const full = path.resolve(dir, name);
     if (exclude.has(full)) continue;
     const match = NAME.exec(name);
     if (!match) {
       throw new CairnError(
         'E_MIGRATION_SOURCE',
-        `${full}: migration file names must look like NNNN_description.sql (a number, an underscore, a name); rename it, or move it out of ${dir}`,
+        `${full}: migration file names must look like NNNN_description.sql (or .ts/.mjs: a number, an underscore, a name); rename it, or move it out of ${dir}`,
         { file: full },
       );
     }
@@ -60,7 +67,8 @@ export function listMigrationFiles(dir: string, options: { exclude?: readonly st
 }
 
 export function readMigration(ref: MigrationFileRef, env?: Env): Migration {
-  return parseMigration({ ...ref, text: fs.readFileSync(ref.path, 'utf8') }, env);
+  const text = fs.readFileSync(ref.path, 'utf8');
+  return /\.sql$/i.test(ref.name) ? parseMigration({ ...ref, text }, env) : describeModuleMigration({ ...ref, text });
 }
 
 export function loadMigrations(dir: string, options: { exclude?: readonly string[]; env?: Env } = {}): Migration[] {

@@ -17,7 +17,8 @@ export interface Migration {
   path: string;
   /** sha256 of the text with line endings normalized. */
   checksum: string;
-  format: 'goose' | 'plain';
+  /** `module`: a TS/JS file exporting `up(db)` (and `down(db)`); its `up`/`down` statements are empty, the code runs instead. */
+  format: 'goose' | 'plain' | 'module';
   up: MigrationStatement[];
   /** null when the file has no Down section (plain files never do). */
   down: MigrationStatement[] | null;
