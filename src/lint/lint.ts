@@ -129,13 +129,14 @@ function lintSection(
       try {
         rebuildTable(shadow.db, statement.rebuild.table, statement.rebuild.spec);
       } catch (error) {
-        reportAt(
-          statement,
-          'statement-fails',
-          'error',
-          `the rebuild of ${statement.rebuild.table} fails: ${errorMessage(error)}`,
-          'fix the block: the new CREATE TABLE, -- +cairn copy or -- +cairn drop',
-        );
+        if (!attached)
+          reportAt(
+            statement,
+            'statement-fails',
+            'error',
+            `the rebuild of ${statement.rebuild.table} fails: ${errorMessage(error)}`,
+            'fix the block: the new CREATE TABLE, -- +cairn copy or -- +cairn drop',
+          );
       }
       continue;
     }
@@ -178,7 +179,7 @@ function lintSection(
         break;
       case 'transaction-control':
         if (inTransaction) {
-          const nests = shape.verb === 'begin' || shape.verb === 'savepoint';
+          const nests = shape.verb === 'begin';
           report(
             'needs-no-transaction',
             'error',

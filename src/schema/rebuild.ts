@@ -2,7 +2,7 @@ import { CairnError, errorMessage } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { brokenDependents } from '../sqlite/dependents.js';
 import { quoteIdent } from '../sqlite/quote.js';
-import { readTableInfo } from '../sqlite/schema-info.js';
+import { readTableInfo, readTables } from '../sqlite/schema-info.js';
 import { tokenize } from '../lint/statement.js';
 
 /** A table's new shape: a whole CREATE TABLE, or its parts. */
@@ -63,7 +63,8 @@ export function rebuildTable(db: Db, table: string, spec: RebuildSpec): RebuildR
   try {
     return db.transaction(() => {
       const result = rebuildInTransaction(db, table, spec);
-      if (foreignKeys) assertForeignKeys(db, `rebuild of ${table}`);
+      // Checked even when the caller had foreign keys off (a NO TRANSACTION migration that asked for it): the rebuilt table and the tables pointing at it.
+      assertForeignKeys(db, `rebuild of ${table}`, [result.table, ...referencingTables(db, result.table)]);
       return result;
     });
   } finally {
@@ -165,12 +166,16 @@ export function rebuildInTransaction(db: Db, table: string, spec: RebuildSpec): 
 }
 
 /**
- * `PRAGMA foreign_key_check` over the whole database: the violations a
- * migration run with foreign keys off would otherwise commit. Throws naming
- * the first few.
+ * `PRAGMA foreign_key_check` over the whole database (or `tables`): the
+ * violations a migration run with foreign keys off would otherwise commit.
+ * Throws naming the first few.
  */
-export function assertForeignKeys(db: Db, what: string): void {
-  const rows = db.prepare('SELECT "table", rowid, parent FROM pragma_foreign_key_check LIMIT 6').all<{ table: string; rowid: number | null; parent: string }>();
+export function assertForeignKeys(db: Db, what: string, tables?: readonly string[]): void {
+  const check = (table: string | null): { table: string; rowid: number | null; parent: string }[] =>
+    db
+      .prepare(`SELECT "table", rowid, parent FROM pragma_foreign_key_check${table === null ? '' : '(?)'} LIMIT 6`)
+      .all<{ table: string; rowid: number | null; parent: string }>(...(table === null ? [] : [table]));
+  const rows = tables ? tables.flatMap((t) => check(t)).slice(0, 6) : check(null);
   if (rows.length === 0) return;
   const list = rows.slice(0, 5).map((r) => `${r.table}${r.rowid === null ? '' : ` rowid ${r.rowid}`} → ${r.parent}`);
   throw new CairnError(
@@ -232,6 +237,13 @@ function nameToken(sql: string): { name: string; start: number; end: number } | 
   }
   if (!token || token.type === 'punct') return null;
   return { name: token.type === 'word' ? token.text : token.value, start: token.start, end: token.end };
+}
+
+/** Tables with a foreign key to `parent` (itself excluded). */
+function referencingTables(db: Db, parent: string): string[] {
+  return [...readTables(db, { includeInternal: true }).values()]
+    .filter((t) => t.name !== parent && t.foreignKeys.some((fk) => fk.table.toLowerCase() === parent.toLowerCase()))
+    .map((t) => t.name);
 }
 
 function canonical(db: Db, name: string): string | null {

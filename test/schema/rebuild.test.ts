@@ -171,6 +171,25 @@ describe('rebuildTable() from the library', () => {
     }
   });
 
+  it('checks the keys it touches even on a connection with foreign keys off, and rolls back', async () => {
+    const { file } = await migrated();
+    const db = openDatabase(file, { pragmas: { foreign_keys: false } });
+    try {
+      db.exec('CREATE TABLE teams (id INTEGER PRIMARY KEY)');
+      assert.throws(
+        () =>
+          rebuildTable(db, 'users', {
+            create:
+              'CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, age TEXT, boss INTEGER REFERENCES users(id), team INTEGER NOT NULL DEFAULT 7 REFERENCES teams(id))',
+          }),
+        /foreign keys point at nothing: users rowid 1 → teams/,
+      );
+      assert.equal(db.prepare("SELECT count(*) AS n FROM pragma_table_info('users') WHERE name = 'team'").get<{ n: number }>()?.n, 0, 'rolled back');
+    } finally {
+      db.close();
+    }
+  });
+
   it('inside a transaction with foreign keys on: refuses, rather than let DROP TABLE cascade', async () => {
     const { file } = await migrated();
     const db = openDatabase(file);
