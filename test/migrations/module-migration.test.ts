@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO, cli, scratchApp } from '../helpers.js';
+import { REPO, cli, scratchApp, readRows } from '../helpers.js';
 
 const INDEX = JSON.stringify(path.join(REPO, 'dist', 'index.js'));
 const BASE = `CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, age TEXT);
@@ -11,15 +10,6 @@ CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES 
 INSERT INTO users VALUES (1, 'a@x', '31'), (2, 'b@x', '40');
 INSERT INTO posts VALUES (1, 1), (2, 2), (3, 1);
 `;
-
-function read(file: string, sql: string): unknown[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare(sql).all();
-  } finally {
-    db.close();
-  }
-}
 
 describe('TS/JS migrations beside SQL files', () => {
   it('a .ts file runs up(db) in its transaction, is checksum-guarded, and down(db) reverts it', async () => {
@@ -40,8 +30,8 @@ export function down(db: Db): void {
     assert.match(dry.stdout, /up\s+0002_domains\.ts[\s\S]*-- runs up\(db\) from 0002_domains\.ts/);
     const r = await cli(dir, 'migrate');
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(read(file, 'SELECT domain FROM users ORDER BY id'), [{ domain: 'x' }, { domain: 'x' }]);
-    assert.deepEqual(read(file, 'SELECT version, name, additive FROM cairn_migrations ORDER BY version'), [
+    assert.deepEqual(readRows(file, 'SELECT domain FROM users ORDER BY id'), [{ domain: 'x' }, { domain: 'x' }]);
+    assert.deepEqual(readRows(file, 'SELECT version, name, additive FROM cairn_migrations ORDER BY version'), [
       { version: 1, name: '0001_base.sql', additive: 1 },
       { version: 2, name: '0002_domains.ts', additive: 0 },
     ]);
@@ -49,7 +39,7 @@ export function down(db: Db): void {
     const down = await cli(dir, 'migrate', '--to', '1');
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(
-      read(file, "SELECT name FROM pragma_table_info('users')").map((c) => (c as { name: string }).name),
+      readRows(file, "SELECT name FROM pragma_table_info('users')").map((c) => (c as { name: string }).name),
       ['id', 'email', 'age'],
     );
     assert.equal((await cli(dir, 'migrate')).code, 0);
@@ -70,8 +60,8 @@ export function down(db: Db): void {
     const r = await cli(dir, 'migrate', '--json');
     assert.equal(r.code, 1);
     assert.match(JSON.parse(r.stdout).stores[0].failed.message, /0002_bad\.mjs: up\(\) failed: no plan for c@x/);
-    assert.deepEqual(read(path.join(dir, 'state.sqlite'), 'SELECT count(*) AS n FROM users'), [{ n: 2 }]);
-    assert.deepEqual(read(path.join(dir, 'state.sqlite'), 'SELECT version FROM cairn_migrations'), [{ version: 1 }]);
+    assert.deepEqual(readRows(path.join(dir, 'state.sqlite'), 'SELECT count(*) AS n FROM users'), [{ n: 2 }]);
+    assert.deepEqual(readRows(path.join(dir, 'state.sqlite'), 'SELECT version FROM cairn_migrations'), [{ version: 1 }]);
   });
 
   it("foreignKeys = 'off' lets up() call rebuildTable() on a parent: every cascading child row is kept", async () => {
@@ -86,16 +76,16 @@ export function up(db) {
     const refused = await cli(dir, 'migrate', '--json');
     assert.equal(refused.code, 1);
     assert.match(JSON.parse(refused.stdout).stores[0].failed.message, /foreign keys on would let DROP TABLE cascade/);
-    assert.deepEqual(read(path.join(dir, 'state.sqlite'), 'SELECT count(*) AS n FROM posts'), [{ n: 3 }]);
+    assert.deepEqual(readRows(path.join(dir, 'state.sqlite'), 'SELECT count(*) AS n FROM posts'), [{ n: 3 }]);
 
     fs.writeFileSync(path.join(dir, 'migrations', 'state', '0002_rebuild.mjs'), mjs);
     const r = await cli(dir, 'migrate');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const file = path.join(dir, 'state.sqlite');
-    assert.deepEqual(read(file, 'SELECT age, typeof(age) AS t FROM users ORDER BY id'), [
+    assert.deepEqual(readRows(file, 'SELECT age, typeof(age) AS t FROM users ORDER BY id'), [
       { age: 31, t: 'integer' },
       { age: 40, t: 'integer' },
     ]);
-    assert.deepEqual(read(file, 'SELECT count(*) AS n FROM posts'), [{ n: 3 }]);
+    assert.deepEqual(readRows(file, 'SELECT count(*) AS n FROM posts'), [{ n: 3 }]);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CairnError, rebuildTable } from '../../dist/index.js';
 import { openDatabase } from '../../dist/sqlite/open.js';
-import { cli, scratchApp } from '../helpers.js';
+import { cli, scratchApp, readRows } from '../helpers.js';
 
 const BASE = `CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, age TEXT, boss INTEGER REFERENCES users(id) ON DELETE SET NULL);
 CREATE INDEX users_email ON users(email);
@@ -30,17 +30,8 @@ async function migrated(): Promise<{ dir: string; file: string }> {
   return { dir, file };
 }
 
-function read(file: string, sql: string): unknown[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare(sql).all();
-  } finally {
-    db.close();
-  }
-}
-
 function schema(file: string): { type: string; name: string }[] {
-  return read(file, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name") as { type: string; name: string }[];
+  return readRows(file, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name") as { type: string; name: string }[];
 }
 
 describe('-- +cairn rebuild in a SQL migration', () => {
@@ -60,18 +51,18 @@ CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, a
     const r = await cli(dir, 'migrate');
     assert.equal(r.code, 0, r.stdout + r.stderr);
 
-    assert.deepEqual(read(file, 'SELECT id, email, age, typeof(age) AS t, boss FROM users ORDER BY id'), [
+    assert.deepEqual(readRows(file, 'SELECT id, email, age, typeof(age) AS t, boss FROM users ORDER BY id'), [
       { id: 1, email: 'a@x', age: 31, t: 'integer', boss: null },
       { id: 2, email: 'b@x', age: null, t: 'null', boss: 1 },
       { id: 3, email: 'c@x', age: 7, t: 'integer', boss: 2 },
     ]);
-    assert.equal((read(file, 'SELECT count(*) AS n FROM posts')[0] as { n: number }).n, 3, 'ON DELETE CASCADE did not fire');
-    assert.equal((read(file, 'SELECT count(*) AS n FROM likes')[0] as { n: number }).n, 3);
+    assert.equal((readRows(file, 'SELECT count(*) AS n FROM posts')[0] as { n: number }).n, 3, 'ON DELETE CASCADE did not fire');
+    assert.equal((readRows(file, 'SELECT count(*) AS n FROM likes')[0] as { n: number }).n, 3);
     assert.deepEqual(schema(file), objectsBefore, 'the same tables, index, view and trigger');
-    assert.equal((read(file, 'SELECT count(*) AS n FROM user_posts')[0] as { n: number }).n, 3, 'the view reads the new table');
-    assert.deepEqual(read(file, "SELECT seq FROM sqlite_sequence WHERE name = 'users'"), [{ seq: 50 }], 'AUTOINCREMENT never reuses 50');
+    assert.equal((readRows(file, 'SELECT count(*) AS n FROM user_posts')[0] as { n: number }).n, 3, 'the view reads the new table');
+    assert.deepEqual(readRows(file, "SELECT seq FROM sqlite_sequence WHERE name = 'users'"), [{ seq: 50 }], 'AUTOINCREMENT never reuses 50');
     assert.deepEqual(
-      read(file, 'PRAGMA foreign_key_list(posts)').map((fk) => (fk as { table: string }).table),
+      readRows(file, 'PRAGMA foreign_key_list(posts)').map((fk) => (fk as { table: string }).table),
       ['users'],
     );
 
@@ -81,13 +72,13 @@ CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, a
     assert.throws(() => db.prepare('UPDATE users SET age = -1 WHERE id = 1').run(), /CHECK constraint failed/);
     assert.equal(db.pragmaValue('foreign_keys'), 1, "the store's connection has foreign keys on again");
     db.close();
-    assert.deepEqual(read(file, 'SELECT what FROM audit'), [{ what: 'email a2@x' }]);
+    assert.deepEqual(readRows(file, 'SELECT what FROM audit'), [{ what: 'email a2@x' }]);
   });
 
   it('rolls back when the new shape breaks a foreign key, leaving the database as it was', async () => {
     const { dir, file } = await migrated();
-    const before = read(file, 'SELECT * FROM posts ORDER BY id');
-    const schemaBefore = read(file, 'SELECT sql FROM sqlite_master ORDER BY name');
+    const before = readRows(file, 'SELECT * FROM posts ORDER BY id');
+    const schemaBefore = readRows(file, 'SELECT sql FROM sqlite_master ORDER BY name');
     fs.writeFileSync(
       path.join(dir, 'migrations', 'state', '0002_posts_fk.sql'),
       `CREATE TABLE topics (id INTEGER PRIMARY KEY);
@@ -100,9 +91,9 @@ CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES 
     assert.equal(r.code, 1);
     const failed = JSON.parse(r.stdout).stores[0].failed;
     assert.match(failed.message, /foreign keys point at nothing: posts rowid 1 → topics/);
-    assert.deepEqual(read(file, 'SELECT * FROM posts ORDER BY id'), before);
-    assert.deepEqual(read(file, 'SELECT sql FROM sqlite_master ORDER BY name'), schemaBefore, 'topics was rolled back with it');
-    assert.deepEqual(read(file, 'SELECT version FROM cairn_migrations'), [{ version: 1 }]);
+    assert.deepEqual(readRows(file, 'SELECT * FROM posts ORDER BY id'), before);
+    assert.deepEqual(readRows(file, 'SELECT sql FROM sqlite_master ORDER BY name'), schemaBefore, 'topics was rolled back with it');
+    assert.deepEqual(readRows(file, 'SELECT version FROM cairn_migrations'), [{ version: 1 }]);
   });
 
   it('refuses to leave a column out unless the block says -- +cairn drop', async () => {
@@ -128,10 +119,10 @@ ${drop}-- +cairn end
     const r = await cli(dir, 'migrate');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(
-      read(file, 'SELECT name FROM pragma_table_info(?)'.replace('?', "'posts'")).map((c) => (c as { name: string }).name),
+      readRows(file, 'SELECT name FROM pragma_table_info(?)'.replace('?', "'posts'")).map((c) => (c as { name: string }).name),
       ['id', 'user_id'],
     );
-    assert.equal((read(file, 'SELECT count(*) AS n FROM likes')[0] as { n: number }).n, 3);
+    assert.equal((readRows(file, 'SELECT count(*) AS n FROM likes')[0] as { n: number }).n, 3);
   });
 
   it('names the line of a malformed block', async () => {
