@@ -42,10 +42,12 @@ export function listMigrationFiles(dir: string, options: { exclude?: readonly st
     const full = path.resolve(dir, name);
     if (exclude.has(full)) continue;
     const match = NAME.exec(name);
+    // A misnamed .sql file is a mistake; a .ts/.js file without a number is a helper the migrations import.
+    if (!match && !/\.sql$/i.test(name)) continue;
     if (!match) {
       throw new CairnError(
         'E_MIGRATION_SOURCE',
-        `${full}: migration file names must look like NNNN_description.sql (or .ts/.mjs: a number, an underscore, a name); rename it, or move it out of ${dir}`,
+        `${full}: migration file names must look like NNNN_description.sql (a number, an underscore, a name); rename it, or move it out of ${dir}`,
         { file: full },
       );
     }

@@ -24,7 +24,9 @@ export function down(db: Db): void {
   db.exec('ALTER TABLE users DROP COLUMN domain');
 }
 `;
-    const { dir } = scratchApp({ state: { '0001_base.sql': BASE, '0002_domains.ts': ts } });
+    const { dir } = scratchApp({
+      state: { '0001_base.sql': BASE, '0002_domains.ts': ts, 'helpers.ts': 'export const x = 1;\n', 'types.d.ts': 'export {};\n' },
+    });
     const file = path.join(dir, 'state.sqlite');
     const dry = await cli(dir, 'migrate', '--dry-run');
     assert.match(dry.stdout, /up\s+0002_domains\.ts[\s\S]*-- runs up\(db\) from 0002_domains\.ts/);
