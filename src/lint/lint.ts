@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Db } from '../sqlite/db.js';
 import { quoteIdent } from '../sqlite/quote.js';
+import { foreignKeysTo } from '../sqlite/schema-info.js';
 import type { Migration, MigrationStatement } from '../migrations/types.js';
 import { errorMessage } from '../errors.js';
 import { rebuildTable } from '../schema/rebuild.js';
@@ -348,16 +349,10 @@ function noteRebuild(
 
 /** Child tables whose foreign key to `parent` deletes or changes their rows when a parent row goes. */
 function cascadingChildren(shadow: Shadow, parent: string): string[] {
-  const out: string[] = [];
-  for (const table of shadow.tables().values()) {
-    if (table.name.toLowerCase() === parent.toLowerCase()) continue;
-    for (const fk of table.foreignKeys) {
-      if (fk.table.toLowerCase() !== parent.toLowerCase()) continue;
-      const action = fk.onDelete.toUpperCase();
-      if (action === 'CASCADE' || action === 'SET NULL' || action === 'SET DEFAULT') out.push(`${table.name}'s ON DELETE ${action}`);
-    }
-  }
-  return out;
+  return foreignKeysTo(shadow.tables(), parent)
+    .map(({ table, fk }) => ({ table: table.name, action: fk.onDelete.toUpperCase() }))
+    .filter(({ action }) => action === 'CASCADE' || action === 'SET NULL' || action === 'SET DEFAULT')
+    .map(({ table, action }) => `${table}'s ON DELETE ${action}`);
 }
 
 /** " (N rows here)" when the store's own database says so. */

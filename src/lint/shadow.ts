@@ -62,7 +62,7 @@ export class Shadow {
   }
 
   table(name: string): TableInfo | null {
-    return readTableInfo(this.db, this.canonicalName(name) ?? name);
+    return readTableInfo(this.db, name);
   }
 
   /** The object's name as stored (SQLite matches names case-insensitively), or null when there is none. */

@@ -17,7 +17,7 @@ export interface Token {
 }
 
 export type StatementShape =
-  | { kind: 'create-table'; name: string; ifNotExists: boolean; temp: boolean }
+  | { kind: 'create-table'; name: string; ifNotExists: boolean; nameAt: { start: number; end: number } }
   | { kind: 'create-index'; name: string; table: string; unique: boolean; ifNotExists: boolean }
   | { kind: 'create-view' | 'create-trigger' | 'create-virtual-table'; name: string; ifNotExists: boolean }
   | { kind: 'rename-table'; table: string; to: string }
@@ -135,14 +135,17 @@ export function shapeOf(sql: string): StatementShape {
 }
 
 function createShape(reader: Reader): StatementShape {
-  const temp = reader.take('temp') || reader.take('temporary');
+  if (!reader.take('temp')) reader.take('temporary');
   const unique = reader.take('unique');
   const object = reader.word();
+  if (object === 'virtual') reader.take('table');
   const ifNotExists = reader.takeAll('if', 'not', 'exists');
+  const start = reader.peek()?.start ?? 0;
   const name = reader.qualifiedName() ?? '';
+  const end = reader.previousEnd();
   switch (object) {
     case 'table':
-      return { kind: 'create-table', name, ifNotExists, temp };
+      return { kind: 'create-table', name, ifNotExists, nameAt: { start, end } };
     case 'index': {
       reader.take('on');
       return { kind: 'create-index', name, table: reader.qualifiedName() ?? '', unique, ifNotExists };
@@ -152,7 +155,7 @@ function createShape(reader: Reader): StatementShape {
     case 'trigger':
       return { kind: 'create-trigger', name, ifNotExists };
     case 'virtual':
-      return { kind: 'create-virtual-table', name: reader.take('table') ? (reader.qualifiedName() ?? '') : name, ifNotExists };
+      return { kind: 'create-virtual-table', name, ifNotExists };
     default:
       return { kind: 'other' };
   }
@@ -232,6 +235,11 @@ class Reader {
   }
 
   /** `name` or `schema.name`; the schema is dropped (migrations run against main). */
+  /** Where the last consumed token ends (0 before any). */
+  previousEnd(): number {
+    return this.tokens[this.at - 1]?.end ?? 0;
+  }
+
   qualifiedName(): string | null {
     const first = this.name();
     if (first === null) return null;

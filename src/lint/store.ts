@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import type { ResolvedStore } from '../config/stores.js';
 import type { Env } from '../migrations/envsub.js';
-import { readHistory, userTableCount } from '../migrations/history.js';
-import { readStoreSource } from '../migrations/migrator.js';
+import { planInput } from '../migrations/migrator.js';
 import { schemaState } from '../migrations/plan.js';
-import type { Migration, MigrationStatement } from '../migrations/types.js';
+import type { Migration } from '../migrations/types.js';
 import { openDatabase } from '../sqlite/open.js';
-import { DEFAULT_PRAGMAS } from '../sqlite/pragmas.js';
+import { inReadTransaction } from '../sqlite/read-transaction.js';
+import { foreignKeysOn } from '../sqlite/pragmas.js';
 import { lintMigrations } from './lint.js';
 import { reportOf, type LintReport } from './report.js';
 
@@ -22,22 +22,22 @@ export interface LintOptions {
  * is opened read-only and never created.
  */
 export function lintStore(store: ResolvedStore, options: LintOptions = {}): LintReport {
-  const { migrations, baseline } = readStoreSource(store, options.env);
   const exists = fs.existsSync(store.file);
   const db = exists && !options.all ? openDatabase(store.file, { readonly: true }) : null;
   try {
-    const applied = db ? readHistory(db) : [];
-    const fresh = applied.length === 0 && (db === null || userTableCount(db) === 0);
-    const state = schemaState({ migrations, applied, baseline, fresh });
-    const files: Migration[] = state.pending;
-    const first: MigrationStatement[] = state.baselinePending && baseline ? baseline.statements : [];
-    const findings = lintMigrations({
-      migrations: files,
-      database: fresh ? null : db,
-      baseline: first,
-      foreignKeys: store.pragmas.foreign_keys ?? DEFAULT_PRAGMAS.foreign_keys,
+    // Another process may be migrating: history and schema are read at one moment.
+    return inReadTransaction(db, () => {
+      const input = planInput(store, db, options.env);
+      const state = schemaState(input);
+      const files: Migration[] = state.pending;
+      const findings = lintMigrations({
+        migrations: files,
+        database: input.fresh ? null : db,
+        baseline: state.baselinePending && input.baseline ? input.baseline.statements : [],
+        foreignKeys: foreignKeysOn(store.pragmas),
+      });
+      return reportOf(store.name, input.fresh ? null : (db?.file ?? null), files, findings);
     });
-    return reportOf(store.name, fresh ? null : (db?.file ?? null), files, findings);
   } finally {
     db?.close();
   }

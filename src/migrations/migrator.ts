@@ -4,7 +4,8 @@ import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import { restoreBackup, takeBackup } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
-import { DEFAULT_PRAGMAS, pragmaStatements } from '../sqlite/pragmas.js';
+import { inReadTransaction } from '../sqlite/read-transaction.js';
+import { foreignKeysOn, pragmaStatements } from '../sqlite/pragmas.js';
 import { lintMigrations } from '../lint/lint.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
@@ -14,7 +15,7 @@ import { loadBaseline } from './baseline.js';
 import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
 import { ensureHistory, readHistory, userTableCount, writeFingerprint } from './history.js';
-import { planMigration, type MigrationPlan, type Step } from './plan.js';
+import { planMigration, type MigrationPlan, type PlanInput, type Step } from './plan.js';
 import { loadMigrations } from './source.js';
 import type { Migration } from './types.js';
 
@@ -102,11 +103,16 @@ export function describeStep(step: Step): PlannedStep {
   }
 }
 
-function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): MigrationPlan {
-  const { migrations, baseline } = readStoreSource(store, options.env);
+/** What planning reads: the store's files, the DB's history, and whether the DB is fresh (no history, no app tables; none at all counts). */
+export function planInput(store: ResolvedStore, db: Db | null, env?: Env): PlanInput {
+  const { migrations, baseline } = readStoreSource(store, env);
   const applied = db ? readHistory(db) : [];
   const fresh = applied.length === 0 && (db === null || userTableCount(db) === 0);
-  return planMigration(store, { migrations, applied, baseline, fresh }, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? store.allowOutOfOrder });
+  return { migrations, applied, baseline, fresh };
+}
+
+function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): MigrationPlan {
+  return planMigration(store, planInput(store, db, options.env), { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? store.allowOutOfOrder });
 }
 
 function targetOf(plan: MigrationPlan): number | null {
@@ -208,21 +214,18 @@ function lintPlan(store: ResolvedStore, plan: MigrationPlan, db: Db | null): Lin
     migrations: ups,
     database: baseline ? null : db,
     baseline: baseline?.kind === 'baseline' ? baseline.statements : [],
-    foreignKeys: store.pragmas.foreign_keys ?? DEFAULT_PRAGMAS.foreign_keys,
+    foreignKeys: foreignKeysOn(store.pragmas),
   });
 }
 
 function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
   const db = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
   try {
-    // One read transaction: another process may be migrating, and the history and the schema the lint copies must be the same moment's.
-    db?.exec('BEGIN');
-    try {
+    // Another process may be migrating: the history and the schema the lint copies must be the same moment's.
+    return inReadTransaction(db, () => {
       const plan = planFor(store, db, options);
       return { ...resultOf(store, plan, true), lint: lintPlan(store, plan, db) };
-    } finally {
-      if (db?.inTransaction) db.exec('COMMIT');
-    }
+    });
   } finally {
     db?.close();
   }

@@ -2,8 +2,8 @@ import { CairnError, errorMessage } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { brokenDependents } from '../sqlite/dependents.js';
 import { quoteIdent } from '../sqlite/quote.js';
-import { readTableInfo, readTables } from '../sqlite/schema-info.js';
-import { tokenize } from '../lint/statement.js';
+import { foreignKeysTo, readTableInfo, readTables } from '../sqlite/schema-info.js';
+import { shapeOf } from '../lint/statement.js';
 
 /** A table's new shape: a whole CREATE TABLE, or its parts. */
 export interface RebuildSpec {
@@ -73,8 +73,8 @@ export function rebuildTable(db: Db, table: string, spec: RebuildSpec): RebuildR
 }
 
 /** The procedure itself, inside the caller's transaction, with foreign keys off. */
-export function rebuildInTransaction(db: Db, table: string, spec: RebuildSpec): RebuildResult {
-  const old = readTableInfo(db, canonical(db, table) ?? table);
+function rebuildInTransaction(db: Db, table: string, spec: RebuildSpec): RebuildResult {
+  const old = readTableInfo(db, table);
   if (!old) throw new CairnError('E_MIGRATION_FAILED', `cannot rebuild ${table}: there is no such table`, { table });
   const name = old.name;
   const createSql = newDefinition(name, spec);
@@ -187,8 +187,8 @@ export function assertForeignKeys(db: Db, what: string, tables?: readonly string
 
 function newDefinition(name: string, spec: RebuildSpec): string {
   if (spec.create) {
-    const created = createdName(spec.create);
-    if (created === null || created.toLowerCase() !== name.toLowerCase()) {
+    const shape = shapeOf(spec.create);
+    if (shape.kind !== 'create-table' || shape.name.toLowerCase() !== name.toLowerCase()) {
       throw new CairnError(
         'E_MIGRATION_FAILED',
         `rebuild of ${name}: the new definition must be CREATE TABLE ${name} (…), found ${JSON.stringify(spec.create.slice(0, 60))}`,
@@ -205,49 +205,16 @@ function newDefinition(name: string, spec: RebuildSpec): string {
   return `CREATE TABLE ${quoteIdent(name)} (${parts.join(', ')})${spec.options ? ` ${spec.options}` : ''}`;
 }
 
-/** The table name a CREATE TABLE statement names (schema dropped), or null. */
-export function createdName(sql: string): string | null {
-  const at = nameToken(sql);
-  return at ? at.name : null;
-}
-
+/** The new definition with the table renamed (self-references keep the final name). */
 function renameInCreate(sql: string, to: string): string {
-  const at = nameToken(sql);
-  if (!at) throw new Error('not a CREATE TABLE statement');
-  return `${sql.slice(0, at.start)}${quoteIdent(to)}${sql.slice(at.end)}`;
-}
-
-/** Where the table name sits in `CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]name`. */
-function nameToken(sql: string): { name: string; start: number; end: number } | null {
-  const tokens = tokenize(sql);
-  let i = 0;
-  const word = (w: string): boolean => tokens[i]?.type === 'word' && tokens[i]?.value === w;
-  if (!word('create')) return null;
-  i += 1;
-  if (word('temp') || word('temporary')) i += 1;
-  if (!word('table')) return null;
-  i += 1;
-  if (word('if')) i += 3;
-  let token = tokens[i];
-  if (tokens[i + 1]?.value === '.') {
-    const start = token?.start ?? 0;
-    token = tokens[i + 2];
-    if (!token) return null;
-    return { name: token.type === 'word' ? token.text : token.value, start, end: token.end };
-  }
-  if (!token || token.type === 'punct') return null;
-  return { name: token.type === 'word' ? token.text : token.value, start: token.start, end: token.end };
+  const shape = shapeOf(sql);
+  if (shape.kind !== 'create-table') throw new Error('not a CREATE TABLE statement');
+  return `${sql.slice(0, shape.nameAt.start)}${quoteIdent(to)}${sql.slice(shape.nameAt.end)}`;
 }
 
 /** Tables with a foreign key to `parent` (itself excluded). */
 function referencingTables(db: Db, parent: string): string[] {
-  return [...readTables(db, { includeInternal: true }).values()]
-    .filter((t) => t.name !== parent && t.foreignKeys.some((fk) => fk.table.toLowerCase() === parent.toLowerCase()))
-    .map((t) => t.name);
-}
-
-function canonical(db: Db, name: string): string | null {
-  return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get<{ name: string }>(name)?.name ?? null;
+  return [...new Set(foreignKeysTo(readTables(db, { includeInternal: true }), parent).map((r) => r.table.name))];
 }
 
 function hasSequenceTable(db: Db): boolean {

@@ -6,6 +6,7 @@ import { CairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
 import { storeStatus } from '../migrations/status.js';
 import type { Db } from '../sqlite/db.js';
+import { inReadTransaction } from '../sqlite/read-transaction.js';
 import { ensurePrivateDir, FILE_MODE } from '../sqlite/files.js';
 import { openDatabase } from '../sqlite/open.js';
 import { foreignKeyOrder, readSkippedTables, readTables, type TableInfo } from '../sqlite/schema-info.js';
@@ -85,8 +86,7 @@ export function exportSnapshot(
   const dir = path.resolve(options.out);
   prepareOutDir(dir, options.force ?? false);
   registerLineFunctions(db);
-  db.exec('BEGIN');
-  try {
+  return inReadTransaction(db, () => {
     const all = readTables(db, { includeInternal: true });
     const tables = new Map([...all].filter(([name]) => carriedInSnapshot(name)));
     const names = fileNames([...tables.keys()]);
@@ -121,9 +121,7 @@ export function exportSnapshot(
     syncDir(dir);
     writeManifest(dir, manifest);
     return { store: options.store, dir, manifest, rows, bytes, elapsedMs: Math.round(performance.now() - started) };
-  } finally {
-    db.exec('COMMIT');
-  }
+  });
 }
 
 const FLUSH_BYTES = 1 << 20;

@@ -14,6 +14,11 @@ export const DEFAULT_PRAGMAS: Readonly<Required<Pick<Pragmas, 'journal_mode' | '
   foreign_keys: true,
 };
 
+/** Whether a store's connections enforce foreign keys (cairn's default: yes). */
+export function foreignKeysOn(pragmas: Pragmas): boolean {
+  return pragmas.foreign_keys ?? DEFAULT_PRAGMAS.foreign_keys;
+}
+
 const PRAGMA_NAME = /^[a-z_]+$/;
 const PRAGMA_VALUE = /^[A-Za-z0-9_.-]+$/;
 

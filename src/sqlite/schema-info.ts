@@ -83,9 +83,9 @@ interface TableListRow {
   strict: number;
 }
 
-/** One table's columns, key and foreign keys; null when there is no such table. */
+/** One table's columns, key and foreign keys; null when there is no such table. The name matches as SQLite matches it, ignoring case. */
 export function readTableInfo(db: Db, name: string): TableInfo | null {
-  const row = db.prepare("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND name = ?").get<TableListRow>(name);
+  const row = db.prepare("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND name = ? COLLATE NOCASE").get<TableListRow>(name);
   return row && row.type === 'table' ? readTable(db, row) : null;
 }
 
@@ -122,6 +122,16 @@ function readTable(db: Db, { name, wr, strict }: TableListRow): TableInfo {
     if (fk.to) entry.to.push(fk.to);
   }
   return { name, columns, primaryKey, foreignKeys: [...byId.values()], withoutRowid: wr === 1, strict: strict === 1 };
+}
+
+/** Every foreign key that points at `parent`, with the table holding it (a self-reference left out). */
+export function foreignKeysTo(tables: Map<string, TableInfo>, parent: string): { table: TableInfo; fk: ForeignKeyInfo }[] {
+  const out: { table: TableInfo; fk: ForeignKeyInfo }[] = [];
+  for (const table of tables.values()) {
+    if (table.name.toLowerCase() === parent.toLowerCase()) continue;
+    for (const fk of table.foreignKeys) if (fk.table.toLowerCase() === parent.toLowerCase()) out.push({ table, fk });
+  }
+  return out;
 }
 
 /**

@@ -183,6 +183,16 @@ ALTER TABLE posts_new RENAME TO posts;
     assert.deepEqual((await lintPending('CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);\n')).findings, []);
   });
 
+  it('if-not-exists-skips reads the name of a CREATE VIRTUAL TABLE too', async () => {
+    const bad = await lintPending('CREATE VIRTUAL TABLE docs USING fts5(body);\nCREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(body, title);\n');
+    assert.deepEqual(rules(bad.findings), ['warning:if-not-exists-skips']);
+    assert.equal(bad.findings[0]?.line, 2);
+    assert.deepEqual(
+      (await lintPending('CREATE VIRTUAL TABLE docs USING fts5(body);\nCREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(body);\n')).findings,
+      [],
+    );
+  });
+
   it('Down sections are judged against what their Up leaves, at warning level only; goose files report real line numbers', async () => {
     const file = `-- +goose Up
 CREATE TABLE tags (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts(id) ON DELETE CASCADE);

@@ -1,0 +1,16 @@
+import type { Db } from './db.js';
+
+/**
+ * Runs fn inside one read transaction, so every read it makes sees the same
+ * moment even while another process commits (history and schema read
+ * separately could otherwise straddle a migration). No-op for no database.
+ */
+export function inReadTransaction<T>(db: Db | null, fn: () => T): T {
+  if (!db) return fn();
+  db.exec('BEGIN');
+  try {
+    return fn();
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
+  }
+}
