@@ -36,6 +36,7 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_SNAPSHOT_SCHEMA: EXIT.refused,
   E_TARGET_EXISTS: EXIT.refused,
   E_LINT: EXIT.refused,
+  E_ADOPT: EXIT.refused,
 };
 
 export function exitCodeFor(code: string): ExitCode {

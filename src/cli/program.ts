@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage, isCairnError } from '../errors.js';
+import { registerAdopt } from './commands/adopt.js';
 import { registerBackfill } from './commands/backfill.js';
+import { registerBaseline } from './commands/baseline.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerImport } from './commands/import.js';
 import { registerLint } from './commands/lint.js';
@@ -33,6 +35,8 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerMigrate(program, io, done);
   registerLint(program, io, done);
   registerNew(program, io, done);
+  registerBaseline(program, io, done);
+  registerAdopt(program, io, done);
   registerImport(program, io, done);
   registerBackfill(program, io, done);
   registerDoctor(program, io, done);

@@ -15,6 +15,8 @@ const storeSchema = z
     allowOutOfOrder: z.boolean().optional(),
     backups: z.union([z.literal(false), z.object({ keep: z.number().int().min(1).max(100) }).strict()]).optional(),
     lockTimeoutMs: z.number().int().nonnegative().optional(),
+    /** `goose`: also keep goose_db_version in step, so goose (or an app reading it) sees the DB as up to date. */
+    history: z.enum(['cairn', 'goose']).optional(),
   })
   .strict();
 

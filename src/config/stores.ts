@@ -15,6 +15,8 @@ export interface ResolvedStore {
   /** How many pre-migration backups to keep; 0 = never take one. */
   backupKeep: number;
   lockTimeoutMs: number;
+  /** `goose`: goose_db_version is kept in step beside cairn's own history. */
+  history: 'cairn' | 'goose';
 }
 
 export interface StoreRegistry {
@@ -69,6 +71,7 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
       allowOutOfOrder: s.allowOutOfOrder ?? false,
       backupKeep: backups === false ? 0 : (backups?.keep ?? DEFAULT_BACKUP_KEEP),
       lockTimeoutMs: s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      history: s.history ?? 'cairn',
     };
   });
   return { home, root, configFile: options.configFile ?? null, stores, imports: cfg.imports ?? {}, backfills: cfg.backfills ?? {} };

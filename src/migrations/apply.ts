@@ -21,6 +21,15 @@ export interface StepHooks {
   /** Called after such a step failed halfway; puts the DB back as it was before it. */
   afterNonTransactionalFailure?: (step: Step) => Promise<void> | void;
   now?: () => Date;
+  /** Another tool's history kept in step, in the same transaction as cairn's own rows. */
+  mirror?: HistoryMirror;
+}
+
+/** A second history written beside cairn_migrations (`"history": "goose"` keeps goose_db_version; see goose-table.ts). */
+export interface HistoryMirror {
+  applied(db: Db, versions: readonly number[]): void;
+  reverted(db: Db, version: number): void;
+  renamed(db: Db, from: number, to: number): void;
 }
 
 /**
@@ -34,7 +43,10 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
   const started = performance.now();
   switch (step.kind) {
     case 'rename':
-      db.transaction(() => recordRenamed(db, step.from.version, step.to));
+      db.transaction(() => {
+        recordRenamed(db, step.from.version, step.to);
+        hooks.mirror?.renamed(db, step.from.version, step.to.version);
+      });
       return { kind: 'rename', version: step.to.version, name: step.to.name, durationMs: performance.now() - started, statements: 0 };
     case 'baseline':
       db.transaction(() => {
@@ -48,6 +60,10 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           additive: true,
           kind: 'baseline',
         });
+        hooks.mirror?.applied(
+          db,
+          [...new Set([...step.covers, step.version])].sort((a, b) => a - b),
+        );
       });
       return { kind: 'baseline', version: step.version, name: step.name, durationMs: performance.now() - started, statements: step.statements.length };
     case 'down': {
@@ -58,13 +74,14 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           await runSection(db, m, 'down');
           if (check) assertForeignKeys(db, m.name);
           recordReverted(db, m.version);
+          hooks.mirror?.reverted(db, m.version);
         }),
       );
       return { kind: 'down', version: m.version, name: m.name, durationMs: performance.now() - started, statements: statements.length };
     }
     case 'up': {
       const m = step.migration;
-      const record = (): void =>
+      const record = (): void => {
         recordApplied(db, {
           version: m.version,
           name: m.name,
@@ -74,6 +91,8 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           additive: m.additive,
           kind: 'migration',
         });
+        hooks.mirror?.applied(db, [m.version]);
+      };
       if (m.useTransaction) {
         await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
           inTransaction(db, async () => {

@@ -1,4 +1,5 @@
 import type { Db } from '../sqlite/db.js';
+import { FOREIGN_HISTORY_TABLES } from './foreign-tables.js';
 import type { AppliedMigration } from './types.js';
 
 /**
@@ -95,12 +96,12 @@ function forgetFingerprint(db: Db): void {
   db.prepare(`DELETE FROM ${META_TABLE} WHERE key = 'fingerprint'`).run();
 }
 
-/** Tables that belong to the app (not SQLite's, not cairn's). */
+/** Tables that belong to the app (not SQLite's, not cairn's, not another migration tool's history). */
 export function userTableCount(db: Db): number {
   const row = db
     .prepare(
-      `SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'cairn\\_%' ESCAPE '\\'`,
+      `SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'cairn\\_%' ESCAPE '\\' AND name NOT IN (${[...FOREIGN_HISTORY_TABLES].map(() => '?').join(', ')})`,
     )
-    .get<{ n: number }>();
+    .get<{ n: number }>(...FOREIGN_HISTORY_TABLES);
   return Number(row?.n ?? 0);
 }

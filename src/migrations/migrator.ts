@@ -6,11 +6,13 @@ import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
 import { inReadTransaction } from '../sqlite/read-transaction.js';
 import { foreignKeysOn, pragmaStatements } from '../sqlite/pragmas.js';
+import { detectForeignHistory } from '../adopt/read-history.js';
 import { lintMigrations } from '../lint/lint.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
+import { gooseMirror } from './goose-table.js';
 import { loadBaseline } from './baseline.js';
 import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
@@ -108,7 +110,8 @@ export function planInput(store: ResolvedStore, db: Db | null, env?: Env): PlanI
   const { migrations, baseline } = readStoreSource(store, env);
   const applied = db ? readHistory(db) : [];
   const fresh = applied.length === 0 && (db === null || userTableCount(db) === 0);
-  return { migrations, applied, baseline, fresh };
+  const foreignHistory = db && applied.length === 0 && !fresh ? detectForeignHistory(db) : null;
+  return { migrations, applied, baseline, fresh, foreignHistory };
 }
 
 function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): MigrationPlan {
@@ -155,6 +158,7 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
         try {
           const stepResult = await applyStep(db, step, {
             now: options.now,
+            mirror: store.history === 'goose' ? gooseMirror : undefined,
             beforeNonTransactional: () => {
               if (store.backupKeep > 0 && options.backup !== false) {
                 preStep = takeBackup(db, { keep: store.backupKeep + 1, label: `before-${planned.version}`, now: options.now?.() });
@@ -178,6 +182,8 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
           break;
         }
       }
+      // A mirror switched on for a DB already at the newest version catches up here, with nothing else to run.
+      if (store.history === 'goose' && !result.failed) db.transaction(() => gooseMirror.applied(db, []));
       result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
       if (!result.failed) writeFingerprint(db, fingerprint);
       // A NO TRANSACTION file may have switched pragmas (foreign_keys=OFF) on this connection; put the store's back.

@@ -25,7 +25,7 @@ export interface SchemaState {
   applied: AppliedMigration[];
   pending: Migration[];
   edited: EditedMigration[];
-  /** Applied versions whose file is gone, at or below the newest file. */
+  /** Applied versions whose file is gone, at or below the newest file (those the baseline covers excepted: retired by a squash). */
   missing: MigrationRef[];
   /** Applied versions above every file: the DB was migrated by a newer app. */
   unknown: (MigrationRef & { additive: boolean })[];
@@ -53,6 +53,8 @@ export interface PlanInput {
   baseline?: Baseline | undefined;
   /** The DB has neither history nor app tables. */
   fresh: boolean;
+  /** Another tool's history found in an unmanaged DB (`goose`, `sqlx` …): the refusal then says how to adopt it. */
+  foreignHistory?: string | null;
 }
 
 export function schemaState(input: PlanInput): SchemaState {
@@ -93,6 +95,8 @@ export function schemaState(input: PlanInput): SchemaState {
   const unknown: SchemaState['unknown'] = [];
   for (const row of gone) {
     if (renamedFrom.has(row.version)) continue;
+    // Squashed: the baseline now stands for the files up to its version, so their removal is expected.
+    if (baseline && row.version <= baseline.version) continue;
     if (newestFile === null || row.version > newestFile) unknown.push({ version: row.version, name: row.name, additive: row.additive });
     else missing.push({ version: row.version, name: row.name });
   }
@@ -124,7 +128,15 @@ export function schemaState(input: PlanInput): SchemaState {
 
 /** One unit of work for apply.ts. */
 export type Step =
-  | { kind: 'baseline'; version: number; name: string; checksum: string; statements: MigrationStatement[] }
+  | {
+      kind: 'baseline';
+      version: number;
+      name: string;
+      checksum: string;
+      statements: MigrationStatement[];
+      /** The files at or below the baseline's version it stands for (a goose history mirror records each). */
+      covers: number[];
+    }
   | { kind: 'up'; migration: Migration }
   | { kind: 'down'; migration: Migration }
   | { kind: 'rename'; from: MigrationRef; to: MigrationRef };
@@ -182,8 +194,12 @@ export function planMigration(store: { name: string; file: string }, input: Plan
   if (!input.fresh && state.applied.length === 0 && !state.legacyChain) {
     throw new CairnError(
       'E_UNMANAGED',
-      `${store.name} (${store.file}) has tables but no ${'cairn_migrations'} history, so cairn cannot tell which migrations it has; nothing was changed. Move its rows into a fresh DB with export → restore, or start from an empty file.`,
-      { store: store.name },
+      `${store.name} (${store.file}) has tables but no ${'cairn_migrations'} history, so cairn cannot tell which migrations it has; nothing was changed. ${
+        input.foreignHistory
+          ? `It carries ${input.foreignHistory}'s history: take it over with \`cairn adopt --store ${store.name} --from ${input.foreignHistory}\`.`
+          : 'Move its rows into a fresh DB with export → restore, or start from an empty file.'
+      }`,
+      { store: store.name, foreignHistory: input.foreignHistory ?? null },
     );
   }
 
@@ -211,7 +227,8 @@ export function planMigration(store: { name: string; file: string }, input: Plan
       );
     }
     const b = input.baseline;
-    steps.push({ kind: 'baseline', version: b.version, name: b.name, checksum: b.checksum, statements: b.statements });
+    const covers = input.migrations.filter((m) => m.version <= b.version).map((m) => m.version);
+    steps.push({ kind: 'baseline', version: b.version, name: b.name, checksum: b.checksum, statements: b.statements, covers });
   }
   for (const migration of state.pending) {
     if (target !== undefined && migration.version > target) continue;

@@ -3,8 +3,7 @@ import type { ResolvedStore } from '../config/stores.js';
 import { errorMessage, isCairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import type { Env } from './envsub.js';
-import { readHistory, userTableCount } from './history.js';
-import { readStoreSource } from './migrator.js';
+import { planInput } from './migrator.js';
 import { schemaState, type MigrationRef, type SchemaState } from './plan.js';
 
 /** What `cairn status --json` prints per store. Reading it never writes. */
@@ -25,6 +24,8 @@ export interface StoreStatus {
   baselinePending: boolean;
   /** The DB has app tables but no cairn history: migrate refuses it (E_UNMANAGED). */
   unmanaged: boolean;
+  /** In an unmanaged DB, the other tool whose history it carries (`cairn adopt --from` it). */
+  foreignHistory: string | null;
   /** Set when the store could not be inspected (bad migration file, unreadable DB). */
   error: { code: string; message: string } | null;
 }
@@ -47,15 +48,15 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
     legacyChain: false,
     baselinePending: false,
     unmanaged: false,
+    foreignHistory: null,
     error: null,
   };
   try {
-    const { migrations, baseline } = readStoreSource(store, options.env);
     const db = exists ? openDatabase(store.file, { readonly: true }) : null;
     try {
-      const applied = db ? readHistory(db) : [];
-      const fresh = applied.length === 0 && (db === null || userTableCount(db) === 0);
-      const state = schemaState({ migrations, applied, baseline, fresh });
+      const input = planInput(store, db, options.env);
+      const { applied, baseline, fresh } = input;
+      const state = schemaState(input);
       const coveredByBaseline = state.baselinePending && baseline ? baseline.version : null;
       return {
         ...base,
@@ -74,6 +75,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
         legacyChain: state.legacyChain,
         baselinePending: state.baselinePending,
         unmanaged: !fresh && applied.length === 0 && !state.legacyChain,
+        foreignHistory: input.foreignHistory ?? null,
       };
     } finally {
       db?.close();

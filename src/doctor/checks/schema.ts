@@ -40,8 +40,10 @@ export function schemaCheck(ctx: StoreContext, status: StoreStatus): DoctorCheck
   }
   if (status.unmanaged) {
     return fail(
-      'has app tables but no cairn history',
-      `Adopt the history another tool kept, or move the rows into a fresh file (export → restore); migrate refuses until then.`,
+      `has app tables but no cairn history${status.foreignHistory ? ` (it carries ${status.foreignHistory}'s)` : ''}`,
+      status.foreignHistory
+        ? `Take the history over with \`cairn adopt --store ${name} --from ${status.foreignHistory}\`; migrate refuses until then.`
+        : `Adopt the history another tool kept (cairn adopt), or move the rows into a fresh file (export → restore); migrate refuses until then.`,
     );
   }
   if (status.newerThanApp) {

@@ -1,0 +1,24 @@
+import { Option, type Command } from 'commander';
+import { adoptStore } from '../../adopt/adopt.js';
+import { ADOPT_SOURCES, type AdoptSource } from '../../adopt/read-history.js';
+import { storesFor, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { styleFor, writeJson, type Io } from '../io.js';
+import { renderAdopt } from '../render-schema.js';
+
+export function registerAdopt(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('adopt')
+    .description("take over a DB another tool migrated: map its history onto the store's files and write cairn's (its table is left in place)")
+    .requiredOption('--store <name>', 'the store whose DB to adopt')
+    .addOption(new Option('--from <tool>', 'the tool whose history the DB carries').choices([...ADOPT_SOURCES]).makeOptionMandatory())
+    .option('--dry-run', 'show the mapping; write nothing')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { store: string; from: AdoptSource; dryRun?: boolean; json?: boolean }) => {
+      const [store] = await storesFor(io, program.opts<GlobalFlags>(), [opts.store]);
+      const result = await adoptStore(store as NonNullable<typeof store>, { from: opts.from, dryRun: opts.dryRun, env: io.env });
+      if (opts.json) writeJson(io, { ok: true, ...result });
+      else io.stdout.write(renderAdopt(result, styleFor(io.stdout, io.env)));
+      done(EXIT.ok);
+    });
+}
