@@ -25,6 +25,7 @@ export type CairnErrorCode =
   | 'E_SNAPSHOT_CHECKSUM' // a snapshot file differs from its manifest (changed after export)
   | 'E_SNAPSHOT_SCHEMA' // the snapshot does not fit the target's schema (a table or column it lacks)
   | 'E_TARGET_EXISTS' // the file or folder to write already holds data (pass --force)
+  | 'E_MOVE' // moveTable cannot move a table safely (a reference it would break, a source that keeps changing); the source is kept
   | 'E_ADOPT' // another tool's history does not match the store's files (or there is none to adopt); nothing was written
   | 'E_LINT'; // a pending migration has an error-level lint finding (it certainly fails or loses data; pass --force)
 

@@ -37,6 +37,7 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_TARGET_EXISTS: EXIT.refused,
   E_LINT: EXIT.refused,
   E_ADOPT: EXIT.refused,
+  E_MOVE: EXIT.failed,
 };
 
 export function exitCodeFor(code: string): ExitCode {

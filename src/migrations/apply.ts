@@ -5,6 +5,7 @@ import { recordApplied, recordRenamed, recordReverted } from './history.js';
 import type { Step } from './plan.js';
 import { assertForeignKeys, rebuildTable } from '../schema/rebuild.js';
 import { loadMigrationModule } from './module-migration.js';
+import type { MigrationContext, StepContext } from './context.js';
 import type { Migration, MigrationStatement } from './types.js';
 
 export interface StepResult {
@@ -23,6 +24,8 @@ export interface StepHooks {
   now?: () => Date;
   /** Another tool's history kept in step, in the same transaction as cairn's own rows. */
   mirror?: HistoryMirror;
+  /** The `ctx` a module migration's up()/down() gets (moveTable needs the other stores). */
+  context?: StepContext;
 }
 
 /** A second history written beside cairn_migrations (`"history": "goose"` keeps goose_db_version; see goose-table.ts). */
@@ -71,7 +74,7 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
       const statements = m.down ?? [];
       await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
         inTransaction(db, async () => {
-          await runSection(db, m, 'down');
+          await runSection(db, m, 'down', hooks.context);
           if (check) assertForeignKeys(db, m.name);
           recordReverted(db, m.version);
           hooks.mirror?.reverted(db, m.version);
@@ -96,7 +99,7 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
       if (m.useTransaction) {
         await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
           inTransaction(db, async () => {
-            await runSection(db, m, 'up');
+            await runSection(db, m, 'up', hooks.context);
             if (check) assertForeignKeys(db, m.name);
             record();
           }),
@@ -104,10 +107,13 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
       } else {
         await hooks.beforeNonTransactional?.(step);
         try {
-          await withForeignKeysOff(db, m.foreignKeysOff, () => runSection(db, m, 'up'));
+          await withForeignKeysOff(db, m.foreignKeysOff, () => runSection(db, m, 'up', hooks.context));
         } catch (error) {
           if (db.inTransaction) db.exec('ROLLBACK');
-          await hooks.afterNonTransactionalFailure?.(step);
+          const movedIn = hooks.context?.movedIn ?? [];
+          // A table moved in from another store lives only here now: putting back the copy taken before the step would lose it.
+          if (movedIn.length === 0) await hooks.afterNonTransactionalFailure?.(step);
+          else if (isCairnError(error)) error.details.notRestored = `moved in: ${movedIn.join(', ')}`;
           throw error;
         }
         db.transaction(record);
@@ -150,7 +156,7 @@ async function inTransaction(db: Db, fn: () => Promise<void>): Promise<void> {
 }
 
 /** One section of a migration: its SQL statements, or its module's up()/down(). */
-async function runSection(db: Db, m: Migration, section: 'up' | 'down'): Promise<void> {
+async function runSection(db: Db, m: Migration, section: 'up' | 'down', step?: StepContext): Promise<void> {
   if (m.format !== 'module') {
     runStatements(db, m.name, (section === 'up' ? m.up : m.down) ?? []);
     return;
@@ -159,7 +165,7 @@ async function runSection(db: Db, m: Migration, section: 'up' | 'down'): Promise
   const fn = section === 'up' ? mod.up : mod.down;
   if (!fn) throw new CairnError('E_NO_DOWN', `${m.name} exports no down(db)`, { file: m.path });
   try {
-    await fn(db);
+    await fn(db, step?.context ?? noContext(m));
   } catch (error) {
     if (isCairnError(error)) throw error;
     throw new CairnError('E_MIGRATION_FAILED', `${m.name}: ${section}() failed: ${errorMessage(error)}`, { file: m.name }, { cause: error });
@@ -181,4 +187,12 @@ function runStatements(db: Db, fileName: string, statements: readonly MigrationS
       );
     }
   });
+}
+
+/** For a module run outside migrateStore (no registry): moveTable says what is missing. */
+function noContext(m: Migration): MigrationContext {
+  return {
+    store: '',
+    moveTable: () => Promise.reject(new CairnError('E_USAGE', `${m.name}: moveTable needs the store registry; run it through cairn migrate or openStores`)),
+  };
 }

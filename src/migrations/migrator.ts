@@ -13,10 +13,12 @@ import type { LintFinding } from '../lint/types.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
 import { gooseMirror } from './goose-table.js';
+import { stepContext } from './context.js';
+import type { MoveProgress } from '../schema/move-table.js';
 import { loadBaseline } from './baseline.js';
 import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
-import { ensureHistory, readHistory, userTableCount, writeFingerprint } from './history.js';
+import { ensureHistory, hasHistory, readHistory, userTableCount, writeFingerprint } from './history.js';
 import { planMigration, type MigrationPlan, type PlanInput, type Step } from './plan.js';
 import { loadMigrations } from './source.js';
 import type { Migration } from './types.js';
@@ -37,6 +39,10 @@ export interface MigrateOptions {
   lockHeld?: boolean;
   /** Apply pending files even when the lint finds they will fail or lose data (error-level findings). */
   force?: boolean;
+  /** Every store of the config: a migration's ctx.moveTable() finds the source store here. */
+  stores?: readonly ResolvedStore[];
+  /** Called as a ctx.moveTable() in a migration copies, verifies and drops, for progress output. */
+  onMove?: (event: MoveProgress & { from: string }) => void;
   /** Called as each step starts and ends, for progress output. */
   onStep?: (event: { phase: 'start' | 'done'; step: PlannedStep; result?: StepResult }) => void;
 }
@@ -110,8 +116,9 @@ export function planInput(store: ResolvedStore, db: Db | null, env?: Env): PlanI
   const { migrations, baseline } = readStoreSource(store, env);
   const applied = db ? readHistory(db) : [];
   const fresh = applied.length === 0 && (db === null || userTableCount(db) === 0);
-  const foreignHistory = db && applied.length === 0 && !fresh ? detectForeignHistory(db) : null;
-  return { migrations, applied, baseline, fresh, foreignHistory };
+  const managed = db !== null && hasHistory(db);
+  const foreignHistory = db && applied.length === 0 && !fresh && !managed ? detectForeignHistory(db) : null;
+  return { migrations, applied, baseline, fresh, managed, foreignHistory };
 }
 
 function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): MigrationPlan {
@@ -155,10 +162,12 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
         const planned = describeStep(step);
         options.onStep?.({ phase: 'start', step: planned });
         let preStep: string | null = null;
+        const context = stepContext(db, store, options.stores, options.onMove);
         try {
           const stepResult = await applyStep(db, step, {
             now: options.now,
             mirror: store.history === 'goose' ? gooseMirror : undefined,
+            context,
             beforeNonTransactional: () => {
               if (store.backupKeep > 0 && options.backup !== false) {
                 preStep = takeBackup(db, { keep: store.backupKeep + 1, label: `before-${planned.version}`, now: options.now?.() });
@@ -177,7 +186,7 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
             code: isCairnError(error) ? error.code : 'E_MIGRATION_FAILED',
             message: errorMessage(error),
             statement: isCairnError(error) && typeof error.details.statement === 'number' ? error.details.statement : null,
-            restoredFromBackup: !planned.transaction && preStep !== null,
+            restoredFromBackup: !planned.transaction && preStep !== null && context.movedIn.length === 0,
           };
           break;
         }

@@ -1,14 +1,15 @@
 import { importModule } from '../config/load.js';
 import { CairnError, errorMessage } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
+import type { MigrationContext } from './context.js';
 import { checksum } from './checksum.js';
 import type { Migration } from './types.js';
 
 /**
  * A migration written as code: `NNNN_name.ts` (or .mts/.mjs/.js) exporting
  *
- *   export function up(db: Db): void | Promise<void>
- *   export function down(db: Db): void | Promise<void>   // optional
+ *   export function up(db: Db, ctx: MigrationContext): void | Promise<void>
+ *   export function down(db: Db, ctx: MigrationContext): void | Promise<void>   // optional
  *   export const transaction = false;                      // optional: run outside a transaction
  *   export const foreignKeys = 'off';                      // optional: foreign keys off around the transaction (rebuildTable needs it)
  *
@@ -18,8 +19,8 @@ import type { Migration } from './types.js';
  * module when it is loaded to run.
  */
 export interface MigrationModule {
-  up: (db: Db) => unknown;
-  down?: (db: Db) => unknown;
+  up: (db: Db, ctx: MigrationContext) => unknown;
+  down?: (db: Db, ctx: MigrationContext) => unknown;
   transaction?: boolean;
   foreignKeys?: 'on' | 'off';
 }

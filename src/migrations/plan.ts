@@ -53,6 +53,12 @@ export interface PlanInput {
   baseline?: Baseline | undefined;
   /** The DB has neither history nor app tables. */
   fresh: boolean;
+  /**
+   * cairn's history table exists, even if empty: cairn began migrating this
+   * DB (a first NO TRANSACTION file killed half-way leaves tables and no row
+   * yet), so its tables are not a stranger's.
+   */
+  managed?: boolean;
   /** Another tool's history found in an unmanaged DB (`goose`, `sqlx` …): the refusal then says how to adopt it. */
   foreignHistory?: string | null;
 }
@@ -191,7 +197,7 @@ export function planMigration(store: { name: string; file: string }, input: Plan
       { store: store.name, current: state.current, baseline: input.baseline?.version },
     );
   }
-  if (!input.fresh && state.applied.length === 0 && !state.legacyChain) {
+  if (!input.fresh && !input.managed && state.applied.length === 0 && !state.legacyChain) {
     throw new CairnError(
       'E_UNMANAGED',
       `${store.name} (${store.file}) has tables but no ${'cairn_migrations'} history, so cairn cannot tell which migrations it has; nothing was changed. ${

@@ -74,7 +74,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
         renamed: state.renamed,
         legacyChain: state.legacyChain,
         baselinePending: state.baselinePending,
-        unmanaged: !fresh && applied.length === 0 && !state.legacyChain,
+        unmanaged: !fresh && !input.managed && applied.length === 0 && !state.legacyChain,
         foreignHistory: input.foreignHistory ?? null,
       };
     } finally {

@@ -53,7 +53,7 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       dbs[store.name] = db;
       migrations[store.name] = null;
       if (options.migrate === false || upToDate(db, store.migrations, store.baseline)) continue;
-      const result = await migrateStore(store, { db, force: options.force });
+      const result = await migrateStore(store, { db, force: options.force, stores: registry.stores });
       assertMigrated(result);
       result.warnings.forEach(warn);
       migrations[store.name] = result;

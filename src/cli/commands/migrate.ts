@@ -2,7 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { CairnError } from '../../errors.js';
 import { assertLintClean, reportOf } from '../../lint/report.js';
 import { migrateStore, type MigrateResult } from '../../migrations/migrator.js';
-import { storesFor, type GlobalFlags } from '../context.js';
+import { selectStores } from '../../config/stores.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 import { renderMigrate } from '../render-migrations.js';
@@ -29,11 +30,12 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
     .option('--no-backup', 'do not copy the DB before changing it')
     .option('--force', 'apply files the lint says will fail or lose data (error-level findings; see cairn lint)')
     .action(async (opts: MigrateFlags) => {
-      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
+      const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+      const stores = selectStores(registry, opts.store);
       if (opts.to !== undefined && stores.length > 1) {
         throw new CairnError('E_USAGE', `--to needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
       }
-      const options = { to: opts.to, allowOutOfOrder: opts.allowOutOfOrder, backup: opts.backup, force: opts.force, env: io.env };
+      const options = { to: opts.to, allowOutOfOrder: opts.allowOutOfOrder, backup: opts.backup, force: opts.force, env: io.env, stores: registry.stores };
       // Every store is checked before any is changed, so a refusal anywhere writes nothing anywhere.
       const plans = stores.map((store) => migrateStore(store, { ...options, dryRun: true }));
       let results: MigrateResult[] = await Promise.all(plans);
@@ -47,6 +49,7 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
               onStep: ({ phase, step }) => {
                 if (phase === 'start') io.stderr.write(`cairn: ${store.name}: ${step.kind} ${step.name}\n`);
               },
+              onMove: (event) => io.stderr.write(`cairn: ${store.name}: move ${event.table} from ${event.from}: ${event.phase} (${event.rows} rows here)\n`),
             }),
           );
           if (results.at(-1)?.failed) break;
