@@ -105,14 +105,19 @@ export async function moveTable(db: Db, options: MoveTableOptions): Promise<Move
       if (!src || !sourceInfo) return finishWithoutSource(db, src, options, key, base);
       if (!started) begin(db, src, sourceInfo, options, key);
       const plan = copyPlan(sourceInfo, readTableInfo(db, table) as TableInfo, table);
-      const progress = (phase: MoveProgress['phase']): void => options.onProgress?.({ phase, table, rows: count(db, `main.${quoteIdent(table)}`) });
+      // Counted once, then kept by adding each batch's changes: a count per batch would make the move quadratic.
+      let rows = count(db, `main.${quoteIdent(table)}`);
+      const progress = (phase: MoveProgress['phase']): void => options.onProgress?.({ phase, table, rows });
       progress('copying');
       db.exec(`ATTACH DATABASE ${quoteLiteral(from.file)} AS ${SOURCE}`);
       let batches = 0;
       let recopied = false;
       try {
         for (let attempt = 1; ; attempt++) {
-          batches += copyRest(db, plan, batchSize, () => progress('batch'));
+          batches += copyRest(db, plan, batchSize, (copied) => {
+            rows += copied;
+            progress('batch');
+          });
           const difference = dropIfIdentical(db, src, plan, options, key, progress);
           if (difference === null) break;
           if (attempt === 2) {
@@ -124,13 +129,14 @@ export async function moveTable(db: Db, options: MoveTableOptions): Promise<Move
           }
           // Something wrote to the source after its rows were copied: copy it all again (the source is untouched).
           db.transaction(() => db.exec(`DELETE FROM main.${quoteIdent(table)}`));
+          rows = 0;
           recopied = true;
         }
       } finally {
         db.exec(`DETACH DATABASE ${SOURCE}`);
       }
-      const rows = markDone(db, key, table);
-      options.onProgress?.({ phase: 'done', table, rows });
+      rows = markDone(db, key, table);
+      progress('done');
       return { ...base, rows, batches, recopied };
     } finally {
       src?.close();
@@ -272,23 +278,25 @@ function copyPlan(source: TableInfo, target: TableInfo, table: string): CopyPlan
 }
 
 /** Step 2: batches until the source has nothing after the target's largest key. Returns how many it copied. */
-function copyRest(db: Db, plan: CopyPlan, batchSize: number, afterBatch: () => void): number {
+function copyRest(db: Db, plan: CopyPlan, batchSize: number, afterBatch: (copied: number) => void): number {
   const t = quoteIdent(plan.table);
   const keys = plan.key.join(', ');
   const tuple = plan.key.length === 1 ? keys : `(${keys})`;
   const last = `(SELECT ${keys} FROM main.${t} ORDER BY ${plan.key.map((k) => `${k} DESC`).join(', ')} LIMIT 1)`;
-  const insert = db.prepare(
-    `INSERT INTO main.${t} (${plan.columns.join(', ')})
-     SELECT ${plan.columns.join(', ')} FROM ${SOURCE}.${t}
-     WHERE NOT EXISTS (SELECT 1 FROM main.${t}) OR ${tuple} > ${last}
-     ORDER BY ${keys} LIMIT ?`,
-  );
+  // Two statements rather than one `NOT EXISTS … OR key > …`: the OR would stop SQLite using the key's
+  // index for the range, and every batch would scan the source from its start.
+  const select = (where: string) =>
+    db.prepare(`INSERT INTO main.${t} (${plan.columns.join(', ')}) SELECT ${plan.columns.join(', ')} FROM ${SOURCE}.${t} ${where} ORDER BY ${keys} LIMIT ?`);
+  const first = select('');
+  const next = select(`WHERE ${tuple} > ${last}`);
+  const empty = db.prepare(`SELECT NOT EXISTS (SELECT 1 FROM main.${t}) AS empty`);
+  const insert = { run: (n: number) => (Number(empty.get<{ empty: number }>()?.empty) === 1 ? first : next).run(n) };
   let batches = 0;
   for (;;) {
     const { changes } = db.transaction(() => insert.run(batchSize));
     if (changes === 0) return batches;
     batches++;
-    afterBatch();
+    afterBatch(changes);
   }
 }
 
