@@ -4,6 +4,7 @@
 import { benchBackfill } from './backfill.mjs';
 import { benchDoctor } from './doctor.mjs';
 import { benchImport } from './import.mjs';
+import { benchMove } from './move.mjs';
 import { benchSnapshot } from './snapshot.mjs';
 import { benchStartup } from './startup.mjs';
 
@@ -22,6 +23,7 @@ results.push(await benchImport({ quick }));
 results.push(await benchBackfill({ quick }));
 results.push(await benchDoctor({ quick }));
 results.push(await benchSnapshot({ quick }));
+results.push(await benchMove({ quick }));
 
 for (const r of results) {
   console.log(`${r.name}: ${r.ok ? 'within goal' : 'OVER GOAL'}`);
