@@ -84,12 +84,21 @@ export function recordRenamed(db: Db, from: number, to: { version: number; name:
   forgetFingerprint(db);
 }
 
+/** One cairn_meta value (throws when the table is absent: the startup fast path reads it without a schema lookup). */
+export function readMeta(db: Db, key: string): string | undefined {
+  return db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = ?`).get<{ value: string }>(key)?.value;
+}
+
+export function writeMeta(db: Db, key: string, value: string): void {
+  db.prepare(`INSERT INTO ${META_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(key, value);
+}
+
 export function readFingerprint(db: Db): string | undefined {
-  return db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = 'fingerprint'`).get<{ value: string }>()?.value;
+  return readMeta(db, 'fingerprint');
 }
 
 export function writeFingerprint(db: Db, value: string): void {
-  db.prepare(`INSERT INTO ${META_TABLE} (key, value) VALUES ('fingerprint', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(value);
+  writeMeta(db, 'fingerprint', value);
 }
 
 function forgetFingerprint(db: Db): void {

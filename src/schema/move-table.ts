@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { DEFAULT_LOCK_TIMEOUT_MS, type ResolvedStore } from '../config/stores.js';
 import { CairnError } from '../errors.js';
+import { ensureHistory, hasHistory, readMeta, writeMeta } from '../migrations/history.js';
 import type { Db } from '../sqlite/db.js';
 import { brokenDependents } from '../sqlite/dependents.js';
 import { sameFile } from '../sqlite/files.js';
@@ -193,9 +194,8 @@ function finishWithoutSource(db: Db, src: Db | null, options: MoveTableOptions, 
 }
 
 function movedMarker(src: Db, table: string): string | null {
-  const meta = src.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cairn_meta'").get();
-  if (!meta) return null;
-  return src.prepare('SELECT value FROM cairn_meta WHERE key = ?').get<{ value: string }>(`moved:${table.toLowerCase()}`)?.value ?? null;
+  if (!hasHistory(src)) return null; // not a DB cairn migrated: no cairn_meta either
+  return readMeta(src, `moved:${table.toLowerCase()}`) ?? null;
 }
 
 /**
@@ -331,10 +331,8 @@ function dropIfIdentical(
         { table: plan.table, broken },
       );
     }
-    src.exec('CREATE TABLE IF NOT EXISTS cairn_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    src
-      .prepare('INSERT INTO cairn_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
-      .run(`moved:${key}`, JSON.stringify({ to: options.to ?? db.file, file: db.file, at: new Date().toISOString() }));
+    ensureHistory(src);
+    writeMeta(src, `moved:${key}`, JSON.stringify({ to: options.to ?? db.file, file: db.file, at: new Date().toISOString() }));
     src.exec('COMMIT');
     progress('source-dropped');
     return null;

@@ -247,7 +247,11 @@ describe('"history": "goose" keeps goose_db_version in step', () => {
       goose().map((r) => (r as { version_id: number }).version_id),
       [0, 1, 2, 3],
     );
-    // The mirror's table is goose's, not the app's: a baseline leaves it out, and cairn still treats its own history as the truth.
+    // The mirror's table is goose's, not the app's: a baseline leaves it out.
+    const baseline = await cli(dir, 'baseline', '--store', 'state', '--dry-run');
+    assert.equal(baseline.code, 0, baseline.stderr);
+    assert.doesNotMatch(baseline.stdout, /goose_db_version/);
+    assert.match(baseline.stdout, /CREATE TABLE tags/);
     assert.equal((await cli(dir, 'status')).code, 0);
   });
 
