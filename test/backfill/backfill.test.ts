@@ -156,17 +156,23 @@ describe('cairn backfill: resuming and refreshing', () => {
     const app = historyApp(jobSource({ batchSize: 2 }));
     writeConversations(app.home, 40, 20);
     const registry = await ready(app);
-    const run = startBackfill(registry, { job: 'hist' });
+    // Stopped from the progress hook once an item is done: polling from a timer lost the race to a fast run under CI load.
+    const midway = new AbortController();
+    let reachedMidway!: () => void;
+    const done = new Promise<void>((resolve) => (reachedMidway = resolve));
+    const run = startBackfill(registry, {
+      job: 'hist',
+      signal: midway.signal,
+      onProgress: (p) => {
+        if (p.itemsDone > 0 && !midway.signal.aborted) {
+          midway.abort();
+          reachedMidway();
+        }
+      },
+    });
     assert.deepEqual(run.progress(), { itemsTotal: 0, itemsDone: 0, rows: 0, rejected: 0 }, 'returns before doing any work');
     assert.equal(jobState(app.db), undefined);
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (run.progress().itemsDone > 0) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 1);
-    });
+    await done;
     const stopped = await run.stop();
     assert.equal(stopped.outcome, 'stopped');
     const db = openDatabase(app.db);
