@@ -8,9 +8,11 @@ import { CUTOVER_BACKUP_INFIX, listCutoverBackups } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
 import { removeDatabaseFiles, sameFile } from '../sqlite/files.js';
 import { openBetterSqlite3 } from '../sqlite/driver-better-sqlite3.js';
+import { describeHolders, findHolders } from '../sqlite/holders.js';
 import { isBusy, lockFileFor, WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
 import { exportStore, timestamp, type ExportResult } from './export.js';
+import { listCutoverLeftovers } from './leftovers.js';
 import { syncDir } from './manifest.js';
 import { restoreSnapshot, type RestoreResult } from './restore.js';
 
@@ -71,6 +73,8 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
 
   const lock = WriteLock.acquire(file, { timeoutMs: 0 });
   let holder: Db | null = null;
+  // Set once this run owns its work files, cleared where they must stay: a failed verify keeps them for a look, and the swap has begun.
+  let removeOnFailure = false;
   try {
     removeLeftovers(file);
     for (const existing of [snapshotDir, newFile, previous]) {
@@ -80,6 +84,8 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
       }
       fs.rmSync(existing, { recursive: true, force: true });
     }
+    removeOnFailure = true;
+    assertNoOtherConnections(store);
     holder = holdWriteLock(store);
 
     phase('export', snapshotDir);
@@ -91,25 +97,20 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
     });
 
     phase('restore', newFile);
-    let restored: RestoreResult;
-    try {
-      restored = await restoreSnapshot(store, {
-        from: snapshotDir,
-        target: newFile,
-        dropUnknownColumns: options.dropUnknownColumns,
-        dropUnknownTables: options.dropUnknownTables,
-        env: options.env,
-        onProgress: (p) => options.onProgress?.({ phase: 'restore', table: p.table, rows: p.rowsDone }),
-      });
-    } catch (error) {
-      removeDatabaseFiles(newFile);
-      throw error;
-    }
+    const restored = await restoreSnapshot(store, {
+      from: snapshotDir,
+      target: newFile,
+      dropUnknownColumns: options.dropUnknownColumns,
+      dropUnknownTables: options.dropUnknownTables,
+      env: options.env,
+      onProgress: (p) => options.onProgress?.({ phase: 'restore', table: p.table, rows: p.rowsDone }),
+    });
 
     phase('verify', newFile);
     const checked = checkNewFile(store, newFile);
     const verdict = verdictOf(restored, checked, options.acceptDifferences ?? false);
     if (verdict) {
+      removeOnFailure = false;
       throw new CairnError(
         'E_MIGRATION_FAILED',
         `${store.name}: the new file did not verify, so ${file} was left as it was: ${verdict}. The new file is kept at ${newFile} for a look`,
@@ -149,9 +150,12 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
     }
 
     phase('swap', previous);
+    removeOnFailure = false;
     holder.exec('ROLLBACK');
     holder.close();
     holder = null;
+    // A connection opened while we exported would keep writing to the old file after the rename: look again, last thing before it.
+    assertNoOtherConnections(store);
     swapIn(store, newFile, previous);
     phase('done', file);
     return {
@@ -165,6 +169,13 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
       ],
       elapsedMs: Math.round(performance.now() - started),
     };
+  } catch (error) {
+    // A failure (a full disk, a refusal) must not leave a snapshot's worth of files for the retry to trip over.
+    if (removeOnFailure) {
+      removeDatabaseFiles(newFile);
+      fs.rmSync(snapshotDir, { recursive: true, force: true });
+    }
+    throw error;
   } finally {
     if (holder) {
       if (holder.inTransaction) holder.exec('ROLLBACK');
@@ -196,6 +207,22 @@ function holdWriteLock(store: ResolvedStore): Db {
     db.close();
     throw isBusy(error) ? storeInUse(store, error) : error;
   }
+}
+
+/**
+ * Refuses while any other connection has the store open, even an idle one:
+ * after the swap it would go on reading and writing the replaced file (or
+ * its unlinked WAL), and the app's next write would be lost.
+ */
+function assertNoOtherConnections(store: ResolvedStore): void {
+  const { holders, lockedByOther } = findHolders(store.file);
+  if (holders.length === 0 && !lockedByOther) return;
+  const who = holders.length > 0 ? `it is open in ${describeHolders(holders)}` : 'another connection has it open';
+  throw new CairnError(
+    'E_LOCKED',
+    `${store.name}: ${store.file} is in use: ${who}. A connection left open across the swap would keep writing to the replaced file; stop the app (or close its stores) and run the cutover again. Nothing was changed`,
+    { store: store.name, file: store.file, holders },
+  );
 }
 
 function storeInUse(store: ResolvedStore, cause?: unknown): CairnError {
@@ -291,23 +318,12 @@ function fsyncFile(file: string): void {
 }
 
 /**
- * What a killed cutover leaves behind, removed before a new one starts: a
- * half-built new file (never the live one), and a `pre-cutover` name that
- * still points at the live file because the swap never happened.
+ * What killed or failed cutovers left behind, removed before a new one
+ * starts (see leftovers.ts): half-built new files, snapshot folders of runs
+ * that never swapped, and a `pre-cutover` name that still points at the live
+ * file because the swap never happened.
  */
 function removeLeftovers(file: string): void {
-  const dir = path.dirname(file);
-  const prefix = `${path.basename(file)}.cutover-`;
-  for (const name of safeReaddir(dir)) {
-    if (name.startsWith(prefix) && /\.new(-wal|-shm|-journal|\.cairn-lock)?$/.test(name)) fs.rmSync(path.join(dir, name), { force: true });
-  }
   for (const kept of listCutoverBackups(file)) if (sameFile(kept, file)) fs.rmSync(kept);
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
+  for (const leftover of listCutoverLeftovers(file)) fs.rmSync(leftover.path, { recursive: true, force: true });
 }

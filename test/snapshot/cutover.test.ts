@@ -98,7 +98,7 @@ describe('cutover', () => {
     try {
       const r = await cli(dir, 'cutover');
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /another process is writing to .*state\.sqlite/);
+      assert.match(r.stderr, new RegExp(`state\\.sqlite is in use: it is open in pid ${writer.pid} `));
     } finally {
       writer.kill('SIGKILL');
     }
@@ -107,6 +107,50 @@ describe('cutover', () => {
       fs.readdirSync(dir).filter((n) => n.includes('cutover')),
       [],
     );
+  });
+
+  for (const wal of [true, false]) {
+    it(`is refused while the app holds an idle connection (${wal ? 'WAL' : 'rollback journal'}), so the app's next write is never lost`, async () => {
+      const { dir, file } = legacyApp(100, { wal });
+      const before = sha256(file);
+      // The app opened the store, read, and sits between writes; on a signal it writes one row and reports back.
+      const app = await holdInChild(
+        `const db = new Database(${JSON.stringify(file)}); db.prepare('SELECT count(*) FROM turns').get();
+         process.on('SIGUSR2', () => { db.prepare("INSERT INTO turns (thread_id, body) VALUES ('t0', 'after')").run(); console.log('WROTE'); });`,
+      );
+      try {
+        const r = await cli(dir, 'cutover');
+        assert.equal(r.code, 2, r.stdout);
+        assert.match(r.stderr, new RegExp(`state\\.sqlite is in use: it is open in pid ${app.pid}`));
+        assert.equal(sha256(file), before, 'nothing changed');
+        const wrote = new Promise<void>((resolve) => app.stdout?.on('data', (d: Buffer) => d.toString().includes('WROTE') && resolve()));
+        app.kill('SIGUSR2');
+        await wrote;
+      } finally {
+        app.kill('SIGKILL');
+      }
+      const db = new Database(file, { readonly: true });
+      assert.equal(db.prepare("SELECT count(*) FROM turns WHERE body = 'after'").pluck().get(), 1, "the app's write is in the live file");
+      db.close();
+      assert.deepEqual(
+        fs.readdirSync(dir).filter((n) => n.includes('cutover')),
+        [],
+      );
+    });
+  }
+
+  it('a connection in this process counts too: the library refuses a cutover of a store the app still has open', async () => {
+    const { dir, file } = legacyApp(50, { wal: true });
+    const own = new Database(file);
+    own.prepare('SELECT 1 FROM turns').get();
+    try {
+      const r = await cli(dir, 'cutover');
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /is in use: (it is open in pid \d+ \(this process\)|another connection has it open)/);
+    } finally {
+      own.close();
+    }
+    assert.equal((await cli(dir, 'cutover')).code, 0, 'once it is closed, the cutover runs');
   });
 
   it('killed at any point, the live file is the whole old database or the whole new one, and a re-run finishes', async () => {
@@ -156,6 +200,47 @@ describe('cutover', () => {
       assert.equal(count(path.join(dir, kept), 'turns'), rows, kept);
     }
     assert.ok(outcomes.includes('old'), `kills before the swap leave the old file: ${outcomes.join(', ')}`);
+    // Every snapshot folder left is one a swap refers to; the killed runs' folders are gone.
+    const stamps = (infix: string) =>
+      names.filter((n) => n.startsWith(`state.sqlite${infix}`) && !/-(wal|shm)$/.test(n)).map((n) => n.slice(`state.sqlite${infix}`.length));
+    assert.deepEqual(stamps('.cutover-').sort(), stamps('.pre-cutover-').sort());
+  });
+
+  it('a killed cutover leaves leftovers doctor counts in bytes; the next cutover removes them first', async () => {
+    const { dir, file } = legacyApp(20_000, { wal: true });
+    await killedCutover(dir, { phase: 'restore', delayMs: 0 });
+    const leftovers = fs.readdirSync(dir).filter((n) => n.includes('.cutover-'));
+    assert.ok(leftovers.length > 0, 'the kill left its snapshot folder');
+    const doctor = JSON.parse((await cli(dir, 'doctor', '--json')).stdout) as {
+      checks: Record<string, { status: string; summary: string; details: Record<string, unknown>; remedy: string }>;
+    };
+    const backups = doctor.checks['state.backups'];
+    assert.equal(backups?.status, 'warn');
+    assert.match(backups?.summary ?? '', /leftovers? of cutovers that never swapped, \d/);
+    assert.ok(Number(backups?.details.leftoverBytes) > 100_000, JSON.stringify(backups?.details));
+    assert.match(backups?.remedy ?? '', /rm -r .*state\.sqlite\.cutover-/);
+
+    const r = await cli(dir, 'cutover', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const { snapshot } = JSON.parse(r.stdout) as { snapshot: string };
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.includes('.cutover-')),
+      [path.basename(snapshot)],
+      'only the finished run’s snapshot is left',
+    );
+  });
+
+  it('a cutover that fails before its swap removes what it wrote', async () => {
+    const { dir, file } = legacyApp(200, { wal: true });
+    // The new schema lacks a column the rows carry: the restore refuses, and the run must not leave its snapshot behind.
+    fs.writeFileSync(path.join(dir, 'baseline.sql'), BASELINE.replace(', body TEXT', ''));
+    const r = await cli(dir, 'cutover');
+    assert.equal(r.code, 2, r.stderr);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.includes('cutover')),
+      [],
+    );
+    assert.ok(fs.existsSync(file));
   });
 });
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { listBackups, listCutoverBackups } from '../../sqlite/backup.js';
+import { listCutoverLeftovers } from '../../snapshot/leftovers.js';
 import { formatBytes, plural } from '../format.js';
 import type { StoreContext } from '../inspect.js';
 import type { DoctorCheck } from '../types.js';
@@ -100,6 +101,19 @@ export function backupsCheck(ctx: StoreContext): DoctorCheck {
   if (migrationBackups.length) {
     details['migration backups'] = `${migrationBackups.length} (${formatBytes(sizeOf(migrationBackups))})`;
     details['newest'] = migrationBackups.at(-1) as string;
+  }
+  const leftovers = listCutoverLeftovers(store.file);
+  if (leftovers.length) {
+    const bytes = leftovers.reduce((sum, l) => sum + l.bytes, 0);
+    details['unfinished cutovers'] = `${plural(leftovers.length, 'file or folder', 'files and folders')} (${formatBytes(bytes)})`;
+    return checkResult(
+      store.name,
+      'backups',
+      'warn',
+      `${plural(leftovers.length, 'leftover')} of cutovers that never swapped, ${formatBytes(bytes)}`,
+      { ...details, leftovers: leftovers.length, leftoverBytes: bytes },
+      `Nothing refers to them: the next cairn cutover removes them first, or delete them now: rm -r ${leftovers.map((l) => shellQuote(l.path)).join(' ')}`,
+    );
   }
   const maxAgeMs = thresholds.cutoverBackupMaxAgeDays * 86_400_000;
   const old = cutovers.filter((f) => now - (fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? now) > maxAgeMs);
