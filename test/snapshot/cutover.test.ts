@@ -207,7 +207,7 @@ describe('cutover', () => {
   });
 
   it('a killed cutover leaves leftovers doctor counts in bytes; the next cutover removes them first', async () => {
-    const { dir, file } = legacyApp(20_000, { wal: true });
+    const { dir } = legacyApp(20_000, { wal: true });
     await killedCutover(dir, { phase: 'restore', delayMs: 0 });
     const leftovers = fs.readdirSync(dir).filter((n) => n.includes('.cutover-'));
     assert.ok(leftovers.length > 0, 'the kill left its snapshot folder');
