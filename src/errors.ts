@@ -16,6 +16,7 @@ export type CairnErrorCode =
   | 'E_NO_DOWN' // --to below current needs a Down section that does not exist
   | 'E_LOCKED' // another process holds the migration lock past the timeout
   | 'E_MIGRATION_FAILED' // a statement failed; the file was rolled back
+  | 'E_INTERRUPTED' // a NO TRANSACTION file was killed or failed halfway; choose --recover restore or rerun
   | 'E_SCHEMA_BEHIND' // the DB needs migrations before this can run (pass --migrate, or run cairn migrate)
   | 'E_SOURCE' // an import source is missing, unreadable or not what the plan says
   | 'E_PLAN' // an import plan or backfill job module is missing or malformed
@@ -27,7 +28,9 @@ export type CairnErrorCode =
   | 'E_TARGET_EXISTS' // the file or folder to write already holds data (pass --force)
   | 'E_MOVE' // moveTable cannot move a table safely (a reference it would break, a source that keeps changing); the source is kept
   | 'E_ADOPT' // another tool's history does not match the store's files (or there is none to adopt); nothing was written
-  | 'E_LINT'; // a pending migration has an error-level lint finding (it certainly fails or loses data; pass --force)
+  | 'E_LINT' // a pending migration has an error-level lint finding (it certainly fails or loses data; pass --force)
+  | 'E_CORRUPT' // a database file is damaged (SQLITE_CORRUPT, a failed quick_check); nothing was changed: see cairn doctor
+  | 'E_PERMISSION'; // a file or folder cairn must read or write is not accessible to this user (EACCES/EPERM)
 
 /** Refusals happen before anything is written; failures happen mid-run. */
 export class CairnError extends Error {

@@ -26,6 +26,7 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_NO_DOWN: EXIT.refused,
   E_LOCKED: EXIT.refused,
   E_MIGRATION_FAILED: EXIT.failed,
+  E_INTERRUPTED: EXIT.refused,
   E_SCHEMA_BEHIND: EXIT.refused,
   E_SOURCE: EXIT.refused,
   E_PLAN: EXIT.usage,
@@ -38,6 +39,8 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_LINT: EXIT.refused,
   E_ADOPT: EXIT.refused,
   E_MOVE: EXIT.failed,
+  E_CORRUPT: EXIT.refused,
+  E_PERMISSION: EXIT.refused,
 };
 
 export function exitCodeFor(code: string): ExitCode {

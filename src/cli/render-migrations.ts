@@ -25,10 +25,22 @@ export function renderStatus(statuses: readonly StoreStatus[], s: Style): string
       out.push(`  ${u.additive ? s.warn : s.fail} newer     ${u.version} ${u.name} (applied by a newer release${u.additive ? ', additive' : ''})`);
     for (const o of st.outOfOrder) out.push(`  ${s.warn} out of order ${o.name}`);
     for (const r of st.renamed) out.push(`  ${s.idle} renamed   ${r.from.name} → ${r.to.name} (re-stamped on migrate)`);
+    if (st.interrupted) {
+      const how = st.interrupted.failedStatement ? `failed at statement ${st.interrupted.failedStatement}` : 'was stopped before it finished';
+      out.push(`  ${s.fail} interrupted ${st.interrupted.name} ${how} (NO TRANSACTION): cairn migrate --store ${st.store} --recover restore|rerun`);
+    }
     if (st.legacyChain) out.push(`  ${s.fail} legacy chain: below the baseline with its files gone; use export → restore (cutover)`);
     out.push('');
   }
   return out.join('\n');
+}
+
+/** What a failed step left: a transaction rolled back, a copy put back, or (NO TRANSACTION, no copy) part of the file. */
+function failureOutcome(failed: NonNullable<MigrateResult['failed']>): string {
+  if (failed.restoredFromBackup) return 'undone (restored from the copy taken before it)';
+  if (!failed.partlyApplied) return 'rolled back';
+  const ran = failed.statement && failed.statement > 1 ? `statements 1–${failed.statement - 1} of it ran and stay` : 'what ran of it stays';
+  return `NOT rolled back: it runs outside a transaction and no copy could be put back, so ${ran}; cairn migrate refuses this store until you choose --recover (see its message)`;
 }
 
 export function renderMigrate(results: readonly MigrateResult[], s: Style): string {
@@ -49,7 +61,7 @@ export function renderMigrate(results: readonly MigrateResult[], s: Style): stri
       for (const a of r.applied) out.push(`  ${s.ok} ${a.kind.padEnd(8)} ${a.name}  ${s.dim(`${a.durationMs.toFixed(1)} ms`)}`);
       if (r.failed) {
         out.push(`  ${s.fail} ${r.failed.name}: ${r.failed.message}`);
-        out.push(`    rolled back${r.failed.restoredFromBackup ? ' (restored from the copy taken before it)' : ''}; files before it stay applied`);
+        out.push(`    ${failureOutcome(r.failed)}; files before it stay applied`);
       }
     }
     for (const w of r.warnings) out.push(`  ${s.warn} ${w}`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CairnError, errorMessage } from '../errors.js';
-import { defineStores, isStoreRegistry, type StoreRegistry } from './stores.js';
+import { defineStores, isStoreRegistry, unresolvedConfigOf, type StoreRegistry } from './stores.js';
 
 export const CONFIG_NAMES = ['cairn.config.json', 'cairn.config.mjs', 'cairn.config.js', 'cairn.config.ts', 'cairn.config.mts'] as const;
 
@@ -45,8 +45,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Store
   if (!fs.existsSync(file)) throw new CairnError('E_CONFIG', `${file}: config file not found`, { file });
   const raw = await readConfigModule(file);
   const root = path.dirname(file);
-  if (isStoreRegistry(raw)) return { ...raw, configFile: file };
-  return defineStores(raw as never, { root, env: options.env ?? process.env, configFile: file });
+  const env = options.env ?? process.env;
+  if (isStoreRegistry(raw)) {
+    // `export default defineStores({…})` ran as the module loaded, against the working directory: resolve it again from here.
+    const declared = unresolvedConfigOf(raw);
+    return declared ? defineStores(declared, { root, env, configFile: file }) : { ...raw, configFile: file };
+  }
+  return defineStores(raw as never, { root, env, configFile: file });
 }
 
 async function readConfigModule(file: string): Promise<unknown> {

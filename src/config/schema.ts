@@ -6,7 +6,10 @@ const pragmaValue = z.union([z.string(), z.number(), z.boolean()]);
 const storeSchema = z
   .object({
     file: z.string().min(1),
-    migrations: z.string().min(1).optional(),
+    /** The folder of the store's migration files, or false for a store cairn does not migrate (never left out: a typo must not mean "none"). */
+    migrations: z.union([z.string().min(1), z.literal(false)], {
+      error: (issue) => (issue.input === undefined ? 'required: the folder of its migration files, or false for a store with none' : undefined),
+    }),
     pragmas: z.record(z.string().regex(/^[a-z_]+$/, 'pragma names are lower_case'), pragmaValue).optional(),
     baseline: z
       .object({ file: z.string().min(1), version: z.number().int().nonnegative() })

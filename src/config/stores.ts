@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { expandTilde } from './paths.js';
+import { canonicalPath } from '../sqlite/files.js';
 import { CairnError } from '../errors.js';
 import type { Pragmas } from '../sqlite/pragmas.js';
 import { configSchema, describeIssues, type CairnConfig } from './schema.js';
@@ -65,7 +66,7 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
     return {
       name,
       file: path.resolve(home, expandTilde(s.file)),
-      migrations: s.migrations ? path.resolve(root, expandTilde(s.migrations)) : null,
+      migrations: s.migrations === false ? null : path.resolve(root, expandTilde(s.migrations)),
       pragmas: (s.pragmas ?? {}) as Pragmas,
       baseline: s.baseline ? { file: path.resolve(root, expandTilde(s.baseline.file)), version: s.baseline.version } : null,
       allowOutOfOrder: s.allowOutOfOrder ?? false,
@@ -74,7 +75,44 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
       history: s.history ?? 'cairn',
     };
   });
-  return { home, root, configFile: options.configFile ?? null, stores, imports: cfg.imports ?? {}, backfills: cfg.backfills ?? {} };
+  assertDistinctFiles(stores, source);
+  const registry: StoreRegistry = { home, root, configFile: options.configFile ?? null, stores, imports: cfg.imports ?? {}, backfills: cfg.backfills ?? {} };
+  // Kept out of sight so a registry built in a config module can be resolved again against that file's folder (see loadConfig).
+  Object.defineProperty(registry, DECLARED, { value: { config, rootGiven: options.root !== undefined }, enumerable: false });
+  return registry;
+}
+
+const DECLARED = Symbol('cairn.declaredConfig');
+
+/**
+ * The config a registry was made from, when defineStores() made it without
+ * an explicit root: its relative paths then resolved against the working
+ * directory of whoever imported it, and a config file's loader must resolve
+ * them again against the file's own folder.
+ */
+export function unresolvedConfigOf(registry: StoreRegistry): CairnConfig | null {
+  const declared = (registry as unknown as Record<symbol, { config: CairnConfig; rootGiven: boolean } | undefined>)[DECLARED];
+  return declared && !declared.rootGiven ? declared.config : null;
+}
+
+/** Two stores on one file would migrate one database with two histories' worth of files: a config error naming both. */
+function assertDistinctFiles(stores: readonly ResolvedStore[], source: string): void {
+  const seen = new Map<string, string>();
+  for (const store of stores) {
+    const key = canonicalPath(store.file);
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new CairnError(
+        'E_CONFIG',
+        `${source}: stores.${other} and stores.${store.name} are the same database file (${key}); give each store a file of its own`,
+        {
+          stores: [other, store.name],
+          file: key,
+        },
+      );
+    }
+    seen.set(key, store.name);
+  }
 }
 
 export function isStoreRegistry(value: unknown): value is StoreRegistry {

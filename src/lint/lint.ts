@@ -274,8 +274,17 @@ function lintSection(
     const failure =
       shape.kind === 'pragma' || shape.kind === 'vacuum' || shape.kind === 'attach' || shape.kind === 'detach' || shape.kind === 'transaction-control'
         ? null
-        : shadow.run(statement.sql);
-    if (failure && DDL.has(shape.kind) && !attached) {
+        : shape.kind === 'dml'
+          ? shadow.compile(statement.sql)
+          : shadow.run(statement.sql);
+    if (failure && !DDL.has(shape.kind) && certainFailure(failure, attached)) {
+      report(
+        'statement-fails',
+        'error',
+        `SQLite cannot run it: ${failure}`,
+        'fix the statement; migrate refuses the whole run before applying any file while it fails',
+      );
+    } else if (failure && DDL.has(shape.kind) && !attached) {
       report(
         'statement-fails',
         'error',
@@ -324,6 +333,17 @@ function lintSection(
     );
   }
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+/**
+ * Whether a data statement's failure in the shadow is certain for every
+ * user: a parse error always is; a missing table, column or function is when
+ * the schema is known (no ATTACH, no code migration before it). A constraint
+ * failure is not: the shadow has none of the store's rows.
+ */
+function certainFailure(message: string, attached: boolean): boolean {
+  if (/syntax error|incomplete input|unrecognized token|near ".*":/i.test(message)) return true;
+  return !attached && /^no such (table|column|function)|has no column named/i.test(message);
 }
 
 /** A dropped table came back under its name (the 12-step rebuild): say which columns did not. */

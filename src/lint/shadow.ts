@@ -57,6 +57,23 @@ export class Shadow {
     }
   }
 
+  /**
+   * Compiles a statement without running it: SQLite's message for a syntax
+   * error or a name it cannot resolve, else null. Data statements are only
+   * compiled: they leave the schema as it is, and running a data-loading
+   * migration's rows through the shadow would cost what the migration does.
+   */
+  compile(sql: string): string | null {
+    try {
+      this.db.prepare(sql);
+      return null;
+    } catch (error) {
+      const message = errorMessage(error);
+      // More than one statement in one entry (a plain file's trailing comment, say): run it to learn what it does.
+      return /more than one statement/i.test(message) ? this.run(sql) : message;
+    }
+  }
+
   tables(): Map<string, TableInfo> {
     return readTables(this.db, { includeInternal: true });
   }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { recordApplied, recordRenamed, recordReverted } from './history.js';
+import { clearInterrupted } from './interrupted.js';
 import type { Step } from './plan.js';
 import { assertForeignKeys, rebuildTable } from '../schema/rebuild.js';
 import { loadMigrationModule } from './module-migration.js';
@@ -17,10 +18,14 @@ export interface StepResult {
 }
 
 export interface StepHooks {
-  /** Called before a step that cannot run in a transaction, so it can be undone by a copy. */
+  /** Called before a step that cannot run in a transaction: takes the copy that can undo it and marks it started (interrupted.ts). */
   beforeNonTransactional?: (step: Step) => Promise<void> | void;
-  /** Called after such a step failed halfway; puts the DB back as it was before it. */
-  afterNonTransactionalFailure?: (step: Step) => Promise<void> | void;
+  /**
+   * Called after such a step failed halfway; puts the DB back as it was
+   * before it where it can. `movedIn` names tables moved here from another
+   * store: putting the copy back would lose them.
+   */
+  afterNonTransactionalFailure?: (step: Step, error: unknown, movedIn: readonly string[]) => Promise<void> | void;
   now?: () => Date;
   /** Another tool's history kept in step, in the same transaction as cairn's own rows. */
   mirror?: HistoryMirror;
@@ -95,6 +100,7 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           kind: 'migration',
         });
         hooks.mirror?.applied(db, [m.version]);
+        clearInterrupted(db);
       };
       if (m.useTransaction) {
         await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
@@ -111,9 +117,8 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
         } catch (error) {
           if (db.inTransaction) db.exec('ROLLBACK');
           const movedIn = hooks.context?.movedIn ?? [];
-          // A table moved in from another store lives only here now: putting back the copy taken before the step would lose it.
-          if (movedIn.length === 0) await hooks.afterNonTransactionalFailure?.(step);
-          else if (isCairnError(error)) error.details.notRestored = `moved in: ${movedIn.join(', ')}`;
+          if (movedIn.length > 0 && isCairnError(error)) error.details.notRestored = `moved in: ${movedIn.join(', ')}`;
+          await hooks.afterNonTransactionalFailure?.(step, error, movedIn);
           throw error;
         }
         db.transaction(record);

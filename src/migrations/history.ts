@@ -101,7 +101,7 @@ export function writeFingerprint(db: Db, value: string): void {
   writeMeta(db, 'fingerprint', value);
 }
 
-function forgetFingerprint(db: Db): void {
+export function forgetFingerprint(db: Db): void {
   db.prepare(`DELETE FROM ${META_TABLE} WHERE key = 'fingerprint'`).run();
 }
 

@@ -12,6 +12,7 @@ import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
+import { interruptedError, markStarted, readInterrupted, recordFailedStatement, type InterruptedRun, type RecoverChoice } from './interrupted.js';
 import { gooseMirror } from './goose-table.js';
 import { stepContext } from './context.js';
 import type { MoveProgress } from '../schema/move-table.js';
@@ -43,6 +44,8 @@ export interface MigrateOptions {
   stores?: readonly ResolvedStore[];
   /** Called as a ctx.moveTable() in a migration copies, verifies and drops, for progress output. */
   onMove?: (event: MoveProgress & { from: string }) => void;
+  /** How to go on after a NO TRANSACTION file was interrupted (see interrupted.ts); without it such a store is refused. */
+  recover?: RecoverChoice;
   /** Called as each step starts and ends, for progress output. */
   onStep?: (event: { phase: 'start' | 'done'; step: PlannedStep; result?: StepResult }) => void;
 }
@@ -63,6 +66,8 @@ export interface FailedStep {
   message: string;
   statement: number | null;
   restoredFromBackup: boolean;
+  /** A NO TRANSACTION file whose statements before the failing one ran and stay (no copy put back). */
+  partlyApplied: boolean;
 }
 
 export interface MigrateResult {
@@ -82,7 +87,9 @@ export interface MigrateResult {
 
 /** The store's files as the engine sees them (the baseline file is never a migration). */
 export function readStoreSource(store: ResolvedStore, env?: Env): { migrations: Migration[]; baseline: ReturnType<typeof loadBaseline> | undefined } {
-  const migrations = store.migrations ? loadMigrations(store.migrations, { exclude: store.baseline ? [store.baseline.file] : [], env }) : [];
+  const migrations = store.migrations
+    ? loadMigrations(store.migrations, { exclude: store.baseline ? [store.baseline.file] : [], env, key: `stores.${store.name}.migrations` })
+    : [];
   return { migrations, baseline: store.baseline ? loadBaseline(store.baseline) : undefined };
 }
 
@@ -149,48 +156,20 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
   return locked(async () => {
     const db = options.db ?? openDatabase(store.file, { pragmas: store.pragmas });
     try {
+      const rerun = await settleInterrupted(store, db, options);
       const plan = planFor(store, db, options);
+      if (rerun) assertRerunIsNext(store, plan, rerun);
       const result = resultOf(store, plan, false);
       result.lint = lintPlan(store, plan, db);
       if (!options.force) assertLintClean(reportOf(store.name, db.file, [], result.lint));
       ensureHistory(db);
+      const backups = store.backupKeep > 0 && options.backup !== false;
       const hasData = plan.state.applied.length > 0 || userTableCount(db) > 0;
-      if (plan.steps.length > 0 && hasData && store.backupKeep > 0 && options.backup !== false) {
+      // A rerun's DB holds half a file: a copy of it is worth nothing, and the copy from before that file is already kept.
+      if (plan.steps.length > 0 && hasData && backups && !rerun) {
         result.backup = takeBackup(db, { keep: store.backupKeep, label: `v${plan.state.current ?? 0}`, now: options.now?.() });
       }
-      for (const step of plan.steps) {
-        const planned = describeStep(step);
-        options.onStep?.({ phase: 'start', step: planned });
-        let preStep: string | null = null;
-        const context = stepContext(db, store, options.stores, options.onMove);
-        try {
-          const stepResult = await applyStep(db, step, {
-            now: options.now,
-            mirror: store.history === 'goose' ? gooseMirror : undefined,
-            context,
-            beforeNonTransactional: () => {
-              if (store.backupKeep > 0 && options.backup !== false) {
-                preStep = takeBackup(db, { keep: store.backupKeep + 1, label: `before-${planned.version}`, now: options.now?.() });
-              }
-            },
-            afterNonTransactionalFailure: async () => {
-              if (preStep) await restoreBackup(preStep, store.file);
-            },
-          });
-          result.applied.push(stepResult);
-          options.onStep?.({ phase: 'done', step: planned, result: stepResult });
-        } catch (error) {
-          result.failed = {
-            version: planned.version,
-            name: planned.name,
-            code: isCairnError(error) ? error.code : 'E_MIGRATION_FAILED',
-            message: errorMessage(error),
-            statement: isCairnError(error) && typeof error.details.statement === 'number' ? error.details.statement : null,
-            restoredFromBackup: !planned.transaction && preStep !== null && context.movedIn.length === 0,
-          };
-          break;
-        }
-      }
+      await runSteps(db, store, plan, result, { ...options, backups, rerun });
       // A mirror switched on for a DB already at the newest version catches up here, with nothing else to run.
       if (store.history === 'goose' && !result.failed) db.transaction(() => gooseMirror.applied(db, []));
       result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
@@ -202,6 +181,142 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
       if (!options.db) db.close();
     }
   });
+}
+
+/**
+ * Applies the plan's steps in order, stopping at the first failure. A NO
+ * TRANSACTION step gets a copy taken just before it (the one a rerun carries
+ * over) and a committed marker (interrupted.ts), so a kill halfway is
+ * recognised by the next run instead of being run over.
+ */
+async function runSteps(
+  db: Db,
+  store: ResolvedStore,
+  plan: MigrationPlan,
+  result: MigrateResult,
+  options: MigrateOptions & { backups: boolean; rerun: InterruptedRun | null },
+): Promise<void> {
+  for (const step of plan.steps) {
+    const planned = describeStep(step);
+    options.onStep?.({ phase: 'start', step: planned });
+    let marker: InterruptedRun | null = null;
+    let restored = false;
+    const context = stepContext(db, store, options.stores, options.onMove);
+    try {
+      const stepResult = await applyStep(db, step, {
+        now: options.now,
+        mirror: store.history === 'goose' ? gooseMirror : undefined,
+        context,
+        beforeNonTransactional: () => {
+          const carried = options.rerun?.version === planned.version ? options.rerun.backup : undefined;
+          const backup =
+            carried !== undefined
+              ? carried
+              : options.backups
+                ? takeBackup(db, { keep: store.backupKeep + 1, label: `before-${planned.version}`, now: options.now?.() })
+                : null;
+          marker = {
+            version: planned.version,
+            name: planned.name,
+            checksum: checksumOf(step),
+            startedAt: new Date().toISOString(),
+            backup,
+            failedStatement: null,
+          };
+          markStarted(db, marker);
+        },
+        afterNonTransactionalFailure: async (_step, error, movedIn) => {
+          if (!marker) return;
+          const statement = isCairnError(error) && typeof error.details.statement === 'number' ? error.details.statement : null;
+          // A table moved in from another store lives only here now: putting back the copy taken before the step would lose it.
+          if (marker.backup && movedIn.length === 0 && fs.existsSync(marker.backup)) {
+            await restoreBackup(marker.backup, store.file);
+            restored = true; // the copy predates the marker, so the marker went with the rest
+          } else {
+            recordFailedStatement(db, movedIn.length > 0 ? { ...marker, backup: null } : marker, statement);
+          }
+        },
+      });
+      result.applied.push(stepResult);
+      options.onStep?.({ phase: 'done', step: planned, result: stepResult });
+    } catch (error) {
+      result.failed = {
+        version: planned.version,
+        name: planned.name,
+        code: isCairnError(error) ? error.code : 'E_MIGRATION_FAILED',
+        message: errorMessage(error),
+        statement: isCairnError(error) && typeof error.details.statement === 'number' ? error.details.statement : null,
+        restoredFromBackup: restored,
+        partlyApplied: !planned.transaction && !restored,
+      };
+      return;
+    }
+  }
+}
+
+function checksumOf(step: Step): string {
+  return step.kind === 'up' || step.kind === 'down' ? step.migration.checksum : step.kind === 'baseline' ? step.checksum : '';
+}
+
+/**
+ * A marker left by an interrupted NO TRANSACTION file: refused unless the
+ * caller chose a recovery (or the file declares itself rerunnable). `restore`
+ * puts the copy taken before the file back and goes on as if it never ran;
+ * `rerun` leaves the DB as it is and runs the file again from the top.
+ * Returns the marker when the file is to run again.
+ */
+async function settleInterrupted(store: ResolvedStore, db: Db, options: MigrateOptions): Promise<InterruptedRun | null> {
+  const run = readInterrupted(db);
+  if (!run) {
+    if (options.recover)
+      throw new CairnError('E_USAGE', `${store.name}: --recover ${options.recover}: no interrupted migration to recover`, { store: store.name });
+    return null;
+  }
+  const rerunnable = readStoreSource(store, options.env).migrations.find((m) => m.version === run.version)?.rerunnable === true;
+  const choice = options.recover ?? (rerunnable ? 'rerun' : null);
+  if (!choice) throw interruptedError(store.name, store.file, run);
+  if (choice === 'rerun') return run;
+  if (!run.backup || !fs.existsSync(run.backup)) {
+    throw new CairnError(
+      'E_USAGE',
+      `${store.name}: --recover restore: no copy was taken before ${run.name}${run.backup ? ` (${run.backup} is gone)` : ' (backups are off)'}; use --recover rerun, or restore a copy of your own`,
+      {
+        store: store.name,
+      },
+    );
+  }
+  assertIntactCopy(run.backup);
+  await restoreBackup(run.backup, store.file);
+  if (readInterrupted(db))
+    throw new CairnError(
+      'E_MIGRATION_FAILED',
+      `${store.name}: ${run.backup} was put back but still carries a marker; it is not the copy taken before ${run.name}`,
+    );
+  return null;
+}
+
+function assertIntactCopy(file: string): void {
+  const copy = openDatabase(file, { readonly: true });
+  try {
+    const check = copy
+      .prepare('PRAGMA quick_check(5)')
+      .all<Record<string, unknown>>()
+      .map((row) => String(Object.values(row)[0]));
+    if (check.length !== 1 || check[0] !== 'ok') throw new CairnError('E_CORRUPT', `${file} is damaged (${check.join('; ')}); it cannot be put back`, { file });
+  } finally {
+    copy.close();
+  }
+}
+
+/** A rerun runs the interrupted file next, or not at all: anything else would build on half of it. */
+function assertRerunIsNext(store: ResolvedStore, plan: MigrationPlan, run: InterruptedRun): void {
+  const first = plan.steps[0];
+  if (first?.kind === 'up' && first.migration.version === run.version) return;
+  throw new CairnError(
+    'E_USAGE',
+    `${store.name}: --recover rerun: ${run.name} is not the next file to run (${first ? `the plan starts with ${describeStep(first).name}` : 'nothing is pending'}); put its file back or use --recover restore`,
+    { store: store.name },
+  );
 }
 
 function resultOf(store: ResolvedStore, plan: MigrationPlan, dryRun: boolean): MigrateResult {
@@ -234,15 +349,24 @@ function lintPlan(store: ResolvedStore, plan: MigrationPlan, db: Db | null): Lin
 }
 
 function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
-  const db = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
+  const live = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
+  let copy: Db | null = null;
   try {
+    const run = live ? readInterrupted(live) : null;
+    if (run && !options.recover && !readStoreSource(store, options.env).migrations.find((m) => m.version === run.version)?.rerunnable) {
+      throw interruptedError(store.name, store.file, run);
+    }
+    // --recover restore plans against the copy that will be put back.
+    if (run && options.recover === 'restore' && run.backup && fs.existsSync(run.backup)) copy = openDatabase(run.backup, { readonly: true });
+    const db = copy ?? live;
     // Another process may be migrating: the history and the schema the lint copies must be the same moment's.
     return inReadTransaction(db, () => {
       const plan = planFor(store, db, options);
       return { ...resultOf(store, plan, true), lint: lintPlan(store, plan, db) };
     });
   } finally {
-    db?.close();
+    live?.close();
+    copy?.close();
   }
 }
 

@@ -12,6 +12,7 @@ import type { Migration } from './types.js';
  *   export function down(db: Db, ctx: MigrationContext): void | Promise<void>   // optional
  *   export const transaction = false;                      // optional: run outside a transaction
  *   export const foreignKeys = 'off';                      // optional: foreign keys off around the transaction (rebuildTable needs it)
+ *   export const rerunnable = true;                        // optional, with transaction = false: safe to run again after a kill
  *
  * It runs in one transaction with its history row, like a SQL file, and is
  * checksum-guarded on its text. The options are read from the text when the
@@ -40,6 +41,7 @@ export function describeModuleMigration(file: { version: number; name: string; p
     // Code can do anything: never additive, so an older app never runs on top of it unwarned.
     additive: false,
     foreignKeysOff: /export\s+const\s+foreignKeys\s*=\s*['"]off['"]/.test(text),
+    rerunnable: /export\s+const\s+rerunnable\s*=\s*true\b/.test(text),
   };
 }
 

@@ -26,7 +26,8 @@ export function createMigrationFile(dir: string, name: string, now: Date = new D
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
   if (!slug) throw new CairnError('E_USAGE', `migration name ${JSON.stringify(name)} has no letters or digits`, { name });
-  const existing = listMigrationFiles(dir);
+  // The first file of a store creates its declared folder; every other command refuses a folder that is not there.
+  const existing = fs.existsSync(dir) ? listMigrationFiles(dir) : [];
   const newest = existing.at(-1);
   let version: number;
   let prefix: string;

@@ -25,16 +25,11 @@ export interface MigrationFileRef {
  * Lists a migrations folder: every `.sql` file must be named `NNNN_name.sql`
  * and no two may share a version. Nothing is skipped silently: a bad name or a
  * duplicate is an error naming the file(s). Other files (README.md …) are ignored.
- * A missing folder is an empty list, so a store may start with none.
+ * A missing folder is an error, never "no migrations": a typo in the config
+ * must not migrate a store to an empty schema and call it done.
  */
-export function listMigrationFiles(dir: string, options: { exclude?: readonly string[] } = {}): MigrationFileRef[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+export function listMigrationFiles(dir: string, options: { exclude?: readonly string[]; key?: string } = {}): MigrationFileRef[] {
+  const names = readFolder(dir, options.key ?? 'migrations');
   const exclude = new Set((options.exclude ?? []).map((p) => path.resolve(p)));
   const byVersion = new Map<number, MigrationFileRef>();
   for (const name of names.sort()) {
@@ -68,11 +63,35 @@ export function listMigrationFiles(dir: string, options: { exclude?: readonly st
   return [...byVersion.values()].sort((a, b) => a.version - b.version);
 }
 
+/** A declared folder's entries; a folder that is not there (or not a folder) is the config's mistake, named by its key. */
+function readFolder(dir: string, key: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new CairnError(
+        'E_CONFIG',
+        `${key}: the migrations folder ${dir} does not exist; fix the path, create the folder, or declare "migrations": false for a store with none`,
+        {
+          key,
+          dir,
+        },
+      );
+    }
+    if (code === 'ENOTDIR') throw new CairnError('E_CONFIG', `${key}: ${dir} is a file, not a folder of migrations; point it at the folder`, { key, dir });
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new CairnError('E_PERMISSION', `${key}: ${dir} cannot be read by this user (${code}); fix its permissions`, { key, dir }, { cause: error });
+    }
+    throw error;
+  }
+}
+
 export function readMigration(ref: MigrationFileRef, env?: Env): Migration {
   const text = fs.readFileSync(ref.path, 'utf8');
   return /\.sql$/i.test(ref.name) ? parseMigration({ ...ref, text }, env) : describeModuleMigration({ ...ref, text });
 }
 
-export function loadMigrations(dir: string, options: { exclude?: readonly string[]; env?: Env } = {}): Migration[] {
+export function loadMigrations(dir: string, options: { exclude?: readonly string[]; env?: Env; key?: string } = {}): Migration[] {
   return listMigrationFiles(dir, options).map((ref) => readMigration(ref, options.env));
 }

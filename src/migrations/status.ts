@@ -3,6 +3,7 @@ import type { ResolvedStore } from '../config/stores.js';
 import { errorMessage, isCairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import type { Env } from './envsub.js';
+import { readInterrupted, type InterruptedRun } from './interrupted.js';
 import { planInput } from './migrator.js';
 import { schemaState, type MigrationRef, type SchemaState } from './plan.js';
 
@@ -26,6 +27,8 @@ export interface StoreStatus {
   unmanaged: boolean;
   /** In an unmanaged DB, the other tool whose history it carries (`cairn adopt --from` it). */
   foreignHistory: string | null;
+  /** A NO TRANSACTION file that was killed or failed halfway: migrate refuses until --recover (interrupted.ts). */
+  interrupted: InterruptedRun | null;
   /** Set when the store could not be inspected (bad migration file, unreadable DB). */
   error: { code: string; message: string } | null;
 }
@@ -49,6 +52,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
     baselinePending: false,
     unmanaged: false,
     foreignHistory: null,
+    interrupted: null,
     error: null,
   };
   try {
@@ -76,6 +80,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
         baselinePending: state.baselinePending,
         unmanaged: !fresh && !input.managed && applied.length === 0 && !state.legacyChain,
         foreignHistory: input.foreignHistory ?? null,
+        interrupted: db ? readInterrupted(db) : null,
       };
     } finally {
       db?.close();

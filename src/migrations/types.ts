@@ -31,6 +31,12 @@ export interface Migration {
    * before the commit.
    */
   foreignKeysOff: boolean;
+  /**
+   * A NO TRANSACTION module that declares `export const rerunnable = true`:
+   * its code is safe to run again from the top after a kill (ctx.moveTable
+   * is), so an interrupted run is run again instead of refused.
+   */
+  rerunnable?: boolean;
 }
 
 /** A row of the cairn_migrations history table. */

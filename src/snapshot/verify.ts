@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CairnError } from '../errors.js';
 import { selectStores, type StoreRegistry } from '../config/stores.js';
 import { runDoctor } from '../doctor/run.js';
 import type { DoctorReport } from '../doctor/types.js';
@@ -27,6 +30,16 @@ export async function verifyStores(registry: StoreRegistry, options: VerifyOptio
   let stores = options.stores;
   if ((!stores || stores.length === 0) && options.snapshot !== undefined) stores = [readManifest(options.snapshot).store];
   if ((!stores || stores.length === 0) && options.file !== undefined && registry.stores.length === 1) stores = [registry.stores[0]?.name as string];
-  selectStores(registry, stores);
+  const selected = selectStores(registry, stores);
+  // Verifying proves a file holds what it should: a file that is not there (a typo in --db) is never an empty one that passes.
+  const files = options.file !== undefined ? [{ name: selected[0]?.name ?? '', file: path.resolve(options.file) }] : selected;
+  for (const { name, file } of files) {
+    if (!fs.existsSync(file)) {
+      throw new CairnError('E_NO_DATABASE', `${name}: ${file} does not exist; there is nothing to verify (check the path, or migrate the store first)`, {
+        store: name,
+        file,
+      });
+    }
+  }
   return runDoctor(registry, { stores, file: options.file, snapshot: options.snapshot, full: options.full, env: options.env, checks: VERIFY_CHECKS });
 }

@@ -11,6 +11,24 @@ export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
 }
 
+/**
+ * The one path a file is known by, symlinks resolved: locks and "same file"
+ * checks key on it, so a store reached through a link and through its real
+ * path is still one store. A file not created yet resolves through its
+ * nearest existing folder (a symlinked home folder counts too).
+ */
+export function canonicalPath(file: string): string {
+  const absolute = path.resolve(file);
+  try {
+    return fs.realpathSync(absolute);
+  } catch (error) {
+    // Only "not there yet" falls back to the parent; a loop or a permission error is the caller's to hear about.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const parent = path.dirname(absolute);
+  return parent === absolute ? absolute : path.join(canonicalPath(parent), path.basename(absolute));
+}
+
 /** Two paths name the same file (the same path, or a hard link / symlink to it). */
 export function sameFile(a: string, b: string): boolean {
   if (path.resolve(a) === path.resolve(b)) return true;

@@ -1,7 +1,7 @@
 import { CairnError } from '../errors.js';
 import type { Db, DbFactory } from './db.js';
 import { openBetterSqlite3 } from './driver-better-sqlite3.js';
-import { ensurePrivateFile, LOCK_SUFFIX } from './files.js';
+import { canonicalPath, ensurePrivateFile, LOCK_SUFFIX } from './files.js';
 
 export interface WriteLockOptions {
   /** How long to wait for another holder, in ms. */
@@ -9,9 +9,9 @@ export interface WriteLockOptions {
   driver?: DbFactory;
 }
 
-/** The sidecar file that carries a store's migration lock. */
+/** The sidecar file that carries a store's migration lock, beside the real file: a path through a symlink shares it. */
 export function lockFileFor(dbFile: string): string {
-  return `${dbFile}${LOCK_SUFFIX}`;
+  return `${canonicalPath(dbFile)}${LOCK_SUFFIX}`;
 }
 
 /**

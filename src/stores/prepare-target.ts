@@ -9,6 +9,7 @@ import { storeStatus } from '../migrations/status.js';
 import type { Db } from '../sqlite/db.js';
 import { isBusy, WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
+import { readHistory, userTableCount } from '../migrations/history.js';
 import { quoteLiteral } from '../sqlite/quote.js';
 
 export interface PrepareTargetOptions {
@@ -41,7 +42,8 @@ export interface PreparedTarget {
  * the migrations, never left behind empty when a check fails.
  */
 export async function prepareTarget(store: ResolvedStore, options: PrepareTargetOptions = {}): Promise<PreparedTarget> {
-  const exists = fs.existsSync(store.file);
+  // A file cairn created and never migrated (a first run killed as it started) is a fresh store, as if it were not there.
+  const exists = fs.existsSync(store.file) && !isFresh(store.file);
   // Planning refusals (edited or missing files, legacy chain, unmanaged DB) surface here, before any write.
   const plan = await migrateStore(store, { dryRun: true, env: options.env });
   const status = storeStatus(store, { env: options.env });
@@ -63,11 +65,21 @@ export async function prepareTarget(store: ResolvedStore, options: PrepareTarget
   return options.dryRun ? scratchCopy(store, exists, plan.planned.length > 0, options.env) : lockedTarget(store, exists, plan.planned.length > 0, options.env);
 }
 
+/** No migration applied and no table of the app's: what a first run killed before its first migration committed leaves. */
+function isFresh(file: string): boolean {
+  const db = openDatabase(file, { readonly: true });
+  try {
+    return readHistory(db).length === 0 && userTableCount(db) === 0;
+  } finally {
+    db.close();
+  }
+}
+
 async function lockedTarget(store: ResolvedStore, exists: boolean, needsMigration: boolean, env: Env | undefined): Promise<PreparedTarget> {
   const lock = WriteLock.acquire(store.file, { timeoutMs: 0 });
   let db: Db | null = null;
   try {
-    if (exists) assertNoWriter(store);
+    if (fs.existsSync(store.file)) assertNoWriter(store);
     db = openDatabase(store.file, { pragmas: store.pragmas });
     let migrated: MigrateResult | null = null;
     if (needsMigration || !exists) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -30,6 +31,44 @@ describe('concurrency and crashes', () => {
     assert.deepEqual(db.prepare('SELECT version FROM cairn_migrations ORDER BY version').pluck().all(), [1, 2, 3, 4]);
     assert.equal(db.prepare('SELECT count(*) FROM projects').pluck().get(), 2000);
     db.close();
+  });
+
+  it('one DB reached through a symlink and through its real path is locked as one: 8 processes, a NO TRANSACTION file runs once', async () => {
+    const onceFiles = {
+      '0001_projects.sql': FILES['0001_projects.sql'],
+      // Slow enough (a few hundred ms) that the 8 runs overlap.
+      '0002_once.sql':
+        "-- +goose NO TRANSACTION\n-- +goose Up\nINSERT INTO projects (name) VALUES ('once');\n" +
+        'CREATE TABLE filler AS SELECT v FROM (WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 400000) SELECT v FROM s);\nVACUUM;\n',
+      '0003_index.sql': FILES['0004_index.sql'],
+    };
+    const { dir } = scratchApp({ state: onceFiles });
+    // A second config in the same app names the store through a link in another folder.
+    fs.mkdirSync(path.join(dir, 'linked'));
+    fs.symlinkSync(path.join(dir, 'state.sqlite'), path.join(dir, 'linked', 'state.sqlite'));
+    const viaLink = path.join(dir, 'via-link.config.json');
+    fs.writeFileSync(viaLink, JSON.stringify({ stores: { state: { file: 'linked/state.sqlite', migrations: 'migrations/state' } } }));
+    // The real file must exist for the link to lead somewhere; an empty file is a fresh DB.
+    fs.writeFileSync(path.join(dir, 'state.sqlite'), '');
+    const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => spawnCli(dir, i % 2 ? ['migrate', '--config', viaLink] : ['migrate'])));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const db = new Database(path.join(dir, 'state.sqlite'), { readonly: true });
+    assert.deepEqual(db.prepare('SELECT version FROM cairn_migrations ORDER BY version').pluck().all(), [1, 2, 3]);
+    assert.equal(db.prepare("SELECT count(*) FROM projects WHERE name = 'once'").pluck().get(), 1, 'the NO TRANSACTION file ran exactly once');
+    db.close();
+  });
+
+  it('two stores declared on one file (through a link, too) are a config error naming both', async () => {
+    const { dir, config } = scratchApp({ state: {}, logs: {} });
+    fs.writeFileSync(path.join(dir, 'state.sqlite'), '');
+    fs.symlinkSync(path.join(dir, 'state.sqlite'), path.join(dir, 'logs.sqlite'));
+    const r = await spawnCli(dir, ['status']);
+    assert.equal(r.code, 64, r.stderr);
+    assert.match(r.stderr, /stores\.state and stores\.logs are the same database file/);
+    const cfg = JSON.parse(fs.readFileSync(config, 'utf8'));
+    cfg.stores.logs.file = './state.sqlite';
+    fs.writeFileSync(config, JSON.stringify(cfg));
+    assert.equal((await spawnCli(dir, ['migrate'])).code, 64);
   });
 
   it('SIGKILL in the middle of a long migration leaves the DB at the previous version, intact; the re-run completes', async () => {

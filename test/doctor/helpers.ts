@@ -29,7 +29,7 @@ export interface DoctorApp {
 export async function healthyApp(): Promise<DoctorApp> {
   const { dir, config } = scratchApp({ app: APP, logs: LOGS, later: {} }, { logs: { pragmas: { journal_mode: 'delete' } } });
   const cfg = JSON.parse(fs.readFileSync(config, 'utf8'));
-  cfg.stores.later = { file: 'later.sqlite' };
+  cfg.stores.later = { file: 'later.sqlite', migrations: false };
   fs.writeFileSync(config, JSON.stringify(cfg, null, 2));
   const migrated = await cli(dir, 'migrate', '--store', 'app', 'logs');
   if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.stderr}`);

@@ -48,6 +48,31 @@ function rules(findings: Finding[]): string[] {
 }
 
 describe('lint rules: each fires where it should and stays quiet where it should not', () => {
+  it('statement-fails: a statement SQLite cannot parse, or a data statement naming what does not exist; migrate applies no file', async () => {
+    for (const [pending, message] of [
+      ['CREATE TABEL u (id INTEGER);\n', /syntax error/],
+      ['INSERT INTO users (id, email) VALUES (9, 9;\n', /incomplete input|syntax error/],
+      ['INSERT INTO acounts (id) VALUES (1);\n', /no such table: acounts/],
+      ["UPDATE users SET emial = 'x';\n", /no such column: emial/],
+    ] as const) {
+      const bad = await lintPending(`CREATE TABLE fine (x);\n${pending}`);
+      assert.deepEqual(rules(bad.findings), ['error:statement-fails'], pending);
+      assert.match(bad.findings[0]?.message ?? '', message);
+      assert.equal(bad.findings[0]?.line, 2, 'the line of the statement');
+      // One more file after it: migrate must refuse before applying the good one either.
+      fs.writeFileSync(path.join(bad.dir, 'migrations', 'state', '0003_more.sql'), 'CREATE TABLE more (x);\n');
+      fs.renameSync(path.join(bad.dir, 'migrations', 'state', '0002_change.sql'), path.join(bad.dir, 'migrations', 'state', '0004_change.sql'));
+      const m = await cli(bad.dir, 'migrate');
+      assert.equal(m.code, 2, m.stdout + m.stderr);
+      const db = new Database(path.join(bad.dir, 'state.sqlite'), { readonly: true });
+      assert.deepEqual(db.prepare('SELECT version FROM cairn_migrations').pluck().all(), [1], 'nothing applied');
+      db.close();
+    }
+    // A data statement is compiled, not run: a constraint it would break on the store's rows is not the lint's to know.
+    const data = await lintPending("INSERT INTO users (id, email) VALUES (1, 'dup@x');\n");
+    assert.deepEqual(data.findings, []);
+  });
+
   it('statement-fails: an ALTER of a table nothing in the history creates', async () => {
     const bad = await lintPending('ALTER TABLE accounts ADD COLUMN plan TEXT;\n');
     assert.deepEqual(rules(bad.findings), ['error:statement-fails']);

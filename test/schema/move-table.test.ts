@@ -19,6 +19,7 @@ CREATE TABLE marks (thread TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT, PRIMA
 };
 
 const MOVE_ALL = `export const transaction = false;
+export const rerunnable = true; // ctx.moveTable resumes where a killed run stopped
 export async function up(db, ctx) {
   for (const table of ['goals', 'notes', 'marks']) {
     await ctx.moveTable({ from: 'state', to: 'goals', table, batchSize: Number(process.env.MOVE_BATCH ?? 40) });

@@ -65,7 +65,7 @@ describe('openStores', () => {
     const reg = defineStores({ home: 'data', stores: { state: { file: 'state.sqlite', migrations: 'm/state' } } }, { root: '/app', env: {} });
     assert.equal(reg.stores[0]!.file, '/app/data/state.sqlite');
     assert.equal(reg.stores[0]!.migrations, '/app/m/state');
-    const overridden = defineStores({ stores: { state: { file: 'state.sqlite' } } }, { root: '/app', env: { CAIRN_HOME: '/home/u/.app' } });
+    const overridden = defineStores({ stores: { state: { file: 'state.sqlite', migrations: false } } }, { root: '/app', env: { CAIRN_HOME: '/home/u/.app' } });
     assert.equal(overridden.stores[0]!.file, '/home/u/.app/state.sqlite');
     assert.throws(
       () => defineStores({ stores: { state: { file: '' } } } as never),

@@ -1,6 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CairnError } from '../../errors.js';
 import { assertLintClean, reportOf } from '../../lint/report.js';
+import type { RecoverChoice } from '../../migrations/interrupted.js';
 import { migrateStore, type MigrateResult } from '../../migrations/migrator.js';
 import { selectStores } from '../../config/stores.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
@@ -16,6 +17,7 @@ interface MigrateFlags {
   allowOutOfOrder?: boolean;
   backup: boolean;
   force?: boolean;
+  recover?: RecoverChoice;
 }
 
 export function registerMigrate(program: Command, io: Io, done: (code: number) => void): void {
@@ -29,13 +31,27 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
     .option('--allow-out-of-order', 'apply files numbered below the newest applied one')
     .option('--no-backup', 'do not copy the DB before changing it')
     .option('--force', 'apply files the lint says will fail or lose data (error-level findings; see cairn lint)')
+    .addOption(
+      new Option('--recover <how>', 'after a NO TRANSACTION file was interrupted: restore (put back the copy taken before it) or rerun (run it again)').choices(
+        ['restore', 'rerun'],
+      ),
+    )
     .action(async (opts: MigrateFlags) => {
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const stores = selectStores(registry, opts.store);
       if (opts.to !== undefined && stores.length > 1) {
         throw new CairnError('E_USAGE', `--to needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
       }
-      const options = { to: opts.to, allowOutOfOrder: opts.allowOutOfOrder, backup: opts.backup, force: opts.force, env: io.env, stores: registry.stores };
+      if (opts.recover && stores.length > 1) throw new CairnError('E_USAGE', `--recover needs --store: it applies to one store's interrupted file`);
+      const options = {
+        to: opts.to,
+        allowOutOfOrder: opts.allowOutOfOrder,
+        backup: opts.backup,
+        force: opts.force,
+        recover: opts.recover,
+        env: io.env,
+        stores: registry.stores,
+      };
       // Every store is checked before any is changed, so a refusal anywhere writes nothing anywhere.
       const plans = stores.map((store) => migrateStore(store, { ...options, dryRun: true }));
       let results: MigrateResult[] = await Promise.all(plans);

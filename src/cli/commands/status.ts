@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { storeStatus } from '../../migrations/status.js';
 import { storesFor, type GlobalFlags } from '../context.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 import { renderStatus } from '../render-migrations.js';
 
@@ -16,6 +16,7 @@ export function registerStatus(program: Command, io: Io, done: (code: number) =>
       const statuses = stores.map((store) => storeStatus(store, { env: io.env }));
       if (opts.json) writeJson(io, { stores: statuses });
       else io.stdout.write(renderStatus(statuses, styleFor(io.stdout, io.env)));
-      done(statuses.some((s) => s.error) ? EXIT.failed : EXIT.ok);
+      // A store that cannot be inspected exits as its error would (a config mistake 64, a refusal 2), never 0.
+      done(Math.max(EXIT.ok, ...statuses.map((s) => (s.error ? exitCodeFor(s.error.code) : EXIT.ok))));
     });
 }
