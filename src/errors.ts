@@ -30,7 +30,8 @@ export type CairnErrorCode =
   | 'E_ADOPT' // another tool's history does not match the store's files (or there is none to adopt); nothing was written
   | 'E_LINT' // a pending migration has an error-level lint finding (it certainly fails or loses data; pass --force)
   | 'E_CORRUPT' // a database file is damaged (SQLITE_CORRUPT, a failed quick_check); nothing was changed: see cairn doctor
-  | 'E_PERMISSION'; // a file or folder cairn must read or write is not accessible to this user (EACCES/EPERM)
+  | 'E_PERMISSION' // a file or folder cairn must read or write is not accessible to this user (EACCES/EPERM)
+  | 'E_BACKUP'; // the copy taken before a change could not be written (a full disk); nothing was changed
 
 /** Refusals happen before anything is written; failures happen mid-run. */
 export class CairnError extends Error {

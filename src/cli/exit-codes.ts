@@ -41,6 +41,7 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_MOVE: EXIT.failed,
   E_CORRUPT: EXIT.refused,
   E_PERMISSION: EXIT.refused,
+  E_BACKUP: EXIT.refused,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -29,6 +29,7 @@ export function renderStatus(statuses: readonly StoreStatus[], s: Style): string
       const how = st.interrupted.failedStatement ? `failed at statement ${st.interrupted.failedStatement}` : 'was stopped before it finished';
       out.push(`  ${s.fail} interrupted ${st.interrupted.name} ${how} (NO TRANSACTION): cairn migrate --store ${st.store} --recover restore|rerun`);
     }
+    if (st.refusal && !st.interrupted && !st.legacyChain && st.edited.length === 0) out.push(`  ${s.fail} migrate refuses: ${st.refusal.message}`);
     if (st.legacyChain) out.push(`  ${s.fail} legacy chain: below the baseline with its files gone; use export → restore (cutover)`);
     out.push('');
   }

@@ -1,7 +1,54 @@
 import { z } from 'zod';
 
 /** The shape of cairn.config.(json|mjs|ts). Unknown keys are errors: a typo must not be ignored. */
-const pragmaValue = z.union([z.string(), z.number(), z.boolean()]);
+const pragmaValue = z.union([z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a pragma value is a word or a number'), z.number(), z.boolean()]);
+const int = (min: number) => z.number().int().min(min);
+/** One of SQLite's words for a pragma, in any case (`WAL` and `wal` alike). */
+const oneOf = (...values: string[]) => z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(values as [string, ...string[]]));
+
+/**
+ * The connection pragmas a store may set, each with the values SQLite
+ * accepts: a misspelt name or a bogus value is a config error naming the key,
+ * never a silently ignored setting. Pragmas that can corrupt a database
+ * (writable_schema, ignore_check_constraints) are not here, nor in `extraPragmas`.
+ */
+const pragmasSchema = z
+  .object({
+    journal_mode: oneOf('wal', 'delete', 'truncate', 'persist', 'memory', 'off'),
+    busy_timeout: int(0),
+    synchronous: oneOf('off', 'normal', 'full', 'extra'),
+    foreign_keys: z.boolean(),
+    cache_size: z.number().int(),
+    temp_store: oneOf('default', 'file', 'memory'),
+    mmap_size: int(0),
+    page_size: z
+      .number()
+      .int()
+      .refine((n) => n >= 512 && n <= 65536 && (n & (n - 1)) === 0, 'a power of two from 512 to 65536'),
+    auto_vacuum: oneOf('none', 'full', 'incremental'),
+    wal_autocheckpoint: int(0),
+    journal_size_limit: z.number().int().min(-1),
+    locking_mode: oneOf('normal', 'exclusive'),
+    recursive_triggers: z.boolean(),
+    secure_delete: z.union([z.boolean(), z.literal('fast')]),
+    cell_size_check: z.boolean(),
+    trusted_schema: z.boolean(),
+    automatic_index: z.boolean(),
+    defer_foreign_keys: z.boolean(),
+    threads: int(0),
+  })
+  .partial()
+  .strict();
+
+/** Pragmas cairn does not know, set as given: the explicit way past the check above (a newer SQLite's pragma, say). */
+const DANGEROUS_PRAGMAS = new Set(['writable_schema', 'ignore_check_constraints', 'schema_version']);
+const extraPragmasSchema = z.record(
+  z
+    .string()
+    .regex(/^[a-z_]+$/, 'pragma names are lower_case')
+    .refine((name) => !DANGEROUS_PRAGMAS.has(name), 'this pragma can corrupt the database; cairn never sets it'),
+  pragmaValue,
+);
 
 const storeSchema = z
   .object({
@@ -10,7 +57,8 @@ const storeSchema = z
     migrations: z.union([z.string().min(1), z.literal(false)], {
       error: (issue) => (issue.input === undefined ? 'required: the folder of its migration files, or false for a store with none' : undefined),
     }),
-    pragmas: z.record(z.string().regex(/^[a-z_]+$/, 'pragma names are lower_case'), pragmaValue).optional(),
+    pragmas: pragmasSchema.optional(),
+    extraPragmas: extraPragmasSchema.optional(),
     baseline: z
       .object({ file: z.string().min(1), version: z.number().int().nonnegative() })
       .strict()
@@ -42,7 +90,12 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-      return `${where}: ${issue.message}`;
+      const inner = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as { message: string }[]).map((i) => i.message).join('; ') : '';
+      const hint =
+        issue.code === 'unrecognized_keys' && issue.path.at(-1) === 'pragmas'
+          ? ` (cairn knows ${Object.keys(pragmasSchema.shape).join(', ')}; a pragma it does not know goes under extraPragmas)`
+          : '';
+      return `${where}: ${issue.message}${inner && issue.code === 'invalid_key' ? `: ${inner}` : ''}${hint}`;
     })
     .join('\n');
 }

@@ -67,7 +67,7 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
       name,
       file: path.resolve(home, expandTilde(s.file)),
       migrations: s.migrations === false ? null : path.resolve(root, expandTilde(s.migrations)),
-      pragmas: (s.pragmas ?? {}) as Pragmas,
+      pragmas: { ...(s.extraPragmas ?? {}), ...(s.pragmas ?? {}) } as Pragmas,
       baseline: s.baseline ? { file: path.resolve(root, expandTilde(s.baseline.file)), version: s.baseline.version } : null,
       allowOutOfOrder: s.allowOutOfOrder ?? false,
       backupKeep: backups === false ? 0 : (backups?.keep ?? DEFAULT_BACKUP_KEEP),

@@ -2,7 +2,7 @@ import { importModule } from '../config/load.js';
 import { CairnError, errorMessage } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import type { MigrationContext } from './context.js';
-import { checksum } from './checksum.js';
+import { checksum, checksumWithBom } from './checksum.js';
 import type { Migration } from './types.js';
 
 /**
@@ -34,6 +34,7 @@ export function describeModuleMigration(file: { version: number; name: string; p
     name: file.name,
     path: file.path,
     checksum: checksum(text),
+    legacyChecksum: checksumWithBom(text),
     format: 'module',
     up: [],
     down: down ? [] : null,

@@ -1,5 +1,5 @@
 import { CairnError } from '../errors.js';
-import { checksum, normalizeLineEndings } from './checksum.js';
+import { checksum, checksumWithBom, normalizeLineEndings } from './checksum.js';
 import { isAdditive } from './classify.js';
 import type { Env } from './envsub.js';
 import { GooseParseError, hasGooseAnnotations, parseGoose } from './parse-goose.js';
@@ -20,7 +20,14 @@ export function parseMigration(file: { version: number; name: string; path: stri
     const rebuilds = (from: number, to: number): MigrationStatement[] =>
       blocks.filter((b) => b.line > from && b.line < to).map((b) => ({ sql: b.text, line: b.line, rebuild: { table: b.table, spec: b.spec } }));
     const byLine = (a: MigrationStatement, b: MigrationStatement): number => (a.line ?? 0) - (b.line ?? 0);
-    const common = { version: file.version, name: file.name, path: file.path, checksum: sum, foreignKeysOff: blocks.length > 0 };
+    const common = {
+      version: file.version,
+      name: file.name,
+      path: file.path,
+      checksum: sum,
+      legacyChecksum: checksumWithBom(file.text),
+      foreignKeysOff: blocks.length > 0,
+    };
     if (hasGooseAnnotations(text)) {
       const sections = parseGoose(text, env);
       const downAt = text.split('\n').findIndex((line) => /^--.*\+goose\s+down\b/i.test(line)) + 1 || Infinity;

@@ -78,7 +78,7 @@ export function schemaState(input: PlanInput): SchemaState {
     if (row.kind === 'baseline') continue;
     const file = files.get(row.version);
     if (!file) gone.push(row);
-    else if (file.checksum !== row.checksum) {
+    else if (file.checksum !== row.checksum && file.legacyChecksum !== row.checksum) {
       edited.push({ version: row.version, name: file.name, path: file.path, appliedChecksum: row.checksum, fileChecksum: file.checksum });
     }
   }
@@ -88,7 +88,7 @@ export function schemaState(input: PlanInput): SchemaState {
   const renamed: SchemaState['renamed'] = [];
   const renamedFrom = new Set<number>();
   for (const row of gone) {
-    const matches = candidates.filter((m) => m.checksum === row.checksum);
+    const matches = candidates.filter((m) => m.checksum === row.checksum || m.legacyChecksum === row.checksum);
     if (matches.length === 1) {
       const to = matches[0] as Migration;
       renamed.push({ from: { version: row.version, name: row.name }, to: { version: to.version, name: to.name } });
@@ -210,6 +210,15 @@ export function planMigration(store: { name: string; file: string }, input: Plan
   }
 
   const target = options.to;
+  const newest = Math.max(0, ...input.migrations.map((m) => m.version), ...input.applied.map((a) => a.version), input.baseline?.version ?? 0);
+  if (target !== undefined && target > newest) {
+    // A typo'd target must not read as "done": nothing would run, and the exit would say success.
+    throw new CairnError('E_USAGE', `${store.name}: --to ${target} is above the newest migration (${newest}); no file has that version`, {
+      store: store.name,
+      to: target,
+      newest,
+    });
+  }
   if (target !== undefined && state.current !== null && target < state.current) {
     return { state, steps: downSteps(store, state, input, target), warnings };
   }

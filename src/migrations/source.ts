@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CairnError } from '../errors.js';
 import type { Env } from './envsub.js';
+import { decodeUtf8 } from './checksum.js';
 import { describeModuleMigration } from './module-migration.js';
 import { parseMigration } from './parse.js';
 import type { Migration } from './types.js';
@@ -87,8 +88,38 @@ function readFolder(dir: string, key: string): string[] {
   }
 }
 
+/** A migration file's bytes; anything but a regular file (a folder, a FIFO, a dangling link) is refused naming it. */
+function readFileOf(file: string): Buffer {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new CairnError('E_MIGRATION_SOURCE', `${file}: a dangling link (or a file removed while it was read); fix or remove it`, { file });
+    throw error;
+  }
+  if (!stat.isFile()) {
+    throw new CairnError(
+      'E_MIGRATION_SOURCE',
+      `${file}: named like a migration but not a regular file (${stat.isDirectory() ? 'a folder' : 'a FIFO, socket or device'}); rename or move it`,
+      {
+        file,
+      },
+    );
+  }
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new CairnError('E_PERMISSION', `${file} cannot be read by this user (${code}); fix its permissions`, { file }, { cause: error });
+    throw error;
+  }
+}
+
 export function readMigration(ref: MigrationFileRef, env?: Env): Migration {
-  const text = fs.readFileSync(ref.path, 'utf8');
+  const text = decodeUtf8(readFileOf(ref.path), ref.path, (message) => new CairnError('E_MIGRATION_SOURCE', message, { file: ref.path }));
   return /\.sql$/i.test(ref.name) ? parseMigration({ ...ref, text }, env) : describeModuleMigration({ ...ref, text });
 }
 

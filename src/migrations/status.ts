@@ -3,9 +3,9 @@ import type { ResolvedStore } from '../config/stores.js';
 import { errorMessage, isCairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import type { Env } from './envsub.js';
-import { readInterrupted, type InterruptedRun } from './interrupted.js';
+import { interruptedError, readInterrupted, type InterruptedRun } from './interrupted.js';
 import { planInput } from './migrator.js';
-import { schemaState, type MigrationRef, type SchemaState } from './plan.js';
+import { planMigration, schemaState, type MigrationRef, type PlanInput, type SchemaState } from './plan.js';
 
 /** What `cairn status --json` prints per store. Reading it never writes. */
 export interface StoreStatus {
@@ -29,6 +29,8 @@ export interface StoreStatus {
   foreignHistory: string | null;
   /** A NO TRANSACTION file that was killed or failed halfway: migrate refuses until --recover (interrupted.ts). */
   interrupted: InterruptedRun | null;
+  /** What \`cairn migrate\` would refuse with (edited, newer, unmanaged, legacy chain, interrupted …), or null when it would run. */
+  refusal: { code: string; message: string } | null;
   /** Set when the store could not be inspected (bad migration file, unreadable DB). */
   error: { code: string; message: string } | null;
 }
@@ -53,6 +55,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
     unmanaged: false,
     foreignHistory: null,
     interrupted: null,
+    refusal: null,
     error: null,
   };
   try {
@@ -61,6 +64,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
       const input = planInput(store, db, options.env);
       const { applied, baseline, fresh } = input;
       const state = schemaState(input);
+      const interrupted = db ? readInterrupted(db) : null;
       const coveredByBaseline = state.baselinePending && baseline ? baseline.version : null;
       return {
         ...base,
@@ -80,12 +84,27 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
         baselinePending: state.baselinePending,
         unmanaged: !fresh && !input.managed && applied.length === 0 && !state.legacyChain,
         foreignHistory: input.foreignHistory ?? null,
-        interrupted: db ? readInterrupted(db) : null,
+        interrupted,
+        refusal: refusalOf(store, input, interrupted),
       };
     } finally {
       db?.close();
     }
   } catch (error) {
     return { ...base, error: { code: isCairnError(error) ? error.code : 'E_UNEXPECTED', message: errorMessage(error) } };
+  }
+}
+
+/** The planner's own refusal, so status shows exactly what migrate would do (one set of rules, not a second copy). */
+function refusalOf(store: ResolvedStore, input: PlanInput, interrupted: InterruptedRun | null): StoreStatus['refusal'] {
+  if (interrupted) {
+    const error = interruptedError(store.name, store.file, interrupted);
+    return { code: error.code, message: error.message };
+  }
+  try {
+    planMigration(store, input, { allowOutOfOrder: store.allowOutOfOrder });
+    return null;
+  } catch (error) {
+    return { code: isCairnError(error) ? error.code : 'E_UNEXPECTED', message: errorMessage(error) };
   }
 }

@@ -15,8 +15,10 @@ export interface Migration {
   name: string;
   /** Absolute path. */
   path: string;
-  /** sha256 of the text with line endings normalized. */
+  /** sha256 of the text with line endings normalized and a leading BOM dropped. */
   checksum: string;
+  /** For a file that starts with a BOM: the checksum as releases before BOM normalization recorded it (see checksum.ts). */
+  legacyChecksum?: string | null;
   /** `module`: a TS/JS file exporting `up(db)` (and `down(db)`); its `up`/`down` statements are empty, the code runs instead. */
   format: 'goose' | 'plain' | 'module';
   up: MigrationStatement[];

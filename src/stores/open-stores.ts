@@ -1,4 +1,5 @@
-import { defineStores, isStoreRegistry, selectStores, type StoreRegistry } from '../config/stores.js';
+import { defineStores, isStoreRegistry, selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
+import { assertLintClean, reportOf } from '../lint/report.js';
 import type { CairnConfig } from '../config/schema.js';
 import { readFingerprint } from '../migrations/history.js';
 import { sourceFingerprint } from '../migrations/fingerprint.js';
@@ -48,12 +49,20 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
     for (const db of Object.values(dbs)) db.close();
   };
   try {
+    const pending: ResolvedStore[] = [];
     for (const store of selectStores(registry, options.stores)) {
       const db = openDatabase(store.file, { pragmas: store.pragmas });
       dbs[store.name] = db;
       migrations[store.name] = null;
-      if (options.migrate === false || upToDate(db, store.migrations, store.baseline)) continue;
-      const result = await migrateStore(store, { db, force: options.force, stores: registry.stores });
+      if (options.migrate !== false && !upToDate(db, store.migrations, store.baseline)) pending.push(store);
+    }
+    // All or nothing: every store with work is planned (and linted) before any is changed, so one store's refusal changes none.
+    for (const store of pending) {
+      const plan = await migrateStore(store, { dryRun: true, stores: registry.stores });
+      if (!options.force) assertLintClean(reportOf(store.name, store.file, [], plan.lint));
+    }
+    for (const store of pending) {
+      const result = await migrateStore(store, { db: dbs[store.name], force: options.force, stores: registry.stores });
       assertMigrated(result);
       result.warnings.forEach(warn);
       migrations[store.name] = result;

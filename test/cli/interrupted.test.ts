@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, openStores } from '../../dist/index.js';
+import { isWholeDatabase } from '../../dist/sqlite/backup.js';
 import { BIN, cli, readRows, scratchApp } from '../helpers.js';
 
 const ROWS = 20_000;
@@ -138,5 +139,45 @@ describe('an interrupted NO TRANSACTION migration', () => {
     assert.equal(count(path.join(dir, 'state.sqlite'), 'items'), ROWS);
     fs.writeFileSync(path.join(dir, 'migrations/state/0002_half.sql'), '-- +goose NO TRANSACTION\n-- +goose Up\nDELETE FROM items WHERE id % 2 = 0;\n');
     assert.equal((await cli(dir, 'migrate')).code, 0, 'no marker left behind');
+  });
+});
+
+describe('backups', () => {
+  it('a migrate killed while it writes its backup leaves no file that passes for one; the next run clears the partial copy', async () => {
+    const big = `CREATE TABLE pad (id INTEGER PRIMARY KEY, body TEXT);
+INSERT INTO pad (body) SELECT printf('%.300c', 'x') FROM (WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 200000) SELECT v FROM s);
+`;
+    const { dir } = scratchApp({ state: { '0001_pad.sql': big } }, { state: { backups: { keep: 2 } } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.writeFileSync(path.join(dir, 'migrations/state/0002_more.sql'), 'CREATE TABLE more (x);\n');
+    let killedMidCopy = 0;
+    for (const delayMs of [0, 10, 30, 60]) {
+      const child = spawn(process.execPath, [BIN, 'migrate'], { cwd: dir, stdio: 'ignore' });
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (fs.readdirSync(dir).some((n) => n.includes('.cairn-partial-backup-'))) {
+            clearInterval(poll);
+            killedMidCopy++;
+            setTimeout(() => child.kill('SIGKILL'), delayMs);
+          }
+        }, 1);
+        child.on('close', () => {
+          clearInterval(poll);
+          resolve();
+        });
+      });
+      if (readRows(path.join(dir, 'state.sqlite'), 'SELECT max(version) AS v FROM cairn_migrations').some((r) => (r as { v: number }).v === 2)) break;
+      for (const name of backups(dir)) assert.ok(isWholeDatabase(path.join(dir, name)), `${name} is a whole database`);
+    }
+    assert.ok(killedMidCopy > 0, 'at least one kill landed while the copy was being written');
+    const doctor = JSON.parse((await cli(dir, 'doctor', '--json')).stdout) as { checks: Record<string, { details: Record<string, unknown> }> };
+    const newest = doctor.checks['state.backups']?.details.newest;
+    if (newest !== undefined) assert.ok(isWholeDatabase(String(newest)), 'doctor names a whole backup');
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.includes('partial')),
+      [],
+      'the partial copies are gone',
+    );
   });
 });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -269,6 +271,75 @@ describe('source errors and refusals', () => {
     assert.equal(r.code, 2, 'status exits as migrate would: refused');
     assert.match(r.stdout, /add-users\.sql: migration file names must look like NNNN_description\.sql/);
     assert.equal((await cli(dir, 'migrate')).code, 2);
+  });
+
+  it('status shows what migrate would refuse, and exits as it would: edited, unmanaged (with the adopt command)', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    fs.appendFileSync(path.join(dir, 'migrations/state/0001_projects.sql'), '-- edited\n');
+    const edited = await cli(dir, 'status', '--json');
+    assert.equal(edited.code, 2);
+    assert.equal(JSON.parse(edited.stdout).stores[0].refusal.code, 'E_CHECKSUM_MISMATCH');
+
+    const goose = scratchApp({ state: { '0001_projects.sql': V1 } });
+    const db = new Database(path.join(goose.dir, 'state.sqlite'));
+    db.exec(
+      "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')));" +
+        'INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1);' +
+        V1,
+    );
+    db.close();
+    const unmanaged = await cli(goose.dir, 'status');
+    assert.equal(unmanaged.code, 2, unmanaged.stdout);
+    assert.match(unmanaged.stdout, /migrate refuses: .*cairn adopt --store state --from goose/);
+  });
+
+  it('--to beyond the newest file is a usage error, not a silent success', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1 } });
+    const r = await cli(dir, 'migrate', '--to', '99');
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /--to 99 is above the newest migration \(1\)/);
+    assert.equal(fs.existsSync(path.join(dir, 'state.sqlite')), false);
+  });
+
+  it('a migration file that is not valid UTF-8 is refused naming the byte; a BOM added to an applied file is not an edit', async () => {
+    const { dir } = scratchApp({ state: { '0001_projects.sql': V1 } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    const file = path.join(dir, 'migrations/state/0002_latin1.sql');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from("INSERT INTO projects (id, name) VALUES ('1', 'caf"), Buffer.from([0xe9]), Buffer.from("');\n")]));
+    const r = await cli(dir, 'migrate');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /0002_latin1\.sql: not valid UTF-8 at byte 49; save the file as UTF-8/);
+    fs.rmSync(file);
+
+    const applied = path.join(dir, 'migrations/state/0001_projects.sql');
+    fs.writeFileSync(applied, '\uFEFF' + V1);
+    assert.equal((await cli(dir, 'migrate')).code, 0, 'a BOM is not an edit');
+    // A DB whose history recorded the checksum of the file with its BOM (earlier releases did) is not refused either.
+    const db = new Database(path.join(dir, 'state.sqlite'));
+    db.prepare('UPDATE cairn_migrations SET checksum = ? WHERE version = 1').run(
+      createHash('sha256')
+        .update('\uFEFF' + V1)
+        .digest('hex'),
+    );
+    db.prepare("DELETE FROM cairn_meta WHERE key = 'fingerprint'").run();
+    db.close();
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+  });
+
+  it('an entry named like a migration that is not a regular file is refused by name: a folder, a FIFO, a dangling link', async () => {
+    for (const make of [
+      (p: string) => fs.mkdirSync(p),
+      (p: string) => execFileSync('mkfifo', [p]),
+      (p: string) => fs.symlinkSync(path.join(path.dirname(p), 'gone.sql'), p),
+    ]) {
+      const { dir } = scratchApp({ state: { '0001_projects.sql': V1 } });
+      make(path.join(dir, 'migrations/state/0002_odd.sql'));
+      const r = await cli(dir, 'migrate');
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /0002_odd\.sql: (named like a migration but not a regular file|a dangling link)/);
+      assert.equal(fs.existsSync(path.join(dir, 'state.sqlite')), false);
+    }
   });
 
   it('a misspelt annotation: exit 2 naming file and line', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { CairnError, defineStores, loadConfig, openStores } from '../../dist/index.js';
 import { scratchApp } from '../helpers.js';
 
@@ -27,6 +28,17 @@ describe('openStores', () => {
     } finally {
       opened.close();
     }
+  });
+
+  it('is all or nothing across stores: with one store refused, no other store is changed', async () => {
+    const { dir } = scratchApp({ state: { '0001_a.sql': V1 }, logs: { '0001_logs.sql': 'CREATE TABLE log (x);\n' } });
+    (await openStores(await loadConfig({ cwd: dir }), { stores: ['logs'] })).close();
+    fs.appendFileSync(path.join(dir, 'migrations/logs/0001_logs.sql'), '-- edited\n');
+    await assert.rejects(openStores(await loadConfig({ cwd: dir })), (e: CairnError) => e.code === 'E_CHECKSUM_MISMATCH');
+    const state = path.join(dir, 'state.sqlite');
+    const db = new Database(state, { readonly: true });
+    assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'projects'").pluck().get(), 0, 'state was not migrated');
+    db.close();
   });
 
   it('takes the fast path when nothing changed on disk, and still catches an edit', async () => {

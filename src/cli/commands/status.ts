@@ -16,7 +16,7 @@ export function registerStatus(program: Command, io: Io, done: (code: number) =>
       const statuses = stores.map((store) => storeStatus(store, { env: io.env }));
       if (opts.json) writeJson(io, { stores: statuses });
       else io.stdout.write(renderStatus(statuses, styleFor(io.stdout, io.env)));
-      // A store that cannot be inspected exits as its error would (a config mistake 64, a refusal 2), never 0.
-      done(Math.max(EXIT.ok, ...statuses.map((s) => (s.error ? exitCodeFor(s.error.code) : EXIT.ok))));
+      // A store that migrate would refuse exits as that refusal does (2), one that cannot be inspected as its error (64 for config); never 0.
+      done(Math.max(EXIT.ok, ...statuses.map((s) => (s.error ? exitCodeFor(s.error.code) : s.refusal ? exitCodeFor(s.refusal.code) : EXIT.ok))));
     });
 }
