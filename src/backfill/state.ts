@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Db } from '../sqlite/db.js';
@@ -173,8 +174,26 @@ export function leaseIsLive(state: Pick<JobState, 'leaseOwner' | 'leaseExpiresAt
 function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
+}
+
+/**
+ * A killed process whose parent has not reaped it yet still answers kill(0),
+ * but it runs no more code: its lease binds nothing. Linux says so in
+ * /proc/PID/stat (state Z or X); where there is no /proc, it counts as alive
+ * and the lease expires as usual.
+ */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // The state follows the command name, which is in parentheses and may itself hold spaces or parentheses.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }

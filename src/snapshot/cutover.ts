@@ -6,7 +6,7 @@ import type { Env } from '../migrations/envsub.js';
 import { storeStatus } from '../migrations/status.js';
 import { CUTOVER_BACKUP_INFIX, listCutoverBackups } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
-import { removeDatabaseFiles, sameFile } from '../sqlite/files.js';
+import { fsyncPath, removeDatabaseFiles, sameFile } from '../sqlite/files.js';
 import { openBetterSqlite3 } from '../sqlite/driver-better-sqlite3.js';
 import { describeHolders, findHolders } from '../sqlite/holders.js';
 import { isBusy, lockFileFor, WriteLock } from '../sqlite/lock.js';
@@ -296,25 +296,16 @@ function swapIn(store: ResolvedStore, newFile: string, previous: string): void {
   }
   // Empty WALs and shared-memory indexes of closed files: none may sit beside the live path once the new file is there.
   for (const db of [file, newFile]) for (const side of ['-wal', '-shm', '-journal']) fs.rmSync(`${db}${side}`, { force: true });
-  fsyncFile(newFile);
+  fsyncPath(newFile);
   try {
     fs.linkSync(file, previous);
   } catch {
     fs.copyFileSync(file, previous, fs.constants.COPYFILE_EXCL);
-    fsyncFile(previous);
+    fsyncPath(previous);
   }
   fs.renameSync(newFile, file);
   syncDir(path.dirname(file));
   fs.rmSync(lockFileFor(newFile), { force: true });
-}
-
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r+');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /**

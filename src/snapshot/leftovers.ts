@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CUTOVER_BACKUP_INFIX } from '../sqlite/backup.js';
+import { entriesOf } from '../sqlite/files.js';
 
 /** What a cutover that never reached its swap left beside the store. */
 export interface CutoverLeftover {
@@ -21,14 +22,7 @@ export function listCutoverLeftovers(file: string): CutoverLeftover[] {
   const dir = path.dirname(file);
   const base = path.basename(file);
   const prefix = `${base}.cutover-`;
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (error) {
-    // The store's folder does not exist yet: a fresh install has nothing beside it. Any other error is real.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const names = entriesOf(dir);
   const swapped = new Set(names.filter((n) => n.startsWith(`${base}${CUTOVER_BACKUP_INFIX}`)).map((n) => n.slice(`${base}${CUTOVER_BACKUP_INFIX}`.length)));
   const out: CutoverLeftover[] = [];
   for (const name of names) {

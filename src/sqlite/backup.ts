@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db, DbFactory } from './db.js';
 import { openBetterSqlite3 } from './driver-better-sqlite3.js';
-import { ensurePrivateFile, FILE_MODE } from './files.js';
+import { ensurePrivateFile, entriesOf, FILE_MODE, fsyncPath } from './files.js';
 import { quoteLiteral } from './quote.js';
 import { CairnError, errorMessage } from '../errors.js';
 
@@ -53,15 +53,6 @@ function removePartialBackups(dbFile: string): void {
   for (const partial of listBeside(dbFile, PARTIAL_INFIX, true)) fs.rmSync(partial, { force: true });
 }
 
-function fsyncPath(target: string): void {
-  const fd = fs.openSync(target, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * A database file is whole when its size is what its header says (page
  * count × page size, where the header's count is valid); a copy cut short by
@@ -103,15 +94,7 @@ export function listCutoverBackups(dbFile: string): string[] {
 function listBeside(dbFile: string, infix: string, withSidecars = false): string[] {
   const dir = path.dirname(dbFile);
   const prefix = path.basename(dbFile) + infix;
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (error) {
-    // No folder yet: a store not created has nothing beside it. Anything else (EACCES) must be heard.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  return names
+  return entriesOf(dir)
     .filter((name) => name.startsWith(prefix) && (withSidecars || (!name.endsWith('-journal') && !name.endsWith('-wal') && !name.endsWith('-shm'))))
     .sort()
     .map((name) => path.join(dir, name));

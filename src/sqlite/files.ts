@@ -63,3 +63,23 @@ export function ensurePrivateFile(file: string): boolean {
     throw error;
   }
 }
+
+/** A folder's entries; [] when it does not exist yet (a store not created has nothing beside it). Any other error is real. */
+export function entriesOf(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Flushes a file (or a folder's entries, after a rename) to disk. */
+export function fsyncPath(target: string): void {
+  const fd = fs.openSync(target, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -15,7 +15,7 @@ export function parseTimeBound(flag: string, text: string): number {
   if (UNIX_SECONDS.test(trimmed)) return Number(trimmed);
   const m = RFC3339.exec(trimmed);
   const ms = m ? Date.parse(trimmed.replace(' ', 'T')) : NaN;
-  if (!m || Number.isNaN(ms) || Number(m[2]) > 12 || Number(m[3]) > 31 || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60) {
+  if (!m || Number.isNaN(ms) || !realDate(Number(m[1]), Number(m[2]), Number(m[3])) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60) {
     throw new CairnError(
       'E_USAGE',
       `${flag} ${JSON.stringify(text)}: expected an RFC 3339 time with a zone (2026-11-23T10:00:00Z, 2026-11-23T11:00:00+01:00) or unix seconds (1795428000)`,
@@ -23,6 +23,11 @@ export function parseTimeBound(flag: string, text: string): number {
     );
   }
   return ms / 1000;
+}
+
+/** A calendar day that exists: Date.parse rolls 2026-02-30 over into March instead of refusing it. */
+function realDate(year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /**

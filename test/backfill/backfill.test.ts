@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -218,9 +219,29 @@ describe('cairn backfill: one process per job', () => {
       `${os.hostname()}:999999:cd`,
       Date.now() + 60_000,
     );
-    db.close();
     const taken = await runBackfill(registry, { job: 'hist', refresh: true });
     assert.equal(taken.outcome, 'complete');
+
+    // A holder killed but not yet reaped by its parent (a zombie) still answers kill(0); it runs no code, so it holds nothing.
+    // sh starts the holder in the background, then becomes a sleep that never waits for it.
+    const parent = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1000)" & echo $!; exec sleep 30`], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const zombiePid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    try {
+      process.kill(zombiePid, 'SIGKILL');
+      for (let i = 0; i < 200 && !fs.readFileSync(`/proc/${zombiePid}/stat`, 'utf8').includes(') Z '); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.match(fs.readFileSync(`/proc/${zombiePid}/stat`, 'utf8'), /\) Z /, 'the holder is a zombie');
+      db.prepare("UPDATE cairn_backfill_state SET status = 'running', lease_owner = ?, lease_expires_at = ? WHERE job = 'hist'").run(
+        `${os.hostname()}:${zombiePid}:ef`,
+        Date.now() + 60_000,
+      );
+      const afterZombie = await runBackfill(registry, { job: 'hist', refresh: true });
+      assert.equal(afterZombie.outcome, 'complete', 'a dead, unreaped holder does not block the job');
+    } finally {
+      parent.kill('SIGKILL');
+      db.close();
+    }
   });
 
   it('two processes started together: each ends cleanly and every row is written once', async () => {

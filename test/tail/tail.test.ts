@@ -111,6 +111,11 @@ test('bad input names what was expected, and exits 64', async () => {
   const cases: [string[], RegExp][] = [
     [['--from', 'yesterday'], /--from "yesterday": expected an RFC 3339 time with a zone .* or unix seconds/],
     [['--to', '2026-11-23T10:00:00'], /--to "2026-11-23T10:00:00": expected an RFC 3339 time with a zone/],
+    // Days that do not exist are refused, not rolled over into the next month.
+    [['--from', '2026-02-30T00:00:00Z'], /--from "2026-02-30T00:00:00Z": expected an RFC 3339 time/],
+    [['--from', '2025-02-29T00:00:00Z'], /--from "2025-02-29T00:00:00Z": expected an RFC 3339 time/],
+    [['--to', '2026-04-31T00:00:00Z'], /--to "2026-04-31T00:00:00Z": expected an RFC 3339 time/],
+    [['--to', '2026-00-10T00:00:00Z'], /--to "2026-00-10T00:00:00Z": expected an RFC 3339 time/],
     [['--match', 'lvl=x'], /--match: logs has no column "lvl"; its columns: id, at, level, module, message/],
     [['--match', 'level'], /--match "level": expected column=value/],
     [['--lines', 'many'], /--lines "many": expected a whole number/],
