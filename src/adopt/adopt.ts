@@ -9,6 +9,7 @@ import type { Db } from '../sqlite/db.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
 import { readForeignHistory, type AdoptSource, type ForeignHistory } from './read-history.js';
+import { databaseExists } from '../sqlite/files.js';
 
 export interface AdoptOptions {
   from: AdoptSource;
@@ -52,7 +53,7 @@ export interface AdoptResult {
  * nothing.
  */
 export async function adoptStore(store: ResolvedStore, options: AdoptOptions): Promise<AdoptResult> {
-  if (!fs.existsSync(store.file)) {
+  if (!databaseExists(store.file)) {
     throw new CairnError('E_NO_DATABASE', `${store.name}: ${store.file} does not exist; there is nothing to adopt`, { store: store.name, file: store.file });
   }
   const work = (db: Db): AdoptResult => {

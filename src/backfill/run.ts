@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { loadDefaultExport, resolveModule, type ModuleKind } from '../config/modules.js';
 import { expandTilde } from '../config/paths.js';
@@ -18,6 +17,7 @@ import { workerBatches, yieldingBatches } from '../importers/pipeline.js';
 import { produceBackfillBatches, type BackfillBatch, type WorkItem, type WorkReason } from './produce.js';
 import { RejectsLedger } from './rejects-ledger.js';
 import { ensureStateTables, leaseIsLive, newLeaseOwner, readItemRecords, readJobState, type ItemRecord, type JobState } from './state.js';
+import { databaseExists } from '../sqlite/files.js';
 
 export interface RunBackfillOptions {
   /** A job object, a job's name in the config's `backfills`, or the path of a job module (.mjs/.js/.ts). */
@@ -166,7 +166,7 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
   const result = emptyResult(name, store);
 
   // The startup fast path comes first: a complete job costs this one indexed read, not a look at the migrations.
-  let db: Db | null = fs.existsSync(store.file) ? openDatabase(store.file, { pragmas: store.pragmas }) : null;
+  let db: Db | null = databaseExists(store.file) ? openDatabase(store.file, { pragmas: store.pragmas }) : null;
   try {
     const before = db ? readJobState(db, name) : null;
     if (before?.status === 'complete' && !options.refresh) {

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { StoreRegistry } from '../config/stores.js';
 import { errorMessage } from '../errors.js';
@@ -6,6 +5,7 @@ import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
 import { loadBackfill } from './run.js';
 import { leaseIsLive, readAllJobStates, readFailedItems, readJobState, type JobState } from './state.js';
+import { databaseExists } from '../sqlite/files.js';
 
 /**
  * Where a job stands, as an app asks at startup: read from the DB once
@@ -128,7 +128,7 @@ export async function backfillStatus(registry: StoreRegistry, options: { job?: s
     }
   }
   for (const store of registry.stores) {
-    const db = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
+    const db = databaseExists(store.file) ? openDatabase(store.file, { readonly: true }) : null;
     try {
       entries.push(...storeJobEntries(db, store.name, declared, now));
     } finally {

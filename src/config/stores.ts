@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { expandTilde } from './paths.js';
 import { canonicalPath } from '../sqlite/files.js';
@@ -60,6 +61,17 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
   const root = path.resolve(options.root ?? process.cwd());
   const homeSetting = env.CAIRN_HOME && env.CAIRN_HOME.length > 0 ? env.CAIRN_HOME : (cfg.home ?? '.');
   const home = path.resolve(env.CAIRN_HOME ? process.cwd() : root, expandTilde(homeSetting));
+  // Checks that look at the disk wait for a real root: a config module's defineStores() runs against whatever the cwd is, and is resolved again.
+  const checkDisk = options.root !== undefined;
+  if (checkDisk && fs.statSync(home, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw new CairnError(
+      'E_CONFIG',
+      `${source}: home: ${home} is a file, not a folder; point ${env.CAIRN_HOME ? 'CAIRN_HOME' : 'home'} at the folder the databases live in`,
+      {
+        home,
+      },
+    );
+  }
 
   const stores = Object.entries(cfg.stores).map(([name, s]): ResolvedStore => {
     const backups = s.backups;
@@ -75,7 +87,7 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
       history: s.history ?? 'cairn',
     };
   });
-  assertDistinctFiles(stores, source);
+  if (checkDisk) assertDistinctFiles(stores, source);
   const registry: StoreRegistry = { home, root, configFile: options.configFile ?? null, stores, imports: cfg.imports ?? {}, backfills: cfg.backfills ?? {} };
   // Kept out of sight so a registry built in a config module can be resolved again against that file's folder (see loadConfig).
   Object.defineProperty(registry, DECLARED, { value: { config, rootGiven: options.root !== undefined }, enumerable: false });

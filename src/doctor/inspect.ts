@@ -60,8 +60,11 @@ export function statFile(file: string): FileFacts | null {
   try {
     const st = fs.statSync(file);
     return { path: file, size: st.size, mode: st.mode & 0o777, mtimeMs: st.mtimeMs };
-  } catch {
-    return null;
+  } catch (error) {
+    // Only a file that is not there is "not created yet"; any other failure (EACCES, ENOTDIR) is kept as a
+    // fact, so reading it fails next and the file check reports why, instead of an empty store.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return { path: file, size: 0, mode: 0, mtimeMs: 0 };
   }
 }
 

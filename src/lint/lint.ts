@@ -342,7 +342,7 @@ function lintSection(
  * failure is not: the shadow has none of the store's rows.
  */
 function certainFailure(message: string, attached: boolean): boolean {
-  if (/syntax error|incomplete input|unrecognized token|near ".*":/i.test(message)) return true;
+  if (/syntax error|incomplete input|unrecognized token/i.test(message)) return true;
   return !attached && /^no such (table|column|function)|has no column named/i.test(message);
 }
 

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { ResolvedStore } from '../config/stores.js';
 import type { Env } from '../migrations/envsub.js';
 import { planInput } from '../migrations/migrator.js';
@@ -9,6 +8,7 @@ import { inReadTransaction } from '../sqlite/read-transaction.js';
 import { foreignKeysOn } from '../sqlite/pragmas.js';
 import { lintMigrations } from './lint.js';
 import { reportOf, type LintReport } from './report.js';
+import { databaseExists } from '../sqlite/files.js';
 
 export interface LintOptions {
   /** Every file a fresh database runs (the baseline, then each file above it), from an empty schema, instead of the pending ones. */
@@ -22,7 +22,7 @@ export interface LintOptions {
  * is opened read-only and never created.
  */
 export function lintStore(store: ResolvedStore, options: LintOptions = {}): LintReport {
-  const exists = fs.existsSync(store.file);
+  const exists = databaseExists(store.file);
   const db = exists && !options.all ? openDatabase(store.file, { readonly: true }) : null;
   try {
     // Another process may be migrating: history and schema are read at one moment.

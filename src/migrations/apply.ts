@@ -100,7 +100,6 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           kind: 'migration',
         });
         hooks.mirror?.applied(db, [m.version]);
-        clearInterrupted(db);
       };
       if (m.useTransaction) {
         await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
@@ -121,7 +120,11 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           await hooks.afterNonTransactionalFailure?.(step, error, movedIn);
           throw error;
         }
-        db.transaction(record);
+        // The marker beforeNonTransactional committed goes in the transaction that records the file (interrupted.ts).
+        db.transaction(() => {
+          record();
+          clearInterrupted(db);
+        });
       }
       return { kind: 'up', version: m.version, name: m.name, durationMs: performance.now() - started, statements: m.up.length };
     }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { CairnError } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
-import { ensureHistory, forgetFingerprint, META_TABLE, readMeta, writeMeta } from './history.js';
+import { forgetFingerprint, META_TABLE, readMeta, writeMeta } from './history.js';
 
 /**
  * A NO TRANSACTION file runs statement by statement, so a kill (or a failure
@@ -38,9 +38,8 @@ function tableExists(db: Db, name: string): boolean {
   return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
 
-/** Committed before the first statement of a NO TRANSACTION file. */
+/** Committed before the first statement of a NO TRANSACTION file (migrateStore has made cairn's tables by then). */
 export function markStarted(db: Db, run: InterruptedRun): void {
-  ensureHistory(db);
   db.transaction(() => {
     writeMeta(db, KEY, JSON.stringify(run));
     forgetFingerprint(db);
@@ -65,6 +64,9 @@ export function interruptedError(store: string, file: string, run: InterruptedRu
       ? `cairn migrate --store ${store} --recover restore   puts back ${copy}, the copy taken just before it, then migrates`
       : `(no copy was taken before it${run.backup ? `: ${run.backup} is gone` : ': backups are off'}, so it cannot be put back)`,
     `cairn migrate --store ${store} --recover rerun     runs it again from its first statement; only if its statements can safely run twice`,
+    ...(/\.(m|c)?(j|t)s$/.test(run.name)
+      ? ['(code that is safe to repeat, as ctx.moveTable is, can declare export const rerunnable = true and is run again without asking)']
+      : []),
   ];
   return new CairnError(
     'E_INTERRUPTED',

@@ -10,6 +10,7 @@ import { detectForeignHistory } from '../adopt/read-history.js';
 import { lintMigrations } from '../lint/lint.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
+import { integrityMessages, isSound } from '../sqlite/integrity.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
 import { interruptedError, markStarted, readInterrupted, recordFailedStatement, type InterruptedRun, type RecoverChoice } from './interrupted.js';
@@ -23,6 +24,7 @@ import { ensureHistory, hasHistory, readHistory, userTableCount, writeFingerprin
 import { planMigration, type MigrationPlan, type PlanInput, type Step } from './plan.js';
 import { loadMigrations } from './source.js';
 import type { Migration } from './types.js';
+import { databaseExists } from '../sqlite/files.js';
 
 export interface MigrateOptions {
   /** Target version: up to it, or down to it when below the current one. */
@@ -272,37 +274,43 @@ async function settleInterrupted(store: ResolvedStore, db: Db, options: MigrateO
       throw new CairnError('E_USAGE', `${store.name}: --recover ${options.recover}: no interrupted migration to recover`, { store: store.name });
     return null;
   }
+  const choice = recoveryFor(store, run, options);
+  if (choice.kind === 'rerun') return run;
+  assertIntactCopy(choice.copy);
+  await restoreBackup(choice.copy, store.file);
+  if (readInterrupted(db))
+    throw new CairnError(
+      'E_MIGRATION_FAILED',
+      `${store.name}: ${choice.copy} was put back but still carries a marker; it is not the copy taken before ${run.name}`,
+    );
+  return null;
+}
+
+/**
+ * How an interrupted file is to be recovered, or the refusal: the one rule the
+ * real run and the dry run share. No choice (and a file that is not
+ * rerunnable) is E_INTERRUPTED; `restore` with no copy left is a usage error.
+ */
+function recoveryFor(store: ResolvedStore, run: InterruptedRun, options: MigrateOptions): { kind: 'rerun' } | { kind: 'restore'; copy: string } {
   const rerunnable = readStoreSource(store, options.env).migrations.find((m) => m.version === run.version)?.rerunnable === true;
   const choice = options.recover ?? (rerunnable ? 'rerun' : null);
   if (!choice) throw interruptedError(store.name, store.file, run);
-  if (choice === 'rerun') return run;
+  if (choice === 'rerun') return { kind: 'rerun' };
   if (!run.backup || !fs.existsSync(run.backup)) {
     throw new CairnError(
       'E_USAGE',
       `${store.name}: --recover restore: no copy was taken before ${run.name}${run.backup ? ` (${run.backup} is gone)` : ' (backups are off)'}; use --recover rerun, or restore a copy of your own`,
-      {
-        store: store.name,
-      },
+      { store: store.name },
     );
   }
-  assertIntactCopy(run.backup);
-  await restoreBackup(run.backup, store.file);
-  if (readInterrupted(db))
-    throw new CairnError(
-      'E_MIGRATION_FAILED',
-      `${store.name}: ${run.backup} was put back but still carries a marker; it is not the copy taken before ${run.name}`,
-    );
-  return null;
+  return { kind: 'restore', copy: run.backup };
 }
 
 function assertIntactCopy(file: string): void {
   const copy = openDatabase(file, { readonly: true });
   try {
-    const check = copy
-      .prepare('PRAGMA quick_check(5)')
-      .all<Record<string, unknown>>()
-      .map((row) => String(Object.values(row)[0]));
-    if (check.length !== 1 || check[0] !== 'ok') throw new CairnError('E_CORRUPT', `${file} is damaged (${check.join('; ')}); it cannot be put back`, { file });
+    const check = integrityMessages(copy, 5);
+    if (!isSound(check)) throw new CairnError('E_CORRUPT', `${file} is damaged (${check.join('; ')}); it cannot be put back`, { file });
   } finally {
     copy.close();
   }
@@ -349,15 +357,13 @@ function lintPlan(store: ResolvedStore, plan: MigrationPlan, db: Db | null): Lin
 }
 
 function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
-  const live = fs.existsSync(store.file) ? openDatabase(store.file, { readonly: true }) : null;
+  const live = databaseExists(store.file) ? openDatabase(store.file, { readonly: true }) : null;
   let copy: Db | null = null;
   try {
     const run = live ? readInterrupted(live) : null;
-    if (run && !options.recover && !readStoreSource(store, options.env).migrations.find((m) => m.version === run.version)?.rerunnable) {
-      throw interruptedError(store.name, store.file, run);
-    }
+    const recovery = run ? recoveryFor(store, run, options) : null;
     // --recover restore plans against the copy that will be put back.
-    if (run && options.recover === 'restore' && run.backup && fs.existsSync(run.backup)) copy = openDatabase(run.backup, { readonly: true });
+    if (recovery?.kind === 'restore') copy = openDatabase(recovery.copy, { readonly: true });
     const db = copy ?? live;
     // Another process may be migrating: the history and the schema the lint copies must be the same moment's.
     return inReadTransaction(db, () => {

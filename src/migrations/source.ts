@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CairnError } from '../errors.js';
+import { CairnError, type CairnErrorCode } from '../errors.js';
 import type { Env } from './envsub.js';
 import { decodeUtf8 } from './checksum.js';
 import { describeModuleMigration } from './module-migration.js';
@@ -88,21 +88,32 @@ function readFolder(dir: string, key: string): string[] {
   }
 }
 
-/** A migration file's bytes; anything but a regular file (a folder, a FIFO, a dangling link) is refused naming it. */
-function readFileOf(file: string): Buffer {
+/**
+ * A migration's (or baseline's) text: anything but a regular file (a folder,
+ * a FIFO that would block the read forever, a dangling link) and any text that
+ * is not valid UTF-8 is refused with `code`, naming the file.
+ */
+export function readMigrationText(file: string, options: { code?: CairnErrorCode; what?: string } = {}): string {
+  const code = options.code ?? 'E_MIGRATION_SOURCE';
+  return decodeUtf8(readRegularFile(file, code, options.what ?? 'named like a migration'), file, (message) => new CairnError(code, message, { file }));
+}
+
+function readRegularFile(file: string, errorCode: CairnErrorCode, what: string): Buffer {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new CairnError('E_MIGRATION_SOURCE', `${file}: a dangling link (or a file removed while it was read); fix or remove it`, { file });
+    if (code === 'ENOENT') {
+      const link = fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+      throw new CairnError(errorCode, `${file}: ${link ? 'a dangling link; fix or remove it' : 'does not exist'}`, { file });
+    }
     throw error;
   }
   if (!stat.isFile()) {
     throw new CairnError(
-      'E_MIGRATION_SOURCE',
-      `${file}: named like a migration but not a regular file (${stat.isDirectory() ? 'a folder' : 'a FIFO, socket or device'}); rename or move it`,
+      errorCode,
+      `${file}: ${what} but not a regular file (${stat.isDirectory() ? 'a folder' : 'a FIFO, socket or device'}); rename or move it`,
       {
         file,
       },
@@ -119,7 +130,7 @@ function readFileOf(file: string): Buffer {
 }
 
 export function readMigration(ref: MigrationFileRef, env?: Env): Migration {
-  const text = decodeUtf8(readFileOf(ref.path), ref.path, (message) => new CairnError('E_MIGRATION_SOURCE', message, { file: ref.path }));
+  const text = readMigrationText(ref.path);
   return /\.sql$/i.test(ref.name) ? parseMigration({ ...ref, text }, env) : describeModuleMigration({ ...ref, text });
 }
 

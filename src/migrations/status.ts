@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { ResolvedStore } from '../config/stores.js';
 import { errorMessage, isCairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
@@ -6,6 +5,7 @@ import type { Env } from './envsub.js';
 import { interruptedError, readInterrupted, type InterruptedRun } from './interrupted.js';
 import { planInput } from './migrator.js';
 import { planMigration, schemaState, type MigrationRef, type PlanInput, type SchemaState } from './plan.js';
+import { databaseExists } from '../sqlite/files.js';
 
 /** What `cairn status --json` prints per store. Reading it never writes. */
 export interface StoreStatus {
@@ -36,7 +36,7 @@ export interface StoreStatus {
 }
 
 export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): StoreStatus {
-  const exists = fs.existsSync(store.file);
+  const exists = databaseExists(store.file);
   const base: StoreStatus = {
     store: store.name,
     file: store.file,

@@ -11,6 +11,7 @@ import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
 import { inReadTransaction } from '../sqlite/read-transaction.js';
 import { dumpText, schemaDump, type SchemaObject } from './dump.js';
+import { databaseExists } from '../sqlite/files.js';
 
 export interface BaselineOptions {
   /** Where to write (default: beside the migrations folder, `<folder>.baseline.sql`). */
@@ -45,7 +46,7 @@ export interface BaselineResult {
  * re-create the same schema is never written.
  */
 export function writeBaseline(store: ResolvedStore, options: BaselineOptions = {}): BaselineResult {
-  if (!fs.existsSync(store.file)) {
+  if (!databaseExists(store.file)) {
     throw new CairnError('E_NO_DATABASE', `${store.name}: ${store.file} does not exist; migrate it first, then take the baseline from it`, {
       store: store.name,
     });

@@ -6,10 +6,11 @@ import type { Env } from '../migrations/envsub.js';
 import { storeStatus } from '../migrations/status.js';
 import { CUTOVER_BACKUP_INFIX, listCutoverBackups } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
-import { fsyncPath, removeDatabaseFiles, sameFile } from '../sqlite/files.js';
+import { databaseExists, fsyncPath, removeDatabaseFiles, sameFile } from '../sqlite/files.js';
 import { openBetterSqlite3 } from '../sqlite/driver-better-sqlite3.js';
 import { describeHolders, findHolders } from '../sqlite/holders.js';
 import { isBusy, lockFileFor, WriteLock } from '../sqlite/lock.js';
+import { integrityMessages, isSound } from '../sqlite/integrity.js';
 import { openDatabase } from '../sqlite/open.js';
 import { exportStore, timestamp, type ExportResult } from './export.js';
 import { listCutoverLeftovers } from './leftovers.js';
@@ -62,7 +63,7 @@ export interface CutoverResult {
 export async function cutoverStore(store: ResolvedStore, options: CutoverOptions = {}): Promise<CutoverResult> {
   const started = performance.now();
   const file = store.file;
-  if (!fs.existsSync(file)) {
+  if (!databaseExists(file)) {
     throw new CairnError('E_NO_DATABASE', `${store.name}: ${file} does not exist; there is nothing to cut over`, { store: store.name, file });
   }
   const stamp = timestamp(options.now ?? new Date());
@@ -238,10 +239,7 @@ function checkNewFile(store: ResolvedStore, newFile: string): { version: number 
   const status = storeStatus({ ...store, file: newFile });
   const db = openDatabase(newFile, { readonly: true });
   try {
-    const quickCheck = db
-      .prepare('PRAGMA quick_check(20)')
-      .all<Record<string, unknown>>()
-      .map((r) => String(Object.values(r)[0]));
+    const quickCheck = integrityMessages(db, 20);
     return { version: status.current, pending: status.pending.length + (status.error ? 1 : 0), quickCheck };
   } finally {
     db.close();
@@ -250,7 +248,7 @@ function checkNewFile(store: ResolvedStore, newFile: string): { version: number 
 
 /** Why the new file must not replace the old one, or null when it may. */
 function verdictOf(restored: RestoreResult, checked: ReturnType<typeof checkNewFile>, acceptDifferences: boolean): string | null {
-  if (checked.quickCheck.length !== 1 || checked.quickCheck[0] !== 'ok') return `quick_check reports ${checked.quickCheck.join('; ')}`;
+  if (!isSound(checked.quickCheck)) return `quick_check reports ${checked.quickCheck.join('; ')}`;
   if (checked.pending > 0) return 'the new file is not at the app’s current schema';
   const bad = restored.verification.tables.filter((t) => !t.equal);
   // A table missing from the new file has rows: null, so it counts here too.

@@ -7,7 +7,7 @@ import type { Env } from '../migrations/envsub.js';
 import { storeStatus } from '../migrations/status.js';
 import type { Db } from '../sqlite/db.js';
 import { inReadTransaction } from '../sqlite/read-transaction.js';
-import { ensurePrivateDir, FILE_MODE } from '../sqlite/files.js';
+import { databaseExists, ensurePrivateDir, FILE_MODE } from '../sqlite/files.js';
 import { openDatabase } from '../sqlite/open.js';
 import { foreignKeyOrder, readSkippedTables, readTables, type TableInfo } from '../sqlite/schema-info.js';
 import { CAIRN_VERSION } from '../version.js';
@@ -45,7 +45,7 @@ export interface ExportResult {
 
 /** Writes the whole store to a snapshot folder; the store is only read. */
 export function exportStore(store: ResolvedStore, options: ExportOptions = {}): ExportResult {
-  if (!fs.existsSync(store.file)) {
+  if (!databaseExists(store.file)) {
     throw new CairnError('E_NO_DATABASE', `${store.name}: ${store.file} does not exist; there is nothing to export`, { store: store.name, file: store.file });
   }
   const status = storeStatus(store, { env: options.env });

@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { CairnError } from '../errors.js';
 import { selectStores, type StoreRegistry } from '../config/stores.js';
 import { runDoctor } from '../doctor/run.js';
 import type { DoctorReport } from '../doctor/types.js';
 import { readManifest } from './manifest.js';
+import { databaseExists } from '../sqlite/files.js';
 
 export interface VerifyOptions {
   /** Only these stores; default all, or the snapshot's store when one is given. */
@@ -34,7 +34,7 @@ export async function verifyStores(registry: StoreRegistry, options: VerifyOptio
   // Verifying proves a file holds what it should: a file that is not there (a typo in --db) is never an empty one that passes.
   const files = options.file !== undefined ? [{ name: selected[0]?.name ?? '', file: path.resolve(options.file) }] : selected;
   for (const { name, file } of files) {
-    if (!fs.existsSync(file)) {
+    if (!databaseExists(file)) {
       throw new CairnError('E_NO_DATABASE', `${name}: ${file} does not exist; there is nothing to verify (check the path, or migrate the store first)`, {
         store: name,
         file,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { CairnError } from '../errors.js';
 
 /** Files cairn creates are private to the user: 0600 files in 0700 folders. */
 export const FILE_MODE = 0o600;
@@ -7,8 +8,25 @@ export const DIR_MODE = 0o700;
 /** cairn's lock sidecar beside a database (see lock.ts). */
 export const LOCK_SUFFIX = '.cairn-lock';
 
+/** Creates a folder (and its parents) mode 0700; a path through a file, or one this user may not write, is a CairnError naming it. */
 export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new CairnError(
+        'E_CONFIG',
+        `cannot create the folder ${dir}: a part of that path is a file, not a folder (check home and the store's file in the config)`,
+        { dir },
+        { cause: error },
+      );
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new CairnError('E_PERMISSION', `cannot create the folder ${dir}: this user may not write there (${code})`, { dir }, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /**
@@ -22,8 +40,10 @@ export function canonicalPath(file: string): string {
   try {
     return fs.realpathSync(absolute);
   } catch (error) {
-    // Only "not there yet" falls back to the parent; a loop or a permission error is the caller's to hear about.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // Only "not there (yet)" falls back to the parent (ENOTDIR: a part of the path is a file, which opening it reports);
+    // a loop or a permission error is the caller's to hear about.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
   }
   const parent = path.dirname(absolute);
   return parent === absolute ? absolute : path.join(canonicalPath(parent), path.basename(absolute));
@@ -81,5 +101,31 @@ export function fsyncPath(target: string): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Whether a database file is there. Only "no such file" is false: a path
+ * through a file (ENOTDIR) or one this user may not look into (EACCES) is an
+ * error naming it, never a store that reads as "not created yet".
+ */
+export function databaseExists(file: string): boolean {
+  try {
+    fs.statSync(file);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ENOTDIR') {
+      throw new CairnError(
+        'E_CONFIG',
+        `${file}: a part of that path is a file, not a folder (check home and the store's file in the config)`,
+        { file },
+        { cause: error },
+      );
+    }
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new CairnError('E_PERMISSION', `${file}: this user may not look into its folder (${code})`, { file }, { cause: error });
+    throw error;
   }
 }

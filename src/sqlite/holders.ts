@@ -14,8 +14,6 @@ export interface HoldersReport {
   holders: FileHolder[];
   /** In WAL mode: another connection holds the database's shared lock, whether or not it could be named. */
   lockedByOther: boolean;
-  /** Processes whose open files could not be read (another user's): a holder among them would go unseen by the scan. */
-  unreadable: number;
 }
 
 const SIDECARS = ['', '-wal', '-shm', '-journal'];
@@ -33,8 +31,7 @@ const SIDECARS = ['', '-wal', '-shm', '-journal'];
  * process counts as a holder.
  */
 export function findHolders(file: string): HoldersReport {
-  const scan = scanOpenDescriptors(file);
-  return { ...scan, lockedByOther: walLockHeldByOther(file) };
+  return { holders: scanOpenDescriptors(file), lockedByOther: walLockHeldByOther(file) };
 }
 
 function walLockHeldByOther(file: string): boolean {
@@ -57,7 +54,12 @@ function walLockHeldByOther(file: string): boolean {
   }
 }
 
-function scanOpenDescriptors(file: string): { holders: FileHolder[]; unreadable: number } {
+/**
+ * Processes with one of the store's files open. Another user's processes
+ * cannot be looked into; an app runs as the user who owns its store, and the
+ * lock probe still sees that user's WAL connections.
+ */
+function scanOpenDescriptors(file: string): FileHolder[] {
   const targets = new Set<string>();
   for (const suffix of SIDECARS) {
     const stat = fs.statSync(`${file}${suffix}`, { throwIfNoEntry: false });
@@ -67,18 +69,16 @@ function scanOpenDescriptors(file: string): { holders: FileHolder[]; unreadable:
   try {
     pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    // No /proc (macOS, BSD): the lock probe is all there is; the docs say a rollback-journal store's idle connection goes unseen there.
-    return { holders: [], unreadable: 0 };
+    // No /proc (macOS, BSD): the lock probe is all there is, and a rollback-journal store's idle connection goes unseen there.
+    return [];
   }
   const holders: FileHolder[] = [];
-  let unreadable = 0;
   for (const pid of pids) {
     let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${pid}/fd`);
-    } catch (error) {
-      // ENOENT: the process ended while we looked, so it holds nothing. EACCES: another user's process, counted as unseen.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') unreadable++;
+    } catch {
+      // ENOENT: the process ended while we looked, so it holds nothing. EACCES: another user's process (see above).
       continue;
     }
     const holds = fds.some((fd) => {
@@ -92,7 +92,7 @@ function scanOpenDescriptors(file: string): { holders: FileHolder[]; unreadable:
     });
     if (holds) holders.push({ pid: Number(pid), command: commandOf(pid) });
   }
-  return { holders, unreadable };
+  return holders;
 }
 
 function commandOf(pid: string): string {

@@ -1,4 +1,4 @@
-import { defineStores, isStoreRegistry, selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
+import { defineStores, isStoreRegistry, selectStores, unresolvedConfigOf, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { CairnConfig } from '../config/schema.js';
 import { readFingerprint } from '../migrations/history.js';
@@ -41,7 +41,9 @@ export interface OpenStores {
  * CairnError after closing what it opened.
  */
 export async function openStores(config: StoreRegistry | CairnConfig, options: OpenStoresOptions = {}): Promise<OpenStores> {
-  const registry = isStoreRegistry(config) ? config : defineStores(config);
+  // Without a config file, relative paths resolve against the working directory (pass defineStores(config, { root }) to choose).
+  const declared = isStoreRegistry(config) ? unresolvedConfigOf(config) : config;
+  const registry = declared ? defineStores(declared, { root: process.cwd() }) : (config as StoreRegistry);
   const warn = options.onWarning ?? ((message: string) => console.warn(`cairn: ${message}`));
   const dbs: Record<string, Db> = {};
   const migrations: Record<string, MigrateResult | null> = {};

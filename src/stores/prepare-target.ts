@@ -11,6 +11,7 @@ import { isBusy, WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
 import { readHistory, userTableCount } from '../migrations/history.js';
 import { quoteLiteral } from '../sqlite/quote.js';
+import { databaseExists } from '../sqlite/files.js';
 
 export interface PrepareTargetOptions {
   /** Work on a scratch copy in the temp folder: the store's own files are only read. */
@@ -43,7 +44,7 @@ export interface PreparedTarget {
  */
 export async function prepareTarget(store: ResolvedStore, options: PrepareTargetOptions = {}): Promise<PreparedTarget> {
   // A file cairn created and never migrated (a first run killed as it started) is a fresh store, as if it were not there.
-  const exists = fs.existsSync(store.file) && !isFresh(store.file);
+  const exists = databaseExists(store.file) && !isFresh(store.file);
   // Planning refusals (edited or missing files, legacy chain, unmanaged DB) surface here, before any write.
   const plan = await migrateStore(store, { dryRun: true, env: options.env });
   const status = storeStatus(store, { env: options.env });
@@ -79,7 +80,7 @@ async function lockedTarget(store: ResolvedStore, exists: boolean, needsMigratio
   const lock = WriteLock.acquire(store.file, { timeoutMs: 0 });
   let db: Db | null = null;
   try {
-    if (fs.existsSync(store.file)) assertNoWriter(store);
+    if (databaseExists(store.file)) assertNoWriter(store);
     db = openDatabase(store.file, { pragmas: store.pragmas });
     let migrated: MigrateResult | null = null;
     if (needsMigration || !exists) {

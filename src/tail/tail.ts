@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedStore, StoreRegistry } from '../config/stores.js';
 import { selectStores } from '../config/stores.js';
 import { CairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import { buildTailQuery, lastRows, maxId, rowsAfter, type TailFilters, type TailQuery, type TailRow } from './query.js';
+import { databaseExists } from '../sqlite/files.js';
 
 export interface TailOptions extends TailFilters {
   table: string;
@@ -70,7 +70,7 @@ export async function tailTable(registry: StoreRegistry, options: TailOptions): 
 export function storeWithTable(registry: StoreRegistry, table: string, name?: string): ResolvedStore {
   if (name) {
     const [store] = selectStores(registry, [name]) as [ResolvedStore];
-    if (!fs.existsSync(store.file)) {
+    if (!databaseExists(store.file)) {
       throw new CairnError(
         'E_NO_DATABASE',
         `store ${store.name} has no database yet (${store.file}); start the app or run \`cairn migrate --store ${store.name}\``,
@@ -82,7 +82,7 @@ export function storeWithTable(registry: StoreRegistry, table: string, name?: st
     }
     return store;
   }
-  const holders = registry.stores.filter((s) => fs.existsSync(s.file) && hasTable(s, table));
+  const holders = registry.stores.filter((s) => databaseExists(s.file) && hasTable(s, table));
   if (holders.length === 1) return holders[0] as ResolvedStore;
   if (holders.length === 0) {
     throw new CairnError(

@@ -54,6 +54,17 @@ async function interruptedApp(extra: Record<string, unknown> = {}): Promise<{ di
   return { dir, file };
 }
 
+/** A migrated store and a pending NO TRANSACTION file whose statement 1 commits and statement 2 fails (a duplicate key). */
+async function failingHalfway(extra: Record<string, unknown> = {}): Promise<string> {
+  const { dir } = scratchApp({ state: { '0001_seed.sql': SEED } }, { state: extra });
+  assert.equal((await cli(dir, 'migrate')).code, 0);
+  fs.writeFileSync(
+    path.join(dir, 'migrations/state/0002_half.sql'),
+    '-- +goose NO TRANSACTION\n-- +goose Up\nDELETE FROM items WHERE id % 2 = 0;\nINSERT INTO items (id) VALUES (1);\n',
+  );
+  return dir;
+}
+
 describe('an interrupted NO TRANSACTION migration', () => {
   it('is recognised: every run (--force and app startup included) refuses it and takes no copy; restore puts back the copy taken before it', async () => {
     const { dir, file } = await interruptedApp();
@@ -108,12 +119,7 @@ describe('an interrupted NO TRANSACTION migration', () => {
   });
 
   it('a failure halfway with no copy to put back says the statements before it stay, and leaves the store refused', async () => {
-    const { dir } = scratchApp({ state: { '0001_seed.sql': SEED } }, { state: { backups: false } });
-    assert.equal((await cli(dir, 'migrate')).code, 0);
-    fs.writeFileSync(
-      path.join(dir, 'migrations/state/0002_half.sql'),
-      '-- +goose NO TRANSACTION\n-- +goose Up\nDELETE FROM items WHERE id % 2 = 0;\nINSERT INTO items (id) VALUES (1);\n',
-    );
+    const dir = await failingHalfway({ backups: false });
     const r = await cli(dir, 'migrate');
     assert.equal(r.code, 1);
     assert.doesNotMatch(r.stdout, /rolled back;/);
@@ -127,12 +133,7 @@ describe('an interrupted NO TRANSACTION migration', () => {
   });
 
   it('a failure halfway with a copy puts it back and says so, leaving nothing to recover', async () => {
-    const { dir } = scratchApp({ state: { '0001_seed.sql': SEED } });
-    assert.equal((await cli(dir, 'migrate')).code, 0);
-    fs.writeFileSync(
-      path.join(dir, 'migrations/state/0002_half.sql'),
-      '-- +goose NO TRANSACTION\n-- +goose Up\nDELETE FROM items WHERE id % 2 = 0;\nINSERT INTO items (id) VALUES (1);\n',
-    );
+    const dir = await failingHalfway();
     const r = await cli(dir, 'migrate');
     assert.equal(r.code, 1);
     assert.match(r.stdout, /undone \(restored from the copy taken before it\)/);

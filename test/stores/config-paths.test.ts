@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -77,5 +78,50 @@ describe('config paths', () => {
     const r = await spawnCli(dir, ['migrate']);
     assert.equal(r.code, 64);
     assert.match(r.stderr, /stores\.state\.migrations: .*not-a-folder is a file, not a folder/);
+  });
+
+  it('a home that is a file, or a store path through a file, is a config error for every command, never "not created yet"', async () => {
+    const dir = app('cairn.config.json');
+    fs.writeFileSync(path.join(dir, 'data'), 'not a folder');
+    for (const command of [['status'], ['migrate'], ['doctor'], ['verify']]) {
+      const r = await spawnCli(dir, command);
+      assert.equal(r.code, 64, `${command.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /home: .*data is a file, not a folder/);
+    }
+    fs.rmSync(path.join(dir, 'data'));
+    fs.writeFileSync(path.join(dir, 'blocker'), '');
+    fs.writeFileSync(
+      path.join(dir, 'cairn.config.json'),
+      JSON.stringify({ stores: { state: { file: 'blocker/state.sqlite', migrations: 'migrations/state' } } }),
+    );
+    for (const command of [['status'], ['migrate'], ['export'], ['tail', 'projects']]) {
+      const r = await spawnCli(dir, command);
+      assert.equal(r.code, 64, `${command.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /blocker\/state\.sqlite: a part of that path is a file, not a folder/);
+    }
+    const doctor = await spawnCli(dir, ['doctor', '--json']);
+    assert.equal(doctor.code, 1);
+    const file = (JSON.parse(doctor.stdout) as { checks: Record<string, { status: string; summary: string }> }).checks['state.file'];
+    assert.equal(file?.status, 'fail', 'doctor does not call it "not created yet"');
+    assert.match(file?.summary ?? '', /cannot be read: ENOTDIR/);
+  });
+
+  it('a baseline that is not valid UTF-8, or not a regular file, is a config error naming it', async () => {
+    const dir = app('cairn.config.json');
+    const cfg = { stores: { state: { file: 'state.sqlite', migrations: 'migrations/state', baseline: { file: 'baseline.sql', version: 1 } } } };
+    fs.writeFileSync(path.join(dir, 'cairn.config.json'), JSON.stringify(cfg));
+    fs.writeFileSync(path.join(dir, 'baseline.sql'), Buffer.from([0x43, 0x52, 0xff, 0x0a]));
+    const bad = await spawnCli(dir, ['migrate']);
+    assert.equal(bad.code, 64, bad.stderr);
+    assert.match(bad.stderr, /baseline: .*baseline\.sql: not valid UTF-8 at byte 2/);
+    fs.rmSync(path.join(dir, 'baseline.sql'));
+    execFileSync('mkfifo', [path.join(dir, 'baseline.sql')]);
+    const fifo = await spawnCli(dir, ['migrate']);
+    assert.equal(fifo.code, 64, fifo.stderr);
+    assert.match(fifo.stderr, /baseline\.sql: named as the baseline but not a regular file/);
+    fs.rmSync(path.join(dir, 'baseline.sql'));
+    const missing = await spawnCli(dir, ['migrate']);
+    assert.equal(missing.code, 64);
+    assert.match(missing.stderr, /baseline\.sql: does not exist; fix baseline\.file/);
   });
 });

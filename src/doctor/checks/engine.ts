@@ -1,3 +1,4 @@
+import { integrityMessages, isSound } from '../../sqlite/integrity.js';
 import { errorMessage } from '../../errors.js';
 import { formatBytes, plural } from '../format.js';
 import { isCorruptError, type StoreContext } from '../inspect.js';
@@ -57,22 +58,14 @@ export function integrityCheck(ctx: StoreContext): DoctorCheck {
   let messages: string[];
   try {
     // At most 100 messages: enough to see the damage, bounded on a wrecked file.
-    messages = ctx.db
-      .prepare(`PRAGMA ${pragma}(100)`)
-      .all<Record<string, unknown>>()
-      // The first message carries a "*** in database main ***" heading; one line per problem reads better.
-      .map((r) =>
-        String(Object.values(r)[0])
-          .replace(/^\*\*\* in database \w+ \*\*\*\n/, '')
-          .replace(/\s*\n\s*/g, ' / '),
-      );
+    messages = integrityMessages(ctx.db, 100, pragma);
   } catch (error) {
     messages = [errorMessage(error)];
   }
   const details: Record<string, string> = { check: pragma, time: `${(performance.now() - started).toFixed(0)} ms` };
   // A first read that failed as corrupt is a finding even when the check's own pass reports less.
   if (ctx.problem?.kind === 'corrupt') messages = [...messages.filter((m) => m !== 'ok'), `reading sqlite_master: ${ctx.problem.message}`];
-  if (messages.length === 1 && messages[0] === 'ok') return checkResult(store.name, 'integrity', 'ok', `${pragma} ok`, details);
+  if (isSound(messages)) return checkResult(store.name, 'integrity', 'ok', `${pragma} ok`, details);
   messages.slice(0, 5).forEach((m, i) => (details[`problem ${i + 1}`] = m));
   if (messages.length > 5) details['more'] = `${messages.length >= 100 ? '95 or more' : messages.length - 5} further problems`;
   return checkResult(

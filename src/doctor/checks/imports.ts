@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { StoreRegistry } from '../../config/stores.js';
 import { importRejectsPlanOf } from '../../importers/rejects.js';
+import { entriesOf } from '../../sqlite/files.js';
 import { plural } from '../format.js';
 import type { DoctorCheck } from '../types.js';
 import { checkResult } from './result.js';
@@ -12,12 +13,7 @@ import { checkResult } from './result.js';
  * its record. The newest file of each plan says what its last run could not take.
  */
 export function importsCheck(registry: StoreRegistry): DoctorCheck {
-  let names: string[];
-  try {
-    names = fs.readdirSync(registry.home);
-  } catch {
-    names = [];
-  }
+  const names = entriesOf(registry.home);
   const byPlan = new Map<string, string[]>();
   for (const name of names.sort()) {
     const plan = importRejectsPlanOf(name);
