@@ -129,11 +129,7 @@ export function openReadOnly(file: string, driver: DbFactory = openBetterSqlite3
   }
 }
 
-/** SQLITE_CORRUPT and its extended codes, and SQLITE_NOTADB met mid-file. */
-export function isCorruptError(error: unknown): boolean {
-  const code = String((error as { code?: unknown } | null)?.code ?? '');
-  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
-}
+export { isCorruptError } from '../sqlite/integrity.js';
 
 function classify(error: unknown): OpenProblem {
   const code = String((error as { code?: unknown }).code ?? '');

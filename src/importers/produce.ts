@@ -228,7 +228,10 @@ export function handleItem(builder: BatchBuilder, item: SourceItem, map: MapFn |
     const value = result.rows[table];
     for (const row of Array.isArray(value) ? value : [value]) {
       const problemWithRow = builder.addRow(table, row as Record<string, unknown>, index);
-      if (problemWithRow) batch.rejects.push({ ...originOfRecord(), table, reason: problemWithRow, row: row as Record<string, unknown> });
+      if (problemWithRow) {
+        // The row as far as it can be written down, and the input line itself: a value that cannot be stored must not sink the reject too.
+        batch.rejects.push({ ...originOfRecord(), table, reason: problemWithRow, row: storableRow(row as Record<string, unknown>), raw: raw ?? null });
+      }
     }
   }
   for (const copy of result.copies ?? []) {
@@ -289,7 +292,7 @@ function toSqlValue(value: unknown): SqlValue | typeof UNSTORABLE {
 function unstorableReason(column: string, value: unknown): string {
   if (typeof value === 'number') return `column ${column}: NaN cannot be stored (SQLite would turn it into NULL)`;
   if (value instanceof Date) return `column ${column}: invalid Date`;
-  if (typeof value === 'object') return `column ${column}: the object cannot be stored as JSON (a cycle or a BigInt inside)`;
+  if (typeof value === 'object') return `column ${column}: the object cannot be stored as JSON (${jsonFailure(value)})`;
   return `column ${column}: a ${typeof value} cannot be stored`;
 }
 
@@ -301,6 +304,26 @@ export function toSqlValues(row: Record<string, unknown>): Record<string, SqlVal
     const converted = toSqlValue(value);
     if (converted === UNSTORABLE) return unstorableReason(column, value);
     out[column] = converted;
+  }
+  return out;
+}
+
+/** Why JSON.stringify refuses a value: nesting deeper than the stack (a hostile or broken line), a cycle, a BigInt. */
+function jsonFailure(value: unknown): string {
+  try {
+    JSON.stringify(value);
+    return 'unknown';
+  } catch (error) {
+    return error instanceof RangeError ? 'nested too deeply' : 'a cycle or a BigInt inside';
+  }
+}
+
+/** A rejected row with every value that cannot be written as JSON replaced by a note saying why, so the reject itself can be written. */
+function storableRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    out[column] =
+      typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && safeJson(value) === null ? `[not stored: ${jsonFailure(value)}]` : value;
   }
   return out;
 }

@@ -150,7 +150,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
       for (const [source, n] of Object.entries(batch.records)) summary.sources[source]!.records += n;
       for (const [source, n] of Object.entries(batch.skipped)) summary.sources[source]!.skipped += n;
       writer.write(batch.groups, (tag) => originOf(batch, tag), rejectRow);
-      runCopies(batch, summary, rejects, dryRun);
+      runCopies(batch, summary, rejects, dryRun, { fromRoot: context.from, toRoot: context.home });
       progress.bytesDone += batch.bytes;
       progress.records = Object.values(summary.sources).reduce((n, s) => n + s.records, 0);
       progress.rowsWritten += batch.rowCount;
@@ -172,11 +172,17 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
   return summary;
 }
 
-function runCopies(batch: Batch, summary: ImportSummary, rejects: RejectsFile<RejectEntry>, dryRun: boolean): void {
+function runCopies(
+  batch: Batch,
+  summary: ImportSummary,
+  rejects: RejectsFile<RejectEntry>,
+  dryRun: boolean,
+  roots: { fromRoot: string; toRoot: string },
+): void {
   for (const copy of batch.copies) {
     const counts = (summary.copies[copy.label] ??= { copied: 0, alreadyPresent: 0, skipped: 0, failed: 0 });
     try {
-      counts[copyOnce(copy.from, copy.to, { dryRun })] += 1;
+      counts[copyOnce(copy.from, copy.to, { dryRun, ...roots })] += 1;
     } catch (error) {
       counts.failed += 1;
       rejects.add({ ...originOf(batch, copy.origin), reason: `copy ${copy.from} → ${copy.to} failed: ${errorMessage(error)}` });

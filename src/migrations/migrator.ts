@@ -10,7 +10,7 @@ import { detectForeignHistory } from '../adopt/read-history.js';
 import { lintMigrations } from '../lint/lint.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
-import { integrityMessages, isSound } from '../sqlite/integrity.js';
+import { corruptError, integrityMessages, isCorruptError, isSound, PRE_CHANGE_CHECK_MAX_BYTES } from '../sqlite/integrity.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
 import { interruptedError, markStarted, readInterrupted, recordFailedStatement, type InterruptedRun, type RecoverChoice } from './interrupted.js';
@@ -158,31 +158,54 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
   return locked(async () => {
     const db = options.db ?? openDatabase(store.file, { pragmas: store.pragmas });
     try {
-      const rerun = await settleInterrupted(store, db, options);
-      const plan = planFor(store, db, options);
-      if (rerun) assertRerunIsNext(store, plan, rerun);
-      const result = resultOf(store, plan, false);
-      result.lint = lintPlan(store, plan, db);
-      if (!options.force) assertLintClean(reportOf(store.name, db.file, [], result.lint));
-      ensureHistory(db);
-      const backups = store.backupKeep > 0 && options.backup !== false;
-      const hasData = plan.state.applied.length > 0 || userTableCount(db) > 0;
-      // A rerun's DB holds half a file: a copy of it is worth nothing, and the copy from before that file is already kept.
-      if (plan.steps.length > 0 && hasData && backups && !rerun) {
-        result.backup = takeBackup(db, { keep: store.backupKeep, label: `v${plan.state.current ?? 0}`, now: options.now?.() });
-      }
-      await runSteps(db, store, plan, result, { ...options, backups, rerun });
-      // A mirror switched on for a DB already at the newest version catches up here, with nothing else to run.
-      if (store.history === 'goose' && !result.failed) db.transaction(() => gooseMirror.applied(db, []));
-      result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
-      if (!result.failed) writeFingerprint(db, fingerprint);
-      // A NO TRANSACTION file may have switched pragmas (foreign_keys=OFF) on this connection; put the store's back.
-      for (const stmt of pragmaStatements(store.pragmas)) if (!/journal_mode/.test(stmt)) db.exec(stmt);
-      return result;
+      return await migrateOpen(store, db, options, fingerprint);
+    } catch (error) {
+      // A damaged page met while planning, linting or copying: say so, with the doctor's way out, not a raw SQLite error.
+      if (isCorruptError(error)) throw corruptError(store.name, store.file, errorMessage(error), error);
+      throw error;
     } finally {
       if (!options.db) db.close();
     }
   });
+}
+
+/** migrateStore's work on an open connection, under the store's lock. */
+async function migrateOpen(store: ResolvedStore, db: Db, options: MigrateOptions, fingerprint: string): Promise<MigrateResult> {
+  const rerun = await settleInterrupted(store, db, options);
+  const plan = planFor(store, db, options);
+  if (rerun) assertRerunIsNext(store, plan, rerun);
+  const result = resultOf(store, plan, false);
+  result.lint = lintPlan(store, plan, db);
+  if (!options.force) assertLintClean(reportOf(store.name, db.file, [], result.lint));
+  ensureHistory(db);
+  const backups = store.backupKeep > 0 && options.backup !== false;
+  const hasData = plan.state.applied.length > 0 || userTableCount(db) > 0;
+  if (plan.steps.length > 0 && hasData) assertSoundBeforeChange(store, db);
+  // A rerun's DB holds half a file: a copy of it is worth nothing, and the copy from before that file is already kept.
+  if (plan.steps.length > 0 && hasData && backups && !rerun) {
+    result.backup = takeBackup(db, { keep: store.backupKeep, label: `v${plan.state.current ?? 0}`, now: options.now?.() });
+  }
+  await runSteps(db, store, plan, result, { ...options, backups, rerun });
+  // A mirror switched on for a DB already at the newest version catches up here, with nothing else to run.
+  if (store.history === 'goose' && !result.failed) db.transaction(() => gooseMirror.applied(db, []));
+  result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
+  if (!result.failed) writeFingerprint(db, fingerprint);
+  // A NO TRANSACTION file may have switched pragmas (foreign_keys=OFF) on this connection; put the store's back.
+  for (const stmt of pragmaStatements(store.pragmas)) if (!/journal_mode/.test(stmt)) db.exec(stmt);
+  return result;
+}
+
+/**
+ * A damaged store is refused before anything changes it: quick_check reads
+ * every page, at about the cost of the copy the run takes anyway; above
+ * PRE_CHANGE_CHECK_MAX_BYTES only the pages the run touches are checked (a
+ * corrupt page raises SQLITE_CORRUPT, turned into E_CORRUPT by migrateStore).
+ */
+function assertSoundBeforeChange(store: ResolvedStore, db: Db): void {
+  const size = Number(db.pragmaValue('page_count')) * Number(db.pragmaValue('page_size'));
+  if (size > PRE_CHANGE_CHECK_MAX_BYTES) return;
+  const messages = integrityMessages(db, 5);
+  if (!isSound(messages)) throw corruptError(store.name, store.file, messages.join('; '));
 }
 
 /**

@@ -165,7 +165,15 @@ export function fileDigest(file: string): { sha256: string; bytes: number; lines
 export function verifySnapshotFiles(dir: string, manifest: SnapshotManifest): void {
   for (const table of manifest.tables) {
     const file = path.join(dir, table.file);
-    if (!fs.existsSync(file)) {
+    // The manifest names plain files in the folder (its schema forbids separators); a link out of it is never followed.
+    const entry = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (entry && !entry.isFile()) {
+      throw new CairnError('E_SNAPSHOT', `${file} is not a regular file in the snapshot folder (a link or a folder); nothing was written`, {
+        file,
+        table: table.name,
+      });
+    }
+    if (!entry) {
       throw new CairnError('E_SNAPSHOT_CHECKSUM', `${file} is missing: the snapshot lists it for table ${table.name}. Nothing was written`, {
         file,
         table: table.name,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Db, DbFactory } from './db.js';
 import { openBetterSqlite3 } from './driver-better-sqlite3.js';
 import { ensurePrivateFile, entriesOf, FILE_MODE, fsyncPath } from './files.js';
+import { corruptError, isCorruptError } from './integrity.js';
 import { quoteLiteral } from './quote.js';
 import { CairnError, errorMessage } from '../errors.js';
 
@@ -32,6 +33,8 @@ export function takeBackup(db: Db, options: { keep: number; label: string; now?:
     fsyncPath(path.dirname(target));
   } catch (error) {
     removePartialBackups(db.file);
+    // Copying reads every page: a damaged one is the database's problem, not the disk's.
+    if (isCorruptError(error)) throw corruptError(path.basename(db.file), db.file, errorMessage(error), error);
     throw new CairnError(
       'E_BACKUP',
       `${db.file}: the copy taken before changing it could not be written (${errorMessage(error)}); nothing was changed. Free disk space beside it, or turn backups off for this run (--no-backup)`,

@@ -129,3 +129,15 @@ export function databaseExists(file: string): boolean {
     throw error;
   }
 }
+
+/**
+ * Whether `target`, symlinks resolved, lies inside `root` (also resolved).
+ * Paths derived from data (a record's field, a manifest's entry) pass through
+ * this before they are read or written, so `../../x` or a link out of the
+ * folder never reaches a file outside it. A target not created yet is judged
+ * by its nearest existing folder.
+ */
+export function isInside(root: string, target: string): boolean {
+  const relative = path.relative(canonicalPath(root), canonicalPath(target));
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, openStores } from '../../dist/index.js';
 import { isWholeDatabase } from '../../dist/sqlite/backup.js';
+import { corruptPageOf } from '../doctor/helpers.js';
 import { BIN, cli, readRows, scratchApp } from '../helpers.js';
 
 const ROWS = 20_000;
@@ -179,6 +180,32 @@ INSERT INTO pad (body) SELECT printf('%.300c', 'x') FROM (WITH RECURSIVE s(v) AS
       fs.readdirSync(dir).filter((n) => n.includes('partial')),
       [],
       'the partial copies are gone',
+    );
+  });
+});
+
+describe('a damaged store', () => {
+  it('is refused before a migration changes it (E_CORRUPT, exit 2), with no copy written and the doctor named', async () => {
+    const { dir } = scratchApp({ state: { '0001_seed.sql': SEED } });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    const file = path.join(dir, 'state.sqlite');
+    corruptPageOf(file, 'items');
+    fs.writeFileSync(path.join(dir, 'migrations/state/0002_more.sql'), 'CREATE TABLE more (x);\n');
+    for (const args of [[], ['--no-backup']]) {
+      const r = await cli(dir, 'migrate', '--json', ...args);
+      assert.equal(r.code, 2, r.stderr);
+      const doc = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+      assert.equal(doc.error.code, 'E_CORRUPT');
+      assert.match(doc.error.message, /is damaged .*nothing was changed\. Run cairn doctor --store state/);
+    }
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.includes('backup')),
+      [],
+      'no copy, whole or partial, of the damaged file',
+    );
+    assert.deepEqual(
+      readRows(file, 'SELECT version FROM cairn_migrations').map((r) => (r as { version: number }).version),
+      [1],
     );
   });
 });

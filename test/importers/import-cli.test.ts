@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { cli } from '../helpers.js';
+import { cli, tempDir } from '../helpers.js';
 import { chainApp, chainData, DIST_INDEX, dump, readRejects, sha256, writeLegacy } from './helpers.js';
 
 const json = (stdout: string) => JSON.parse(stdout);
@@ -165,6 +165,53 @@ describe('cairn import', () => {
     assert.equal(fs.readFileSync(path.join(app.dir, 'home', 'photos', 'z1.jpg'), 'utf8'), 'jpeg bytes');
     const second = json((await cli(app.dir, 'import', 'chain', '--from', app.legacy, '--json')).stdout);
     assert.deepEqual(second.copies.photos, { copied: 0, alreadyPresent: 1, skipped: 1, failed: 0 });
+  });
+
+  it('a copy whose source or destination leads out of its folder is a reject naming the record and the path; copies are 0600', async () => {
+    const data = chainData();
+    const app = chainApp(data);
+    const outside = tempDir();
+    fs.writeFileSync(path.join(outside, 'keys.txt'), 'private');
+    data.zones.z1!.photo = path.relative(app.legacy, path.join(outside, 'keys.txt')); // ../../…/keys.txt
+    data.zones.z2!.photo = 'linked.jpg';
+    data.zones['../../escape'] = { name: 'evil', photo: 'ok.jpg' };
+    writeLegacy(app.legacy, data);
+    fs.symlinkSync(path.join(outside, 'keys.txt'), path.join(app.legacy, 'linked.jpg'));
+    fs.writeFileSync(path.join(app.legacy, 'ok.jpg'), 'jpeg', { mode: 0o666 });
+    fs.chmodSync(path.join(app.legacy, 'ok.jpg'), 0o666);
+    const r = await cli(app.dir, 'import', 'chain', '--from', app.legacy, '--json');
+    assert.equal(r.code, 1, r.stderr);
+    const summary = json(r.stdout);
+    assert.deepEqual(summary.copies.photos, { copied: 0, alreadyPresent: 0, skipped: 0, failed: 3 });
+    const rejects = readRejects(summary.rejectsFile as string).map((x) => String(x.reason));
+    assert.equal(rejects.filter((reason) => /resolves outside the import's source folder/.test(reason)).length, 2, rejects.join('\n'));
+    assert.equal(rejects.filter((reason) => /is outside the stores' home/.test(reason)).length, 1, rejects.join('\n'));
+    assert.equal(fs.existsSync(path.join(app.dir, 'escape.jpg')), false, 'nothing written outside home');
+    assert.equal(fs.existsSync(path.join(app.dir, 'home', 'photos', 'z1.jpg')), false, 'nothing read from outside the source folder');
+
+    // Inside the folders, the copy lands, private to the user whatever the source's mode.
+    const good = chainData();
+    good.zones.z1!.photo = 'ok.jpg';
+    const ok = chainApp(good);
+    fs.writeFileSync(path.join(ok.legacy, 'ok.jpg'), 'jpeg');
+    fs.chmodSync(path.join(ok.legacy, 'ok.jpg'), 0o666);
+    assert.equal((await cli(ok.dir, 'import', 'chain', '--from', ok.legacy)).code, 0);
+    assert.equal((fs.statSync(path.join(ok.dir, 'home', 'photos', 'z1.jpg')).mode & 0o777).toString(8), '600');
+  });
+
+  it('a line nested 200,000 levels deep is a reject with its reason and its text; the run goes on', async () => {
+    const app = chainApp();
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    fs.appendFileSync(path.join(app.legacy, 'items', 'r1.jsonl'), `{"n": 99, "label": ${deep}}\n`);
+    fs.appendFileSync(path.join(app.legacy, 'items', 'r2.jsonl'), `{"n": 98, "label": "fine after it"}\n`);
+    const r = await cli(app.dir, 'import', 'chain', '--from', app.legacy, '--json');
+    assert.equal(r.code, 1, r.stderr);
+    const summary = json(r.stdout);
+    assert.equal(summary.tables.items.inserted, 13, 'every other item, the one after the deep line included');
+    const [reject] = readRejects(summary.rejectsFile as string);
+    assert.match(String(reject?.reason), /column label: the object cannot be stored as JSON \(nested too deeply\)/);
+    assert.equal(reject?.line, 5);
+    assert.equal(String(reject?.raw).length, `{"n": 99, "label": ${deep}}`.length, 'the input line is kept whole');
   });
 
   it('a plan can be given by path and read a SQLite source', async () => {

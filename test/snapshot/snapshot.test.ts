@@ -116,6 +116,21 @@ describe('a snapshot that changed after export', () => {
     assert.equal((JSON.parse(v.stdout) as { checks: Record<string, { status: string }> }).checks['state.snapshot']?.status, 'fail');
   });
 
+  it('a snapshot file replaced by a link (even to an identical copy outside the folder) is refused; nothing is read through it', async () => {
+    const { dir } = await edgeApp();
+    const snap = path.join(dir, 'snap');
+    assert.equal((await cli(dir, 'export', '--out', snap)).code, 0);
+    const data = path.join(snap, 'parents.jsonl');
+    const outside = path.join(dir, 'outside.jsonl');
+    fs.renameSync(data, outside);
+    fs.symlinkSync(outside, data);
+    const target = path.join(dir, 'copy.sqlite');
+    const r = await cli(dir, 'restore', '--from', snap, '--target', target);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /parents\.jsonl is not a regular file in the snapshot folder/);
+    assert.equal(fs.existsSync(target), false);
+  });
+
   it('an unfinished export (no manifest) is refused with what to do', async () => {
     const { dir } = await edgeApp();
     const snap = path.join(dir, 'snap');
