@@ -120,7 +120,7 @@ function lintSection(
       section,
       message,
       fix,
-      statement: shorten(statement.sql),
+      statement: shorten(statement.template ?? statement.sql), // as written: ENVSUB values stay off the screen
     });
   };
 

@@ -190,7 +190,13 @@ function runStatements(db: Db, fileName: string, statements: readonly MigrationS
       throw new CairnError(
         'E_MIGRATION_FAILED',
         `${fileName}: statement ${index + 1}${where} failed: ${errorMessage(error)}`,
-        { file: fileName, statement: index + 1, line: stmt.line ?? null, sql: stmt.sql, sqliteCode: (error as { code?: string }).code ?? null },
+        {
+          file: fileName,
+          statement: index + 1,
+          line: stmt.line ?? null,
+          sql: stmt.template ?? stmt.sql,
+          sqliteCode: (error as { code?: string }).code ?? null,
+        },
         { cause: error },
       );
     }

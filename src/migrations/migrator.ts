@@ -23,7 +23,7 @@ import { sourceFingerprint } from './fingerprint.js';
 import { ensureHistory, hasHistory, readHistory, userTableCount, writeFingerprint } from './history.js';
 import { planMigration, type MigrationPlan, type PlanInput, type Step } from './plan.js';
 import { loadMigrations } from './source.js';
-import type { Migration } from './types.js';
+import type { Migration, MigrationStatement } from './types.js';
 import { databaseExists } from '../sqlite/files.js';
 
 export interface MigrateOptions {
@@ -46,6 +46,8 @@ export interface MigrateOptions {
   stores?: readonly ResolvedStore[];
   /** Called as a ctx.moveTable() in a migration copies, verifies and drops, for progress output. */
   onMove?: (event: MoveProgress & { from: string }) => void;
+  /** Show ENVSUB-substituted values in `planned` statements (default: the `${NAME}` references as written). */
+  expandEnv?: boolean;
   /** How to go on after a NO TRANSACTION file was interrupted (see interrupted.ts); without it such a store is refused. */
   recover?: RecoverChoice;
   /** Called as each step starts and ends, for progress output. */
@@ -95,19 +97,21 @@ export function readStoreSource(store: ResolvedStore, env?: Env): { migrations: 
   return { migrations, baseline: store.baseline ? loadBaseline(store.baseline) : undefined };
 }
 
-export function describeStep(step: Step): PlannedStep {
+export function describeStep(step: Step, options: { expandEnv?: boolean } = {}): PlannedStep {
+  // ENVSUB values (credentials, often) are shown as the file writes them, ${NAME}, unless asked for.
+  const shown = (statements: readonly MigrationStatement[]): string[] => statements.map((s) => (options.expandEnv ? s.sql : (s.template ?? s.sql)));
   switch (step.kind) {
     case 'rename':
       return { kind: 'rename', version: step.to.version, name: step.to.name, transaction: true, statements: [] };
     case 'baseline':
-      return { kind: 'baseline', version: step.version, name: step.name, transaction: true, statements: step.statements.map((s) => s.sql) };
+      return { kind: 'baseline', version: step.version, name: step.name, transaction: true, statements: shown(step.statements) };
     case 'up':
       return {
         kind: 'up',
         version: step.migration.version,
         name: step.migration.name,
         transaction: step.migration.useTransaction,
-        statements: step.migration.format === 'module' ? [`-- runs up(db) from ${step.migration.name}`] : step.migration.up.map((s) => s.sql),
+        statements: step.migration.format === 'module' ? [`-- runs up(db) from ${step.migration.name}`] : shown(step.migration.up),
       };
     case 'down':
       return {
@@ -115,7 +119,7 @@ export function describeStep(step: Step): PlannedStep {
         version: step.migration.version,
         name: step.migration.name,
         transaction: true,
-        statements: step.migration.format === 'module' ? [`-- runs down(db) from ${step.migration.name}`] : (step.migration.down ?? []).map((s) => s.sql),
+        statements: step.migration.format === 'module' ? [`-- runs down(db) from ${step.migration.name}`] : shown(step.migration.down ?? []),
       };
   }
 }
@@ -174,7 +178,7 @@ async function migrateOpen(store: ResolvedStore, db: Db, options: MigrateOptions
   const rerun = await settleInterrupted(store, db, options);
   const plan = planFor(store, db, options);
   if (rerun) assertRerunIsNext(store, plan, rerun);
-  const result = resultOf(store, plan, false);
+  const result = resultOf(store, plan, false, options.expandEnv);
   result.lint = lintPlan(store, plan, db);
   if (!options.force) assertLintClean(reportOf(store.name, db.file, [], result.lint));
   ensureHistory(db);
@@ -350,14 +354,14 @@ function assertRerunIsNext(store: ResolvedStore, plan: MigrationPlan, run: Inter
   );
 }
 
-function resultOf(store: ResolvedStore, plan: MigrationPlan, dryRun: boolean): MigrateResult {
+function resultOf(store: ResolvedStore, plan: MigrationPlan, dryRun: boolean, expandEnv = false): MigrateResult {
   return {
     store: store.name,
     file: store.file,
     dryRun,
     from: plan.state.current,
     to: targetOf(plan),
-    planned: plan.steps.map(describeStep),
+    planned: plan.steps.map((step) => describeStep(step, { expandEnv })),
     applied: [],
     failed: null,
     backup: null,
@@ -391,7 +395,7 @@ function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
     // Another process may be migrating: the history and the schema the lint copies must be the same moment's.
     return inReadTransaction(db, () => {
       const plan = planFor(store, db, options);
-      return { ...resultOf(store, plan, true), lint: lintPlan(store, plan, db) };
+      return { ...resultOf(store, plan, true, options.expandEnv), lint: lintPlan(store, plan, db) };
     });
   } finally {
     live?.close();

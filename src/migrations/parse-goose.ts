@@ -19,6 +19,9 @@ export interface GooseSections {
   /** The 1-based line each statement starts on, beside `up` and `down`. */
   upLines: number[];
   downLines: number[] | null;
+  /** Each statement as written, before ENVSUB put values in (null where nothing was substituted): what a dry run shows. */
+  upTemplates: (string | null)[];
+  downTemplates: (string | null)[] | null;
   useTransaction: boolean;
 }
 
@@ -79,6 +82,8 @@ export function parseGoose(text: string, env: Env = {}): GooseSections {
     down: hasDown ? down.statements : null,
     upLines: up.lines,
     downLines: hasDown ? down.lines : null,
+    upTemplates: up.templates,
+    downTemplates: hasDown ? down.templates : null,
     useTransaction: up.useTransaction,
   };
 }
@@ -95,7 +100,11 @@ function safeAnnotation(line: string): Annotation | null {
   }
 }
 
-function parseDirection(text: string, direction: 'up' | 'down', env: Env): { statements: string[]; lines: number[]; useTransaction: boolean } {
+function parseDirection(
+  text: string,
+  direction: 'up' | 'down',
+  env: Env,
+): { statements: string[]; lines: number[]; templates: (string | null)[]; useTransaction: boolean } {
   // bufio.Scanner's ScanLines: split on \n and drop one trailing \r.
   const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
@@ -104,22 +113,27 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
   let useTransaction = true;
   let envsub = false;
   let buf = '';
+  // The same lines as written: ENVSUB is applied line by line as goose does, so a statement may be partly substituted.
+  let written = '';
   let bufLine = 0;
   const statements: string[] = [];
   const startLines: number[] = [];
-  const emit = (lineNo: number): void => {
-    let stmt = buf;
-    if (envsub) {
-      try {
-        stmt = substituteEnv(stmt, env);
-      } catch (error) {
-        if (error instanceof EnvsubError) throw new GooseParseError(`variable substitution failed: ${error.message}`, lineNo);
-        throw error;
-      }
-    }
-    statements.push(stmt.trim());
+  const templates: (string | null)[] = [];
+  const emit = (): void => {
+    statements.push(buf.trim());
+    templates.push(written === buf ? null : written.trim());
     startLines.push(bufLine);
     buf = '';
+    written = '';
+  };
+  const substituted = (line: string, lineNo: number): string => {
+    if (!envsub) return line;
+    try {
+      return substituteEnv(line, env);
+    } catch (error) {
+      if (error instanceof EnvsubError) throw new GooseParseError(`variable substitution failed: ${error.message}`, lineNo);
+      throw error;
+    }
   };
 
   for (let i = 0; i < lines.length; i++) {
@@ -174,9 +188,13 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
     // Comments and blank lines before a statement are dropped.
     if (buf.length === 0 && (line.trim().startsWith('--') || line === '')) continue;
 
+    // goose goes on with the substituted line: a value ending in ';' ends the statement there too.
+    let effective = line;
     if (state !== 'upBlockEnd' && state !== 'downBlockEnd') {
       if (buf === '') bufLine = lineNo;
-      buf += line + '\n';
+      effective = substituted(line, lineNo);
+      buf += effective + '\n';
+      written += line + '\n';
     }
 
     if (state === 'start') {
@@ -188,17 +206,18 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
     const inUp = state === 'up' || state === 'upBlock' || state === 'upBlockEnd';
     if (inUp !== (direction === 'up')) {
       buf = '';
+      written = '';
       if (state === 'upBlockEnd') state = 'up';
       else if (state === 'downBlockEnd') state = 'down';
       continue;
     }
     if (state === 'up' || state === 'down') {
-      if (endsWithSemicolon(line)) emit(lineNo);
+      if (endsWithSemicolon(effective)) emit();
     } else if (state === 'upBlockEnd') {
-      emit(lineNo);
+      emit();
       state = 'up';
     } else if (state === 'downBlockEnd') {
-      emit(lineNo);
+      emit();
       state = 'down';
     }
   }
@@ -206,7 +225,7 @@ function parseDirection(text: string, direction: 'up' | 'down', env: Env): { sta
   if (state === 'start') throw new GooseParseError(`must start with '-- +goose Up' annotation; ${DOCS}`, lines.length);
   if (state === 'upBlock' || state === 'downBlock') throw new GooseParseError(`missing '-- +goose StatementEnd' annotation`, lines.length);
   if (buf.trim() !== '') throw missingSemicolon(buf, lines.length);
-  return { statements, lines: startLines, useTransaction };
+  return { statements, lines: startLines, templates, useTransaction };
 }
 
 function missingSemicolon(buf: string, lineNo: number): GooseParseError {

@@ -31,9 +31,11 @@ export function parseMigration(file: { version: number; name: string; path: stri
     if (hasGooseAnnotations(text)) {
       const sections = parseGoose(text, env);
       const downAt = text.split('\n').findIndex((line) => /^--.*\+goose\s+down\b/i.test(line)) + 1 || Infinity;
-      const up = [...sections.up.map((sql, i) => ({ sql, line: sections.upLines[i] })), ...rebuilds(0, downAt)].sort(byLine);
+      const statement = (sql: string, line: number | undefined, template: string | null | undefined): MigrationStatement =>
+        template ? { sql, line, template } : { sql, line };
+      const up = [...sections.up.map((sql, i) => statement(sql, sections.upLines[i], sections.upTemplates[i])), ...rebuilds(0, downAt)].sort(byLine);
       const down = sections.down
-        ? [...sections.down.map((sql, i) => ({ sql, line: sections.downLines?.[i] })), ...rebuilds(downAt, Infinity)].sort(byLine)
+        ? [...sections.down.map((sql, i) => statement(sql, sections.downLines?.[i], sections.downTemplates?.[i])), ...rebuilds(downAt, Infinity)].sort(byLine)
         : null;
       return {
         ...common,

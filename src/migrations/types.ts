@@ -3,6 +3,8 @@ import type { RebuildSpec } from '../schema/rebuild.js';
 /** One SQL statement of a migration, with the line it starts on for error reports. */
 export interface MigrationStatement {
   sql: string;
+  /** The statement as written when ENVSUB substituted values into `sql`: shown by a dry run instead of the values. */
+  template?: string;
   line?: number;
   /** A `-- +cairn rebuild` block: cairn rebuilds the table (schema/rebuild.ts) instead of running `sql`. */
   rebuild?: { table: string; spec: RebuildSpec };

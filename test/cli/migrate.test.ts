@@ -214,6 +214,35 @@ describe('migrate and status', () => {
     assert.match(human.stdout, /would migrate none → 2[\s\S]*CREATE TABLE threads/);
   });
 
+  it('--dry-run and --json show ENVSUB references, not the values, unless --expand-env', async () => {
+    const secret = 's3cret-token-value';
+    process.env.CAIRN_TEST_SECRET = secret;
+    try {
+      const { dir } = scratchApp({
+        state: {
+          '0001_config.sql':
+            "-- +goose ENVSUB ON\n-- +goose Up\nCREATE TABLE config (k TEXT, v TEXT);\nINSERT INTO config VALUES ('token', '${CAIRN_TEST_SECRET}');\n",
+        },
+      });
+      for (const args of [['--dry-run'], ['--dry-run', '--json']]) {
+        const r = await cli(dir, 'migrate', ...args);
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stdout + r.stderr, new RegExp(secret), args.join(' '));
+        assert.match(r.stdout, /\$\{CAIRN_TEST_SECRET\}/);
+      }
+      const expanded = await cli(dir, 'migrate', '--dry-run', '--expand-env');
+      assert.match(expanded.stdout, new RegExp(secret));
+      const real = await cli(dir, 'migrate', '--json');
+      assert.equal(real.code, 0);
+      assert.doesNotMatch(real.stdout, new RegExp(secret), 'the result document does not carry it either');
+      const db = new Database(path.join(dir, 'state.sqlite'), { readonly: true });
+      assert.equal(db.prepare("SELECT v FROM config WHERE k = 'token'").pluck().get(), secret, 'the migration itself ran with the value');
+      db.close();
+    } finally {
+      delete process.env.CAIRN_TEST_SECRET;
+    }
+  });
+
   it('--to migrates down through Down sections and back up; refuses when a Down is missing', async () => {
     const { dir } = scratchApp({ state: { '0001_projects.sql': V1, '0002_threads.sql': V2, '0003_title.sql': V3 } });
     assert.equal((await cli(dir, 'migrate')).code, 0);

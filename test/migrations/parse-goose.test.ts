@@ -87,10 +87,42 @@ describe('goose grammar: errors', () => {
       sql: '-- +goose ENVSUB ON\n-- +goose Up\nSELECT ${CAIRN_TEST_UNSET?must be set};\n',
       match: /variable substitution failed: \$CAIRN_TEST_UNSET: must be set/,
     },
+    // goose refuses what its interpolation grammar does not have, rather than running a half-substituted statement.
+    { name: 'ENVSUB: $ then a digit', sql: '-- +goose ENVSUB ON\n-- +goose Up\nSELECT $1;\n', match: /variable substitution failed: expected a variable name/ },
+    {
+      name: 'ENVSUB: the := form',
+      sql: '-- +goose ENVSUB ON\n-- +goose Up\nSELECT ${A:=b};\n',
+      match: /variable substitution failed: unable to parse offset "=b"/,
+    },
+    {
+      name: 'ENVSUB: an unclosed brace',
+      sql: '-- +goose ENVSUB ON\n-- +goose Up\nSELECT ${A;\n',
+      match: /variable substitution failed: \$\{A…\}: expected an operator/,
+    },
+    { name: 'ENVSUB: :? is a substring, not a check', sql: '-- +goose ENVSUB ON\n-- +goose Up\nSELECT ${A:?x};\n', match: /unable to parse offset/ },
   ];
   for (const c of bad) {
     it(c.name, () => assert.throws(() => parseGoose(c.sql), c.match));
   }
+});
+
+describe('ENVSUB as goose applies it', () => {
+  it('is line by line: a value ending in ; ends the statement, and each statement keeps its text as written', () => {
+    const parsed = parseGoose('-- +goose ENVSUB ON\n-- +goose Up\nSELECT ${END}\nSELECT 2;\n', { END: '1;' });
+    assert.deepEqual(parsed.up, ['SELECT 1;', 'SELECT 2;']);
+    assert.deepEqual(parsed.upTemplates, ['SELECT ${END}', null], 'a dry run can show the reference instead of the value');
+  });
+
+  it('nested defaults, unset against empty, substrings, and a $ at the end of a line', () => {
+    const env = { A: 'alpha', E: '' };
+    const one = (line: string): string => parseGoose(`-- +goose ENVSUB ON\n-- +goose Up\n${line}\n`, env).up[0] as string;
+    assert.equal(one("SELECT '${B:-${C:-${A}}}';"), "SELECT 'alpha';");
+    assert.equal(one("SELECT '${E:-d}' || '${E-d}' || '${B-d}';"), "SELECT 'd' || '' || 'd';");
+    // `:-` is always the default operator, so a negative offset needs a space first, as in bash.
+    assert.equal(one("SELECT '${A:1}' || '${A:-3}' || '${A:1:2}' || '${A: -4:-1}';"), "SELECT 'lpha' || 'alpha' || 'lp' || 'lph';");
+    assert.equal(one("SELECT '\\\\' || '\\$A' || '$$A' || '$(date)';"), "SELECT '\\\\' || '$A' || '$A' || '$(date)';");
+    assert.equal(one('SELECT 1; -- costs $'), 'SELECT 1; -- costs $');
+  });
 });
 
 describe('goose helpers', () => {

@@ -18,6 +18,7 @@ interface MigrateFlags {
   backup: boolean;
   force?: boolean;
   recover?: RecoverChoice;
+  expandEnv?: boolean;
 }
 
 export function registerMigrate(program: Command, io: Io, done: (code: number) => void): void {
@@ -31,6 +32,7 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
     .option('--allow-out-of-order', 'apply files numbered below the newest applied one')
     .option('--no-backup', 'do not copy the DB before changing it')
     .option('--force', 'apply files the lint says will fail or lose data (error-level findings; see cairn lint)')
+    .option('--expand-env', 'show ENVSUB values in the printed statements (default: ${NAME} as the file writes it, so secrets stay off the screen)')
     .addOption(
       new Option('--recover <how>', 'after a NO TRANSACTION file was interrupted: restore (put back the copy taken before it) or rerun (run it again)').choices(
         ['restore', 'rerun'],
@@ -49,6 +51,7 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
         backup: opts.backup,
         force: opts.force,
         recover: opts.recover,
+        expandEnv: opts.expandEnv,
         env: io.env,
         stores: registry.stores,
       };
