@@ -72,8 +72,38 @@ async function readConfigModule(file: string): Promise<unknown> {
   }
 }
 
-/** Imports a .mjs/.js/.ts module (plans, jobs and configs all load through here). */
+/**
+ * Refuses to run code another user could have written: a config, plan, job
+ * or migration module owned by another user (root aside), writable by
+ * everyone, or writable by a group that is not the user's own. The upward config search would otherwise run a
+ * cairn.config.mjs planted in a shared folder (/tmp) as whoever types
+ * `cairn` below it. As git's safe.directory: CAIRN_TRUST_CODE=1 lifts it.
+ */
+export function assertSafeToRun(file: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (env.CAIRN_TRUST_CODE === '1' || typeof process.getuid !== 'function') return;
+  const stat = fs.statSync(file);
+  const uid = process.getuid();
+  const why =
+    stat.uid !== uid && stat.uid !== 0
+      ? `it belongs to another user (uid ${stat.uid}; you are ${uid})`
+      : (stat.mode & 0o002) !== 0
+        ? `every user can change it (mode 0${(stat.mode & 0o777).toString(8)})`
+        : // A group-writable file is fine when the group is the user's own (umask 002 with a private group); another group's members could edit it.
+          (stat.mode & 0o020) !== 0 && stat.gid !== process.getgid?.()
+          ? `members of group ${stat.gid} can change it (mode 0${(stat.mode & 0o777).toString(8)})`
+          : null;
+  if (why) {
+    throw new CairnError(
+      'E_CONFIG',
+      `${file}: refusing to run it: ${why}, so running it would run someone else's code as you. Make it yours (chown, chmod go-w), or set CAIRN_TRUST_CODE=1 if you trust it`,
+      { file },
+    );
+  }
+}
+
+/** Imports a .mjs/.js/.ts module (plans, jobs and configs all load through here); see assertSafeToRun. */
 export async function importModule(file: string, options: { version?: string } = {}): Promise<unknown> {
+  assertSafeToRun(file);
   if (/\.(c|m)?ts$/.test(file)) {
     const { createJiti } = await import('jiti');
     const jiti = createJiti(import.meta.url, { moduleCache: false });

@@ -124,4 +124,27 @@ describe('config paths', () => {
     assert.equal(missing.code, 64);
     assert.match(missing.stderr, /baseline\.sql: does not exist; fix baseline\.file/);
   });
+
+  it('a code config another user owns, or everyone may change, is not run; CAIRN_TRUST_CODE=1 lifts it', async () => {
+    const dir = app('cairn.config.mjs');
+    const config = path.join(dir, 'cairn.config.mjs');
+    // The config writes a marker when it runs, so "refused" can be told from "ran, then failed".
+    fs.writeFileSync(config, `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(path.join(dir, 'ran'))}, '');\nexport default ${DECLARED};`);
+    fs.chownSync(config, 65534, 65534);
+    const foreign = await spawnCli(path.join(dir, 'sub'), ['status']);
+    assert.equal(foreign.code, 64, foreign.stderr);
+    assert.match(foreign.stderr, /cairn\.config\.mjs: refusing to run it: it belongs to another user \(uid 65534/);
+    assert.equal(fs.existsSync(path.join(dir, 'ran')), false, 'the planted config did not run');
+
+    fs.chownSync(config, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    fs.chmodSync(config, 0o666);
+    const writable = await spawnCli(dir, ['status']);
+    assert.equal(writable.code, 64);
+    assert.match(writable.stderr, /refusing to run it: every user can change it \(mode 0666\)/);
+    assert.equal(fs.existsSync(path.join(dir, 'ran')), false);
+
+    const trusted = await spawnCli(dir, ['status'], { CAIRN_TRUST_CODE: '1' });
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.equal(fs.existsSync(path.join(dir, 'ran')), true);
+  });
 });
