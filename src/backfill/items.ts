@@ -4,6 +4,7 @@ import path from 'node:path';
 import { globSync } from 'tinyglobby';
 import { expandTilde } from '../config/paths.js';
 import { CairnError, errorMessage } from '../errors.js';
+import { irregularMatches } from '../importers/irregular.js';
 import type { BackfillContext, BackfillItem, BackfillJob } from './define.js';
 
 /**
@@ -23,7 +24,13 @@ export function listItems(job: BackfillJob, name: string, context: BackfillConte
   } else {
     const patterns = (Array.isArray(job.items) ? job.items : [job.items]).map(expandTilde);
     // A history folder that does not exist yet (a fresh install) simply has no items.
-    files = fs.existsSync(context.root) ? globSync(patterns, { cwd: context.root, absolute: true, onlyFiles: true, dot: false }) : [];
+    // Matches that are not regular files (a FIFO, a dangling link) are items too: reading them fails, so they are counted, reported and retried.
+    files = fs.existsSync(context.root)
+      ? [
+          ...globSync(patterns, { cwd: context.root, absolute: true, onlyFiles: true, dot: false }),
+          ...irregularMatches(context.root, patterns).map((entry) => entry.file),
+        ]
+      : [];
   }
   const items = [...new Set(files)].map((file) => ({ file, watermark: watermarkOf(job, name, file, context) }));
   items.sort((a, b) => (a.watermark < b.watermark ? -1 : a.watermark > b.watermark ? 1 : 0));

@@ -1,6 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { MapFn, MapResult } from '../importers/define.js';
 import { BatchBuilder, handleItem, type Batch } from '../importers/produce.js';
+import { irregularKind } from '../importers/irregular.js';
 import { readLines } from '../importers/read-lines.js';
 import { jsonlItem } from '../importers/sources.js';
 import { DEFAULT_BATCH_ITEMS, DEFAULT_BATCH_ROWS, type BackfillContext, type BackfillItem, type BackfillJob } from './define.js';
@@ -69,6 +70,9 @@ export function* produceBackfillBatches(job: BackfillJob, name: string, queue: r
     };
     const map: MapFn = (record) => checked(job.map({ item, line: record.line ?? 0, value: record.value }, context));
     try {
+      // Never opened unless it is a regular file: a FIFO would block the read forever.
+      const irregular = irregularKind(work.file);
+      if (irregular) throw new Error(`${irregular}, not a regular file`);
       const fingerprint = fingerprintOf(work.file);
       progress.size = fingerprint.size;
       progress.mtime = fingerprint.mtime;

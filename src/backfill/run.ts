@@ -169,7 +169,8 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
   let db: Db | null = databaseExists(store.file) ? openDatabase(store.file, { pragmas: store.pragmas }) : null;
   try {
     const before = db ? readJobState(db, name) : null;
-    if (before?.status === 'complete' && !options.refresh) {
+    // A job that completed with unreadable items is not done: a plain re-run retries them (the fast path would skip them forever).
+    if (before?.status === 'complete' && !options.refresh && before.itemsFailed === 0) {
       result.outcome = 'already-complete';
       result.lastWatermark = before.lastWatermark;
       result.elapsedMs = Math.round(performance.now() - started);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { expandTilde } from '../config/paths.js';
+import { irregularKind, irregularMatches, type IrregularEntry } from './irregular.js';
 import { CairnError, errorMessage } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import { quoteIdent } from '../sqlite/quote.js';
@@ -17,6 +18,8 @@ export interface ResolvedSource {
   bytes: number;
   /** Why an optional source contributes nothing, or a glob matched nothing. */
   note: string | null;
+  /** Entries a glob matched that are not regular files (a FIFO would block the read forever): each becomes a reject. */
+  irregular?: IrregularEntry[];
 }
 
 /** One thing read from a source: a record for `map`, or input that could not become one. */
@@ -54,9 +57,25 @@ function resolveSource(name: string, spec: SourceSpec, from: string): ResolvedSo
       if (spec.optional) return { name, spec, files: [], bytes: 0, note: `${pattern} does not exist (optional source, skipped)` };
       throw missing(name, pattern, 'file');
     }
+    const kind = irregularKind(pattern);
+    if (kind) {
+      throw new CairnError(
+        'E_SOURCE',
+        `source ${JSON.stringify(name)}: ${pattern} is ${kind}, not a file; point the plan's path at the file (or use a glob for a folder of them)`,
+        {
+          source: name,
+          file: pattern,
+        },
+      );
+    }
     files = [pattern];
     if (spec.kind === 'sqlite') checkSqliteSource(name, spec, pattern);
   }
+  // A glob's matches that are not regular files (tinyglobby leaves them out) are kept aside as rejects, named, never opened.
+  const irregular =
+    spec.kind !== 'sqlite' && isDynamicPattern(spec.path)
+      ? irregularMatches(staticBase(pattern), [path.relative(staticBase(pattern), pattern).split(path.sep).join('/')])
+      : [];
   let bytes = 0;
   for (const file of files) {
     try {
@@ -69,7 +88,7 @@ function resolveSource(name: string, spec: SourceSpec, from: string): ResolvedSo
       });
     }
   }
-  return { name, spec, files, bytes, note };
+  return irregular.length ? { name, spec, files, bytes, note, irregular } : { name, spec, files, bytes, note };
 }
 
 function checkSqliteSource(name: string, spec: Extract<SourceSpec, { kind: 'sqlite' }>, file: string): void {
@@ -112,6 +131,7 @@ function staticBase(pattern: string): string {
  * histories belong in JSONL); a SQLite source streams its rows.
  */
 export function* readSource(source: ResolvedSource, onBytes: (n: number) => void): Generator<SourceItem> {
+  for (const { file, reason } of source.irregular ?? []) yield { kind: 'reject', origin: { source: source.name, file }, reason, raw: null };
   for (const file of source.files) {
     const origin = { source: source.name, file };
     if (source.spec.kind === 'jsonl') {

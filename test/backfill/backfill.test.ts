@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,6 +55,33 @@ describe('cairn backfill: bad input', () => {
     assert.match(status.stdout, /1 failed/);
     assert.match(status.stdout, /gone\.jsonl/);
   });
+
+  it(
+    'a dangling link or a FIFO the glob matches is counted as a failed item, reported, never opened, and retried by a plain re-run',
+    { timeout: 60_000 },
+    async () => {
+      const app = historyApp();
+      writeConversations(app.home, 6, 3, { damage: false });
+      fs.symlinkSync(path.join(app.home, 'nowhere.jsonl'), path.join(app.home, 'convs', 'd00', 'c90000.jsonl'));
+      execFileSync('mkfifo', [path.join(app.home, 'convs', 'd01', 'c90001.jsonl')]);
+      await ready(app);
+      const r = await spawnCli(app.dir, ['backfill', 'hist', '--json']);
+      assert.equal(r.code, 1, r.stderr);
+      const result = JSON.parse(r.stdout);
+      assert.equal(result.items.failed, 2, JSON.stringify(result.items));
+      const reasons = readRejects(path.join(app.home, 'backfill-hist.rejects.jsonl')).map((x) => `${path.basename(String(x.file))}: ${String(x.reason)}`);
+      assert.deepEqual(reasons.sort(), [
+        'c90000.jsonl: the item could not be read (skipped; a later run retries it): a dangling link, not a regular file',
+        'c90001.jsonl: the item could not be read (skipped; a later run retries it): a FIFO, not a regular file',
+      ]);
+      // The link now leads somewhere: a plain re-run (no --refresh) reads it.
+      fs.writeFileSync(path.join(app.home, 'nowhere.jsonl'), conversation(90000, 2));
+      const again = JSON.parse((await spawnCli(app.dir, ['backfill', 'hist', '--json'])).stdout);
+      assert.equal(again.items.retried, 2, JSON.stringify(again.items));
+      assert.equal(again.items.failed, 1, 'the FIFO is still not read');
+      assert.equal(count(app.db, 'SELECT count(*) FROM convs'), 7);
+    },
+  );
 
   it('invalid UTF-8 keeps its bytes; a last line cut short is rejected but re-read once the file grows (refresh)', async () => {
     const app = historyApp();

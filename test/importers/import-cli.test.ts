@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { cli, tempDir } from '../helpers.js';
+import { cli, spawnCli, tempDir } from '../helpers.js';
 import { chainApp, chainData, DIST_INDEX, dump, readRejects, sha256, writeLegacy } from './helpers.js';
 
 const json = (stdout: string) => JSON.parse(stdout);
@@ -212,6 +213,34 @@ describe('cairn import', () => {
     assert.match(String(reject?.reason), /column label: the object cannot be stored as JSON \(nested too deeply\)/);
     assert.equal(reject?.line, 5);
     assert.equal(String(reject?.raw).length, `{"n": 99, "label": ${deep}}`.length, 'the input line is kept whole');
+  });
+
+  it('a source that is a folder or a FIFO is refused by name; a FIFO a glob matches is a reject; nothing blocks', { timeout: 60_000 }, async () => {
+    const folder = chainApp();
+    fs.rmSync(path.join(folder.legacy, 'zones.json'));
+    fs.mkdirSync(path.join(folder.legacy, 'zones.json'));
+    const r1 = await spawnCli(folder.dir, ['import', 'chain', '--from', folder.legacy]);
+    assert.equal(r1.code, 2, r1.stderr);
+    assert.match(r1.stderr, /source "zones": .*zones\.json is a folder, not a file/);
+
+    const fifo = chainApp();
+    fs.rmSync(path.join(fifo.legacy, 'zones.json'));
+    execFileSync('mkfifo', [path.join(fifo.legacy, 'zones.json')]);
+    const r2 = await spawnCli(fifo.dir, ['import', 'chain', '--from', fifo.legacy]);
+    assert.equal(r2.code, 2, r2.stderr);
+    assert.match(r2.stderr, /zones\.json is a FIFO, not a file/);
+
+    const globbed = chainApp();
+    execFileSync('mkfifo', [path.join(globbed.legacy, 'items', 'r9.jsonl')]);
+    const r3 = await spawnCli(globbed.dir, ['import', 'chain', '--from', globbed.legacy, '--json']);
+    assert.equal(r3.code, 1, r3.stderr);
+    const summary = json(r3.stdout);
+    assert.equal(summary.tables.items.inserted, 12, 'the regular files are imported');
+    const rejects = readRejects(summary.rejectsFile as string);
+    assert.deepEqual(
+      rejects.map((x) => [path.basename(String(x.file)), x.reason]),
+      [['r9.jsonl', 'a FIFO, not a regular file: not read']],
+    );
   });
 
   it('a plan can be given by path and read a SQLite source', async () => {
