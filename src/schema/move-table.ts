@@ -238,6 +238,7 @@ function begin(db: Db, src: Db, sourceInfo: TableInfo, options: MoveTableOptions
     if (rows > 0) {
       throw new CairnError('E_MOVE', `${where}: this store's ${table} already holds ${rows} row(s); a move copies into an empty table`, { table, rows });
     }
+    assertTriggersFit(db, src, sourceInfo.name, where);
     db.prepare(`INSERT INTO ${MOVES_TABLE} (name, source, phase, started_at) VALUES (?, ?, 'copying', ?)`).run(key, from.file, new Date().toISOString());
   });
 }
@@ -321,6 +322,15 @@ function dropIfIdentical(
       return difference;
     }
     progress('verified');
+    // The table's own triggers go with it, created only now that every row is in: created before the copy, they would fire on it.
+    // A deferred BEGIN: BEGIN IMMEDIATE would ask for a write lock on the attached source too, which src holds.
+    db.exec('BEGIN');
+    try {
+      carryTriggers(db, src, plan.table);
+      db.exec('COMMIT');
+    } finally {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    }
     const brokenBefore = brokenDependents(src);
     src.exec(`DROP TABLE ${quoteIdent(plan.table)}`);
     const broken = [...brokenDependents(src)].filter(([name]) => !brokenBefore.has(name)).map(([name, why]) => `${name} (${why})`);
@@ -338,6 +348,51 @@ function dropIfIdentical(
     return null;
   } finally {
     if (src.inTransaction) src.exec('ROLLBACK');
+  }
+}
+
+/** The source table's own triggers (DROP TABLE takes them with it), by name. */
+function triggersOf(src: Db, table: string): { name: string; sql: string }[] {
+  return src
+    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE AND sql IS NOT NULL ORDER BY rowid")
+    .all<{ name: string; sql: string }>(table);
+}
+
+/** Creates in the target each of the table's triggers it does not have yet (a re-run after a kill finds some there). */
+function carryTriggers(db: Db, src: Db, table: string): string[] {
+  const carried: string[] = [];
+  for (const trigger of triggersOf(src, table)) {
+    if (db.prepare("SELECT 1 FROM main.sqlite_master WHERE type = 'trigger' AND name = ? COLLATE NOCASE").get(trigger.name)) continue;
+    db.exec(trigger.sql);
+    carried.push(trigger.name);
+  }
+  return carried;
+}
+
+/**
+ * Refuses, before anything is copied, a move whose table has a trigger the
+ * target could not run (its body names a table or column this store lacks):
+ * it is tried in the target inside a savepoint, compiled, and undone.
+ */
+function assertTriggersFit(db: Db, src: Db, table: string, where: string): void {
+  if (triggersOf(src, table).length === 0) return;
+  db.exec('SAVEPOINT cairn_trigger_probe');
+  try {
+    const brokenBefore = brokenDependents(db);
+    const carried = new Set(carryTriggers(db, src, table).map((name) => `trigger ${name}`.toLowerCase()));
+    const broken = [...brokenDependents(db)]
+      .filter(([name]) => carried.has(name.toLowerCase()) && !brokenBefore.has(name))
+      .map(([name, why]) => `${name} (${why})`);
+    if (broken.length > 0) {
+      throw new CairnError(
+        'E_MOVE',
+        `${where}: ${broken.join('; ')} on ${table} cannot run in this store; it moves with the table, so create what it needs here first, or drop it in a source migration. Nothing was copied.`,
+        { table, broken },
+      );
+    }
+  } finally {
+    db.exec('ROLLBACK TO cairn_trigger_probe');
+    db.exec('RELEASE cairn_trigger_probe');
   }
 }
 

@@ -199,6 +199,37 @@ describe('moveTable: a table moves to another store as a migration step', () => 
     assert.equal(tableExists(a.state, 'goals'), false);
   });
 
+  it("the table's own triggers move with it, created after the copy so none fires on it; one the target cannot run is refused before copying", async () => {
+    const moveNotes = "export const transaction = false;\nexport async function up(db, ctx) { await ctx.moveTable({ from: 'state', table: 'notes' }); }\n";
+    const a = await app({ '0001_log.sql': 'CREATE TABLE note_log (body TEXT);\n', '0002_move.mjs': moveNotes });
+    const w = new Database(a.state);
+    w.exec(`CREATE TRIGGER notes_lower AFTER INSERT ON notes BEGIN UPDATE notes SET body = lower(body) WHERE rowid = new.rowid; END;
+            CREATE TRIGGER notes_logged AFTER INSERT ON notes BEGIN INSERT INTO note_log VALUES (new.body); END;
+            CREATE TABLE note_log (body TEXT);`);
+    w.close();
+    const r = await cli(a.dir, 'migrate');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const goals = new Database(a.goals);
+    assert.deepEqual(goals.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all(), ['notes_logged', 'notes_lower']);
+    assert.equal(goals.prepare('SELECT count(*) FROM note_log').pluck().get(), 0, 'no trigger fired on the copied rows');
+    goals.exec("INSERT INTO notes (thread, body) VALUES ('t1', 'LOUD')");
+    assert.equal(goals.prepare("SELECT body FROM notes WHERE thread = 't1' AND body = 'loud'").pluck().get(), 'loud', 'the trigger runs in its new store');
+    assert.equal(goals.prepare('SELECT count(*) FROM note_log').pluck().get(), 1);
+    goals.close();
+    assert.deepEqual(dump(a.goals).notes.length, ROWS + 1);
+
+    // A trigger whose body names a table the target lacks cannot move: refused before a row is copied, the source kept whole.
+    const b = await app({ '0001_move.mjs': moveNotes });
+    const v = new Database(b.state);
+    v.exec('CREATE TABLE note_log (body TEXT); CREATE TRIGGER notes_logged AFTER INSERT ON notes BEGIN INSERT INTO note_log VALUES (new.body); END;');
+    v.close();
+    const refused = await cli(b.dir, 'migrate', '--json');
+    assert.equal(refused.code, 1);
+    assert.match(JSON.parse(refused.stdout).stores[1].failed.message, /trigger notes_logged \(no such table: .*note_log\) on notes cannot run in this store/);
+    assert.deepEqual(dump(b.state).notes, b.original.notes, 'the source is kept whole');
+    assert.deepEqual(dump(b.goals).notes, [], 'nothing was copied');
+  });
+
   it('refuses what it cannot move safely, and keeps the source: a referenced table, a view that would break, a non-empty target, a transactional migration', async () => {
     // Another source table references the moved one.
     const child = await app({
