@@ -4,6 +4,7 @@
 import { benchBackfill } from './backfill.mjs';
 import { benchDoctor } from './doctor.mjs';
 import { benchImport } from './import.mjs';
+import { benchLint } from './lint.mjs';
 import { benchMove } from './move.mjs';
 import { benchSnapshot } from './snapshot.mjs';
 import { benchStartup } from './startup.mjs';
@@ -24,6 +25,7 @@ results.push(await benchBackfill({ quick }));
 results.push(await benchDoctor({ quick }));
 results.push(await benchSnapshot({ quick }));
 results.push(await benchMove({ quick }));
+results.push(await benchLint({ quick }));
 
 for (const r of results) {
   console.log(`${r.name}: ${r.ok ? 'within goal' : 'OVER GOAL'}`);

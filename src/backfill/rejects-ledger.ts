@@ -24,8 +24,9 @@ export class RejectsLedger {
     let length = 0;
     try {
       length = fs.statSync(file).size;
-    } catch {
-      // Not created yet, or removed by the user: start a new one.
+    } catch (error) {
+      // Not created yet, or removed by the user: start a new one. Any other failure is heard.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     if (length > committedLength) {
       fs.truncateSync(file, committedLength);

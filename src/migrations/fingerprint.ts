@@ -35,6 +35,7 @@ function statLine(file: string, label: string): string {
     const s = fs.statSync(file, { bigint: true });
     return `${label}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}\0${s.ino}\n`;
   } catch {
+    // Any file that cannot be stat'ed changes the fingerprint, so startup takes the full path and reports it.
     return `${label}\0absent\n`;
   }
 }

@@ -66,6 +66,7 @@ export function isWholeDatabase(file: string): boolean {
   try {
     fd = fs.openSync(file, 'r');
   } catch {
+    // A copy that cannot even be opened is not one a restore could use: it is not listed as a backup.
     return false;
   }
   try {

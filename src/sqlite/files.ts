@@ -56,8 +56,10 @@ export function sameFile(a: string, b: string): boolean {
     const sa = fs.statSync(a);
     const sb = fs.statSync(b);
     return sa.ino === sb.ino && sa.dev === sb.dev;
-  } catch {
-    return false;
+  } catch (error) {
+    // A path that is not there is not the same file; a stat that fails otherwise (EACCES) must not pass as "different".
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }
 

@@ -90,7 +90,9 @@ function upToDate(db: Db, dir: string | null, baseline: { file: string; version:
   try {
     stored = readFingerprint(db);
   } catch {
-    return false; // no cairn_meta yet: a fresh DB
+    // No cairn_meta yet (a fresh DB), or any failure reading it: "not known to be up to date" only sends
+    // the store down the full path, which reads everything again and reports what is wrong.
+    return false;
   }
   return stored !== undefined && stored === sourceFingerprint(dir, baseline);
 }

@@ -49,6 +49,7 @@ function freeBytes(dir: string): number | null {
     const st = fs.statfsSync(dir);
     return Number(st.bavail) * Number(st.bsize);
   } catch {
+    // Free space is a detail of the report; a platform or folder that cannot tell just leaves it out.
     return null;
   }
 }
