@@ -31,7 +31,8 @@ export type CairnErrorCode =
   | 'E_LINT' // a pending migration has an error-level lint finding (it certainly fails or loses data; pass --force)
   | 'E_CORRUPT' // a database file is damaged (SQLITE_CORRUPT, a failed quick_check); nothing was changed: see cairn doctor
   | 'E_PERMISSION' // a file or folder cairn must read or write is not accessible to this user (EACCES/EPERM)
-  | 'E_BACKUP'; // the copy taken before a change could not be written (a full disk); nothing was changed
+  | 'E_BACKUP' // the copy taken before a change could not be written (a full disk); nothing was changed
+  | 'E_DISK_FULL'; // the disk filled up mid-run: the batch being written was rolled back; free space and run again
 
 /** Refusals happen before anything is written; failures happen mid-run. */
 export class CairnError extends Error {

@@ -42,6 +42,7 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_CORRUPT: EXIT.refused,
   E_PERMISSION: EXIT.refused,
   E_BACKUP: EXIT.refused,
+  E_DISK_FULL: EXIT.failed,
 };
 
 export function exitCodeFor(code: string): ExitCode {

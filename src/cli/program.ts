@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { CairnError, errorMessage, isCairnError } from '../errors.js';
-import { isCorruptError } from '../sqlite/integrity.js';
+import { errorMessage, isCairnError } from '../errors.js';
+import { asCairnError } from '../failures.js';
 import { registerAdopt } from './commands/adopt.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerBaseline } from './commands/baseline.js';
@@ -52,11 +52,8 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     if (thrown instanceof CommanderError) {
       return thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.code === 'commander.help' ? EXIT.ok : EXIT.usage;
     }
-    // A damaged page met anywhere (an import's writes, a tail's reads) is named as such, never a raw SQLite error.
-    const error =
-      !isCairnError(thrown) && isCorruptError(thrown)
-        ? new CairnError('E_CORRUPT', `the database is damaged (${errorMessage(thrown)}); run cairn doctor for what and how to recover`, {}, { cause: thrown })
-        : thrown;
+    // A damaged page or a full disk met anywhere is named as such, never a raw SQLite error.
+    const error = asCairnError(thrown);
     const exit = isCairnError(error) ? exitCodeFor(error.code) : EXIT.failed;
     io.stderr.write(`cairn: ${errorMessage(error)}\n`);
     if (!isCairnError(error) && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
