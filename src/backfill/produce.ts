@@ -2,6 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { MapFn, MapResult } from '../importers/define.js';
 import { BatchBuilder, handleItem, type Batch } from '../importers/produce.js';
 import { irregularKind } from '../importers/irregular.js';
+import { isInside } from '../sqlite/files.js';
 import { readLines } from '../importers/read-lines.js';
 import { jsonlItem } from '../importers/sources.js';
 import { DEFAULT_BATCH_ITEMS, DEFAULT_BATCH_ROWS, type BackfillContext, type BackfillItem, type BackfillJob } from './define.js';
@@ -73,6 +74,9 @@ export function* produceBackfillBatches(job: BackfillJob, name: string, queue: r
       // Never opened unless it is a regular file: a FIFO would block the read forever.
       const irregular = irregularKind(work.file);
       if (irregular) throw new Error(`${irregular}, not a regular file`);
+      // A glob's match is data on disk: a link inside the history folder that leads out of it is not followed.
+      if (typeof job.items !== 'function' && !isInside(context.root, work.file))
+        throw new Error(`it leads outside the history folder ${context.root} (a link); not read`);
       const fingerprint = fingerprintOf(work.file);
       progress.size = fingerprint.size;
       progress.mtime = fingerprint.mtime;

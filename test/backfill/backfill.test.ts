@@ -83,6 +83,21 @@ describe('cairn backfill: bad input', () => {
     },
   );
 
+  it('an item that is a link out of the history folder is not read: a failed item naming where it leads', async () => {
+    const app = historyApp();
+    writeConversations(app.home, 3, 2, { damage: false });
+    const outside = path.join(app.dir, 'private.jsonl');
+    fs.writeFileSync(outside, JSON.stringify({ head: true, title: 'not yours' }) + '\n');
+    fs.symlinkSync(outside, path.join(app.home, 'convs', 'd00', 'c90002.jsonl'));
+    await ready(app);
+    const r = await spawnCli(app.dir, ['backfill', 'hist', '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(JSON.parse(r.stdout).items.failed, 1);
+    const [reject] = readRejects(path.join(app.home, 'backfill-hist.rejects.jsonl'));
+    assert.match(String(reject?.reason), /leads outside the history folder .* not read/);
+    assert.equal(count(app.db, "SELECT count(*) FROM convs WHERE title = 'not yours'"), 0);
+  });
+
   it('invalid UTF-8 keeps its bytes; a last line cut short is rejected but re-read once the file grows (refresh)', async () => {
     const app = historyApp();
     const [file] = writeConversations(app.home, 10, 3, { damage: false });
