@@ -49,3 +49,43 @@ it('an import that fills the disk says so (E_DISK_FULL, exit 1), keeps a whole d
     execFileSync('umount', [home]);
   }
 });
+
+it('a backup that does not fit is E_BACKUP before anything changes, with no partial copy left to pass for one', async (t) => {
+  const { scratchApp, cli } = await import('../helpers.js');
+  const { dir } = scratchApp(
+    {
+      state: {
+        '0001_pad.sql':
+          "CREATE TABLE pad (body TEXT);\nINSERT INTO pad SELECT printf('%.500c', 'x') FROM (WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 1500) SELECT v FROM s);\n",
+      },
+    },
+    // A rollback journal: a WAL would need the store's size twice over while it is first written.
+    { state: { file: 'home/state.sqlite', pragmas: { journal_mode: 'delete' } } },
+  );
+  const home = path.join(dir, 'home');
+  fs.mkdirSync(home);
+  if (!smallDisk(home, '1000k')) {
+    t.skip('mounting a small tmpfs needs root (CI runs as root)');
+    return;
+  }
+  try {
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    const size = fs.statSync(path.join(home, 'state.sqlite')).size;
+    const free = Number(fs.statfsSync(home).bavail) * Number(fs.statfsSync(home).bsize);
+    assert.ok(free < size, `the room left (${free} bytes) is less than a copy of the store (${size} bytes)`);
+    fs.writeFileSync(path.join(dir, 'migrations', 'state', '0002_more.sql'), 'CREATE TABLE more (x);\n');
+    const r = await cli(dir, 'migrate', '--json');
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'E_BACKUP');
+    assert.deepEqual(
+      fs.readdirSync(home).filter((n) => n.includes('backup')),
+      [],
+      'the partial copy is gone',
+    );
+    const db = new Database(path.join(home, 'state.sqlite'), { readonly: true });
+    assert.deepEqual(db.prepare('SELECT version FROM cairn_migrations').pluck().all(), [1], 'nothing was changed');
+    db.close();
+  } finally {
+    execFileSync('umount', [home]);
+  }
+});
