@@ -18,7 +18,7 @@ export type {
   StepResult,
 } from './migrations/index.js';
 export { openDatabase } from './sqlite/open.js';
-export type { Db, Statement, SqlValue } from './sqlite/db.js';
+export type { Db, Statement, SqlValue, SqlParam, NamedParams, Row } from './sqlite/db.js';
 export type { Pragmas } from './sqlite/pragmas.js';
 export { quoteIdent } from './sqlite/quote.js';
 export { CairnError, isCairnError } from './errors.js';

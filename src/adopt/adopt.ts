@@ -100,7 +100,7 @@ export async function adoptStore(store: ResolvedStore, options: AdoptOptions): P
     }
     if (!options.dryRun) {
       const now = (options.now ?? (() => new Date()))().toISOString();
-      db.transaction(() => {
+      db.withTransaction(() => {
         ensureHistory(db);
         for (const { migration, appliedAt, durationMs } of rows) {
           recordApplied(db, {

@@ -335,7 +335,7 @@ type Lease = { state: JobState | null } | { busy: JobState };
 
 /** Takes the job's lease in one IMMEDIATE transaction, creating the state tables on first use. */
 function acquireLease(db: Db, job: string, owner: string, leaseMs: number, now: number, rejectsFile: string): Lease {
-  return db.transaction((): Lease => {
+  return db.withTransaction((): Lease => {
     ensureStateTables(db);
     const state = readJobState(db, job);
     if (state && leaseIsLive(state, now)) return { busy: state };

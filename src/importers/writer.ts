@@ -94,7 +94,7 @@ export class RowWriter<O = unknown> {
     const ordered = [...groups].sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
     let outcome: Outcome<O>;
     try {
-      outcome = this.db.transaction(() => {
+      outcome = this.db.withTransaction(() => {
         const result = this.writeGroups(ordered, originOf);
         if (this.options.holdBack === false) this.settle(result);
         beforeCommit?.(result);
@@ -107,7 +107,7 @@ export class RowWriter<O = unknown> {
       if (this.options.holdBack === false) this.settle(outcome, (rows) => this.writeIsolated(rows));
       if (beforeCommit) {
         const done = outcome;
-        this.db.transaction(() => beforeCommit(done));
+        this.db.withTransaction(() => beforeCommit(done));
       }
     }
     this.publish(outcome, onReject);
@@ -131,7 +131,7 @@ export class RowWriter<O = unknown> {
   /** Rows in one transaction; if a deferred constraint fails its COMMIT, row by row instead. */
   private writeIsolated(rows: WrittenRow<O>[]): Outcome<O> {
     try {
-      return this.db.transaction(() => this.writeRows(rows));
+      return this.db.withTransaction(() => this.writeRows(rows));
     } catch (error) {
       if (!isCommitConstraint(error)) throw error;
       return this.writeRowByRow(rows);
@@ -145,7 +145,7 @@ export class RowWriter<O = unknown> {
       try {
         merge(
           outcome,
-          this.db.transaction(() => this.writeRows([row])),
+          this.db.withTransaction(() => this.writeRows([row])),
         );
       } catch (error) {
         if (!isCommitConstraint(error)) throw error;

@@ -51,13 +51,13 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
   const started = performance.now();
   switch (step.kind) {
     case 'rename':
-      db.transaction(() => {
+      db.withTransaction(() => {
         recordRenamed(db, step.from.version, step.to);
         hooks.mirror?.renamed(db, step.from.version, step.to.version);
       });
       return { kind: 'rename', version: step.to.version, name: step.to.name, durationMs: performance.now() - started, statements: 0 };
     case 'baseline':
-      db.transaction(() => {
+      db.withTransaction(() => {
         runStatements(db, step.name, step.statements);
         recordApplied(db, {
           version: step.version,
@@ -121,7 +121,7 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
           throw error;
         }
         // The marker beforeNonTransactional committed goes in the transaction that records the file (interrupted.ts).
-        db.transaction(() => {
+        db.withTransaction(() => {
           record();
           clearInterrupted(db);
         });

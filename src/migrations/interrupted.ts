@@ -40,7 +40,7 @@ function tableExists(db: Db, name: string): boolean {
 
 /** Committed before the first statement of a NO TRANSACTION file (migrateStore has made cairn's tables by then). */
 export function markStarted(db: Db, run: InterruptedRun): void {
-  db.transaction(() => {
+  db.withTransaction(() => {
     writeMeta(db, KEY, JSON.stringify(run));
     forgetFingerprint(db);
   });

@@ -191,7 +191,7 @@ async function migrateOpen(store: ResolvedStore, db: Db, options: MigrateOptions
   }
   await runSteps(db, store, plan, result, { ...options, backups, rerun });
   // A mirror switched on for a DB already at the newest version catches up here, with nothing else to run.
-  if (store.history === 'goose' && !result.failed) db.transaction(() => gooseMirror.applied(db, []));
+  if (store.history === 'goose' && !result.failed) db.withTransaction(() => gooseMirror.applied(db, []));
   result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
   if (!result.failed) writeFingerprint(db, fingerprint);
   // A NO TRANSACTION file may have switched pragmas (foreign_keys=OFF) on this connection; put the store's back.

@@ -129,7 +129,7 @@ export async function moveTable(db: Db, options: MoveTableOptions): Promise<Move
             );
           }
           // Something wrote to the source after its rows were copied: copy it all again (the source is untouched).
-          db.transaction(() => db.exec(`DELETE FROM main.${quoteIdent(table)}`));
+          db.withTransaction(() => db.exec(`DELETE FROM main.${quoteIdent(table)}`));
           rows = 0;
           recopied = true;
         }
@@ -157,7 +157,7 @@ function readMove(db: Db, key: string): MoveRow | undefined {
 }
 
 function markDone(db: Db, key: string, table: string): number {
-  return db.transaction(() => {
+  return db.withTransaction(() => {
     const rows = count(db, `main.${quoteIdent(table)}`);
     db.prepare(`UPDATE ${MOVES_TABLE} SET phase = 'done', rows = ?, finished_at = ? WHERE name = ?`).run(rows, new Date().toISOString(), key);
     return rows;
@@ -183,7 +183,7 @@ function finishWithoutSource(db: Db, src: Db | null, options: MoveTableOptions, 
       { table },
     );
   }
-  db.transaction(() => {
+  db.withTransaction(() => {
     if (!started) {
       db.prepare(`INSERT INTO ${MOVES_TABLE} (name, source, phase, started_at) VALUES (?, ?, 'copying', ?)`).run(key, from.file, new Date().toISOString());
     }
@@ -216,7 +216,7 @@ function begin(db: Db, src: Db, sourceInfo: TableInfo, options: MoveTableOptions
       { table, children },
     );
   }
-  db.transaction(() => {
+  db.withTransaction(() => {
     if (!readTableInfo(db, table)) {
       const ddl = src
         .prepare(
@@ -294,7 +294,7 @@ function copyRest(db: Db, plan: CopyPlan, batchSize: number, afterBatch: (copied
   const insert = { run: (n: number) => (Number(empty.get<{ empty: number }>()?.empty) === 1 ? first : next).run(n) };
   let batches = 0;
   for (;;) {
-    const { changes } = db.transaction(() => insert.run(batchSize));
+    const { changes } = db.withTransaction(() => insert.run(batchSize));
     if (changes === 0) return batches;
     batches++;
     afterBatch(changes);

@@ -61,7 +61,7 @@ export function rebuildTable(db: Db, table: string, spec: RebuildSpec): RebuildR
   const foreignKeys = Number(db.pragmaValue('foreign_keys')) === 1;
   db.exec('PRAGMA foreign_keys = OFF');
   try {
-    return db.transaction(() => {
+    return db.withTransaction(() => {
       const result = rebuildInTransaction(db, table, spec);
       // Checked even when the caller had foreign keys off (a NO TRANSACTION migration that asked for it): the rebuilt table and the tables pointing at it.
       assertForeignKeys(db, `rebuild of ${table}`, [result.table, ...referencingTables(db, result.table)]);

@@ -4,17 +4,24 @@
  * engine can be added without touching migrations, importers or snapshots.
  */
 export type SqlValue = string | number | bigint | Uint8Array | null;
+/** Values for named parameters (`@name`, `:name`, `$name` in the SQL), keyed without the prefix. */
+export type NamedParams = Readonly<Record<string, SqlValue>>;
+/**
+ * A statement's parameters, as better-sqlite3 takes them: positional values
+ * for `?`, and at most one object for the named ones (anywhere in the list).
+ */
+export type SqlParam = SqlValue | NamedParams;
 export type Row = Record<string, unknown>;
 
 export interface Statement {
-  run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  run(...params: SqlParam[]): { changes: number; lastInsertRowid: number | bigint };
   /** run() with the parameters in one array: the bulk paths reuse one array per statement instead of spreading. */
   runArray(params: readonly SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
-  get<T = Row>(...params: SqlValue[]): T | undefined;
-  all<T = Row>(...params: SqlValue[]): T[];
-  iterate<T = Row>(...params: SqlValue[]): IterableIterator<T>;
+  get<T = Row>(...params: SqlParam[]): T | undefined;
+  all<T = Row>(...params: SqlParam[]): T[];
+  iterate<T = Row>(...params: SqlParam[]): IterableIterator<T>;
   /** Each row's first column alone: the snapshot paths read one prebuilt JSON line per row without a row object. */
-  iterateFirst<T = unknown>(...params: SqlValue[]): IterableIterator<T>;
+  iterateFirst<T = unknown>(...params: SqlParam[]): IterableIterator<T>;
 }
 
 /** A scalar SQL function implemented in JS (better-sqlite3's `db.function`). */
@@ -27,8 +34,15 @@ export interface Db {
   prepare(sql: string): Statement;
   /** Runs one or more statements with no result. */
   exec(sql: string): void;
-  /** Wraps fn in BEGIN IMMEDIATE … COMMIT (ROLLBACK on throw). */
-  transaction<T>(fn: () => T): T;
+  /**
+   * Runs fn now, inside BEGIN IMMEDIATE … COMMIT (ROLLBACK when it throws),
+   * and returns what fn returned. Inside another transaction it nests as a
+   * savepoint. Not better-sqlite3's `db.transaction(fn)`, which returns a
+   * function to call later: the different name keeps code written for that
+   * shape (`db.transaction(fn)()`) from running a transaction and then
+   * failing (here there is no `transaction` member, so it fails first).
+   */
+  withTransaction<T>(fn: () => T): T;
   /** Registers a deterministic scalar function for this connection only. */
   defineFunction(name: string, fn: SqlFunction): void;
   /** Reads a pragma's single value (`PRAGMA name`). */

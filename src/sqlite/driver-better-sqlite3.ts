@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Db, OpenOptions, SqlFunction, SqlValue, Statement } from './db.js';
+import type { Db, OpenOptions, SqlFunction, SqlParam, SqlValue, Statement } from './db.js';
 
 /** The only file that imports better-sqlite3 (see db.ts). */
 export function openBetterSqlite3(file: string, options: OpenOptions = {}): Db {
@@ -28,12 +28,12 @@ class BetterSqlite3Db implements Db {
     // A second handle for plucked reads: pluck() switches the statement's mode, and the row methods must not see it.
     let plucked: Database.Statement | null = null;
     return {
-      run: (...params: SqlValue[]) => stmt.run(...params),
+      run: (...params: SqlParam[]) => stmt.run(...params),
       runArray: (params: readonly SqlValue[]) => stmt.run(params as SqlValue[]),
-      get: <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
-      all: <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
-      iterate: <T>(...params: SqlValue[]) => stmt.iterate(...params) as IterableIterator<T>,
-      iterateFirst: <T>(...params: SqlValue[]) => {
+      get: <T>(...params: SqlParam[]) => stmt.get(...params) as T | undefined,
+      all: <T>(...params: SqlParam[]) => stmt.all(...params) as T[],
+      iterate: <T>(...params: SqlParam[]) => stmt.iterate(...params) as IterableIterator<T>,
+      iterateFirst: <T>(...params: SqlParam[]) => {
         plucked ??= this.raw.prepare(sql).pluck();
         return plucked.iterate(...params) as IterableIterator<T>;
       },
@@ -44,7 +44,7 @@ class BetterSqlite3Db implements Db {
     this.raw.exec(sql);
   }
 
-  transaction<T>(fn: () => T): T {
+  withTransaction<T>(fn: () => T): T {
     return this.raw.transaction(fn).immediate();
   }
 

@@ -277,7 +277,7 @@ test('backfill state: rejected lines and an interrupted run warn, with what to r
 });
 
 test("the demo app's home, freshly migrated, is all ok", async (t) => {
-  // Inside the package, so the job module's `import … from 'cairn'` resolves to this package, as in the demo.
+  // Inside the package, so the job module's `import … from 'cairndb'` resolves to this package, as in the demo.
   fs.mkdirSync(path.join(REPO, 'build'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(REPO, 'build', 'doctor-demo-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));

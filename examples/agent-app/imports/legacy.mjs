@@ -2,7 +2,7 @@
 // into the `state` store. Run once by each user with `cairn import legacy`;
 // running it again writes nothing new.
 import path from 'node:path';
-import { defineImport, source } from 'cairn';
+import { defineImport, source } from 'cairndb';
 
 export default defineImport({
   target: 'state',

@@ -4,7 +4,7 @@
 // resumes after its last checkpoint, and --refresh picks up conversations
 // that were added or continued since.
 import path from 'node:path';
-import { defineBackfill } from 'cairn';
+import { defineBackfill } from 'cairndb';
 
 /** rollout-2025-03-01T08-00-00-<id>.jsonl → <id> */
 const threadIdOf = (file) => path.basename(file, '.jsonl').replace(/^rollout-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-/, '');
