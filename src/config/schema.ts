@@ -1,101 +1,127 @@
-import { z } from 'zod';
-
-/** The shape of cairn.config.(json|mjs|ts). Unknown keys are errors: a typo must not be ignored. */
-const pragmaValue = z.union([z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a pragma value is a word or a number'), z.number(), z.boolean()]);
-const int = (min: number) => z.number().int().min(min);
-/** One of SQLite's words for a pragma, in any case (`WAL` and `wal` alike). */
-const oneOf = (...values: string[]) => z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(values as [string, ...string[]]));
+import { createRequire } from 'node:module';
+import type { z as Zod } from 'zod';
 
 /**
- * The connection pragmas a store may set, each with the values SQLite
- * accepts: a misspelt name or a bogus value is a config error naming the key,
- * never a silently ignored setting. Pragmas that can corrupt a database
- * (writable_schema, ignore_check_constraints) are not here, nor in `extraPragmas`.
+ * The shape of cairn.config.(json|mjs|ts). Unknown keys are errors: a typo must not be ignored.
+ *
+ * zod costs ~100 ms to load, paid by every app start, so it is loaded only
+ * when a config fails the exact fast check in quick-config.ts (which accepts
+ * only what this schema accepts, and returns what it returns; a test holds
+ * the two together). zod is loaded with require() (it ships CommonJS) so
+ * defineStores() stays synchronous.
  */
-const pragmasSchema = z
-  .object({
-    journal_mode: oneOf('wal', 'delete', 'truncate', 'persist', 'memory', 'off'),
-    busy_timeout: int(0),
-    synchronous: oneOf('off', 'normal', 'full', 'extra'),
-    foreign_keys: z.boolean(),
-    cache_size: z.number().int(),
-    temp_store: oneOf('default', 'file', 'memory'),
-    mmap_size: int(0),
-    page_size: z
-      .number()
-      .int()
-      .refine((n) => n >= 512 && n <= 65536 && (n & (n - 1)) === 0, 'a power of two from 512 to 65536'),
-    auto_vacuum: oneOf('none', 'full', 'incremental'),
-    wal_autocheckpoint: int(0),
-    journal_size_limit: z.number().int().min(-1),
-    locking_mode: oneOf('normal', 'exclusive'),
-    recursive_triggers: z.boolean(),
-    secure_delete: z.union([z.boolean(), z.literal('fast')]),
-    cell_size_check: z.boolean(),
-    trusted_schema: z.boolean(),
-    automatic_index: z.boolean(),
-    defer_foreign_keys: z.boolean(),
-    threads: int(0),
-  })
-  .partial()
-  .strict();
+function buildSchemas(z: typeof Zod) {
+  const pragmaValue = z.union([z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a pragma value is a word or a number'), z.number(), z.boolean()]);
+  const int = (min: number) => z.number().int().min(min);
+  /** One of SQLite's words for a pragma, in any case (`WAL` and `wal` alike). */
+  const oneOf = (...values: string[]) => z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(values as [string, ...string[]]));
 
-/** Pragmas cairn does not know, set as given: the explicit way past the check above (a newer SQLite's pragma, say). */
-const DANGEROUS_PRAGMAS = new Set(['writable_schema', 'ignore_check_constraints', 'schema_version']);
-const extraPragmasSchema = z.record(
-  z
-    .string()
-    .regex(/^[a-z_]+$/, 'pragma names are lower_case')
-    .refine((name) => !DANGEROUS_PRAGMAS.has(name), 'this pragma can corrupt the database; cairn never sets it'),
-  pragmaValue,
-);
+  /**
+   * The connection pragmas a store may set, each with the values SQLite
+   * accepts: a misspelt name or a bogus value is a config error naming the key,
+   * never a silently ignored setting. Pragmas that can corrupt a database
+   * (writable_schema, ignore_check_constraints) are not here, nor in `extraPragmas`.
+   */
+  const pragmasSchema = z
+    .object({
+      journal_mode: oneOf('wal', 'delete', 'truncate', 'persist', 'memory', 'off'),
+      busy_timeout: int(0),
+      synchronous: oneOf('off', 'normal', 'full', 'extra'),
+      foreign_keys: z.boolean(),
+      cache_size: z.number().int(),
+      temp_store: oneOf('default', 'file', 'memory'),
+      mmap_size: int(0),
+      page_size: z
+        .number()
+        .int()
+        .refine((n) => n >= 512 && n <= 65536 && (n & (n - 1)) === 0, 'a power of two from 512 to 65536'),
+      auto_vacuum: oneOf('none', 'full', 'incremental'),
+      wal_autocheckpoint: int(0),
+      journal_size_limit: z.number().int().min(-1),
+      locking_mode: oneOf('normal', 'exclusive'),
+      recursive_triggers: z.boolean(),
+      secure_delete: z.union([z.boolean(), z.literal('fast')]),
+      cell_size_check: z.boolean(),
+      trusted_schema: z.boolean(),
+      automatic_index: z.boolean(),
+      defer_foreign_keys: z.boolean(),
+      threads: int(0),
+    })
+    .partial()
+    .strict();
 
-const storeSchema = z
-  .object({
-    file: z.string().min(1),
-    /** The folder of the store's migration files, or false for a store cairn does not migrate (never left out: a typo must not mean "none"). */
-    migrations: z.union([z.string().min(1), z.literal(false)], {
-      error: (issue) => (issue.input === undefined ? 'required: the folder of its migration files, or false for a store with none' : undefined),
-    }),
-    pragmas: pragmasSchema.optional(),
-    extraPragmas: extraPragmasSchema.optional(),
-    baseline: z
-      .object({ file: z.string().min(1), version: z.number().int().nonnegative() })
-      .strict()
-      .optional(),
-    allowOutOfOrder: z.boolean().optional(),
-    backups: z.union([z.literal(false), z.object({ keep: z.number().int().min(1).max(100) }).strict()]).optional(),
-    lockTimeoutMs: z.number().int().nonnegative().optional(),
-    /** `goose`: also keep goose_db_version in step, so goose (or an app reading it) sees the DB as up to date. */
-    history: z.enum(['cairn', 'goose']).optional(),
-  })
-  .strict();
+  /** Pragmas cairn does not know, set as given: the explicit way past the check above (a newer SQLite's pragma, say). */
+  const extraPragmasSchema = z.record(
+    z
+      .string()
+      .regex(/^[a-z_]+$/, 'pragma names are lower_case')
+      .refine((name) => !DANGEROUS_PRAGMAS.has(name), 'this pragma can corrupt the database; cairn never sets it'),
+    pragmaValue,
+  );
 
-export const configSchema = z
-  .object({
-    home: z.string().min(1).optional(),
-    stores: z
-      .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'store names start with a letter: letters, digits, _ and -'), storeSchema)
-      .refine((stores) => Object.keys(stores).length > 0, 'declare at least one store'),
-    imports: z.record(z.string(), z.string()).optional(),
-    backfills: z.record(z.string(), z.string()).optional(),
-  })
-  .strict();
+  const storeSchema = z
+    .object({
+      file: z.string().min(1),
+      /** The folder of the store's migration files, or false for a store cairn does not migrate (never left out: a typo must not mean "none"). */
+      migrations: z.union([z.string().min(1), z.literal(false)], {
+        error: (issue) => (issue.input === undefined ? 'required: the folder of its migration files, or false for a store with none' : undefined),
+      }),
+      pragmas: pragmasSchema.optional(),
+      extraPragmas: extraPragmasSchema.optional(),
+      baseline: z
+        .object({ file: z.string().min(1), version: z.number().int().nonnegative() })
+        .strict()
+        .optional(),
+      allowOutOfOrder: z.boolean().optional(),
+      backups: z.union([z.literal(false), z.object({ keep: z.number().int().min(1).max(100) }).strict()]).optional(),
+      lockTimeoutMs: z.number().int().nonnegative().optional(),
+      /** `goose`: also keep goose_db_version in step, so goose (or an app reading it) sees the DB as up to date. */
+      history: z.enum(['cairn', 'goose']).optional(),
+    })
+    .strict();
 
-export type StoreConfig = z.input<typeof storeSchema>;
-export type CairnConfig = z.input<typeof configSchema>;
+  const configSchema = z
+    .object({
+      home: z.string().min(1).optional(),
+      stores: z
+        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'store names start with a letter: letters, digits, _ and -'), storeSchema)
+        .refine((stores) => Object.keys(stores).length > 0, 'declare at least one store'),
+      imports: z.record(z.string(), z.string()).optional(),
+      backfills: z.record(z.string(), z.string()).optional(),
+    })
+    .strict();
+
+  return { configSchema, storeSchema, pragmasSchema };
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+/** Pragmas that can corrupt a database: never set, under any key. */
+export const DANGEROUS_PRAGMAS: ReadonlySet<string> = new Set(['writable_schema', 'ignore_check_constraints', 'schema_version']);
+
+export type StoreConfig = Zod.input<Schemas['storeSchema']>;
+export type CairnConfig = Zod.input<Schemas['configSchema']>;
+
+let schemas: Schemas | null = null;
+/** The zod schemas, built on first use. */
+export function configSchemas(): Schemas {
+  schemas ??= buildSchemas((createRequire(import.meta.url)('zod') as { z: typeof Zod }).z);
+  return schemas;
+}
 
 /** Zod issues rendered as `key.path: what is wrong`, one per line. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: Zod.ZodError): string {
   return error.issues
     .map((issue) => {
       const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
       const inner = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as { message: string }[]).map((i) => i.message).join('; ') : '';
       const hint =
         issue.code === 'unrecognized_keys' && issue.path.at(-1) === 'pragmas'
-          ? ` (cairn knows ${Object.keys(pragmasSchema.shape).join(', ')}; a pragma it does not know goes under extraPragmas)`
+          ? ` (cairn knows ${Object.keys(configSchemas().pragmasSchema.shape).join(', ')}; a pragma it does not know goes under extraPragmas)`
           : '';
       return `${where}: ${issue.message}${inner && issue.code === 'invalid_key' ? `: ${inner}` : ''}${hint}`;
     })
     .join('\n');
 }
+
+/** A config as the schema returns it: the input with pragma words lower-cased. */
+export type ParsedConfig = Zod.output<Schemas['configSchema']>;

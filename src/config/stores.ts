@@ -4,7 +4,8 @@ import { expandTilde } from './paths.js';
 import { canonicalPath } from '../sqlite/files.js';
 import { CairnError } from '../errors.js';
 import type { Pragmas } from '../sqlite/pragmas.js';
-import { configSchema, describeIssues, type CairnConfig } from './schema.js';
+import { configSchemas, describeIssues, type CairnConfig, type ParsedConfig } from './schema.js';
+import { quickParseConfig } from './quick-config.js';
 
 /** A store with every path made absolute and every default filled in. */
 export interface ResolvedStore {
@@ -48,15 +49,8 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
  * code: `export default defineStores({ stores: { state: { file: 'state.sqlite', migrations: 'migrations/state' } } })`.
  */
 export function defineStores(config: CairnConfig, options: ResolveOptions = {}): StoreRegistry {
-  const parsed = configSchema.safeParse(config);
   const source = options.configFile ?? 'config';
-  if (!parsed.success) {
-    throw new CairnError('E_CONFIG', `${source}: invalid config:\n${describeIssues(parsed.error)}`, {
-      file: options.configFile ?? null,
-      issues: parsed.error.issues,
-    });
-  }
-  const cfg = parsed.data;
+  const cfg = quickParseConfig(config) ?? parseWithSchema(config, source, options.configFile ?? null);
   const env = options.env ?? process.env;
   const root = path.resolve(options.root ?? process.cwd());
   const homeSetting = env.CAIRN_HOME && env.CAIRN_HOME.length > 0 ? env.CAIRN_HOME : (cfg.home ?? '.');
@@ -92,6 +86,15 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
   // Kept out of sight so a registry built in a config module can be resolved again against that file's folder (see loadConfig).
   Object.defineProperty(registry, DECLARED, { value: { config, rootGiven: options.root !== undefined }, enumerable: false });
   return registry;
+}
+
+/** The full schema: slower to load, and the one whose messages name every problem. */
+function parseWithSchema(config: unknown, source: string, file: string | null): ParsedConfig {
+  const parsed = configSchemas().configSchema.safeParse(config);
+  if (!parsed.success) {
+    throw new CairnError('E_CONFIG', `${source}: invalid config:\n${describeIssues(parsed.error)}`, { file, issues: parsed.error.issues });
+  }
+  return parsed.data;
 }
 
 const DECLARED = Symbol('cairn.declaredConfig');
