@@ -8,10 +8,13 @@ import { benchLint } from './lint.mjs';
 import { benchMove } from './move.mjs';
 import { benchSnapshot } from './snapshot.mjs';
 import { benchStartup } from './startup.mjs';
+import { benchColdStart } from './cold-start.mjs';
 
 const quick = process.argv.includes('--quick');
 const results = [];
 
+const cold = await benchColdStart({ quick });
+results.push(cold);
 const startup = await benchStartup();
 results.push({
   ...startup,

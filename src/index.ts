@@ -1,89 +1,68 @@
+// The library entry, `cairndb`: what an app needs at startup, loaded at once,
+// and the heavy operations as async functions whose code loads on first call.
+// Every app start pays for what this file imports statically, so it imports
+// only the startup path (config, openStores, the driver). Each area's full API,
+// its synchronous helpers included, is a subpath: cairndb/migrations,
+// cairndb/import, cairndb/backfill, cairndb/snapshot, cairndb/doctor, cairndb/tail.
+import { lazy } from './lazy.js';
+
 export { defineStores, selectStores } from './config/stores.js';
 export type { StoreRegistry, ResolvedStore, ResolveOptions } from './config/stores.js';
 export type { CairnConfig, StoreConfig } from './config/schema.js';
 export { loadConfig, findConfig } from './config/load.js';
+export type { LoadConfigOptions } from './config/load.js';
 export { openStores } from './stores/open-stores.js';
 export type { OpenStores, OpenStoresOptions } from './stores/open-stores.js';
-export { migrateStore, assertMigrated, storeStatus, planMigration, parseMigration, checksum } from './migrations/index.js';
-export type {
-  MigrateOptions,
-  MigrateResult,
-  PlannedStep,
-  FailedStep,
-  StoreStatus,
-  MigrationPlan,
-  SchemaState,
-  Migration,
-  AppliedMigration,
-  StepResult,
-} from './migrations/index.js';
 export { openDatabase } from './sqlite/open.js';
+export type { OpenDatabaseOptions } from './sqlite/open.js';
 export type { Db, Statement, SqlValue, SqlParam, NamedParams, Row } from './sqlite/db.js';
 export type { Pragmas } from './sqlite/pragmas.js';
 export { quoteIdent } from './sqlite/quote.js';
 export { CairnError, isCairnError } from './errors.js';
 export type { CairnErrorCode } from './errors.js';
+export { assertMigrated } from './migrations/assert-migrated.js';
+export type { MigrateOptions, MigrateResult, PlannedStep, FailedStep, StepResult } from './migrations/index.js';
+
+// Declaring plans and jobs is cheap (plain objects); running them is not.
 export { defineImport, source } from './importers/define.js';
-export type {
-  ImportPlan,
-  ImportMode,
-  SourceSpec,
-  SourceRecord,
-  RecordOrigin,
-  MapFn,
-  MapResult,
-  MapContext,
-  ImportRow,
-  ImportValue,
-  CopyStep,
-} from './importers/define.js';
-export { runImport, loadPlan, resolvePlanPath } from './importers/run.js';
-export type { RunImportOptions, ImportSummary, ImportProgress, SourceSummary } from './importers/run.js';
-export type { TableCounts } from './importers/writer.js';
-export type { CopyCounts } from './importers/copy.js';
-export type { RejectEntry } from './importers/produce.js';
+export type { ImportPlan, SourceSpec, SourceRecord, MapFn, MapResult, MapContext, ImportRow } from './importers/define.js';
 export { defineBackfill } from './backfill/define.js';
-export type { BackfillJob, BackfillItem, BackfillRecord, BackfillContext, BackfillMapFn, BackfillMapResult } from './backfill/define.js';
-export { runBackfill, startBackfill, loadBackfill, resolveJobPath } from './backfill/run.js';
-export type { RunBackfillOptions, BackfillResult, BackfillRun, BackfillProgress, BackfillItemCounts } from './backfill/run.js';
-export { backfillReadiness, backfillStatus, storeJobEntries, declaredJobs } from './backfill/status.js';
-export type { BackfillReadiness, BackfillPhase, BackfillStatusEntry, DeclaredJobs } from './backfill/status.js';
-export { runDoctor } from './doctor/run.js';
-export { DEFAULT_THRESHOLDS } from './doctor/types.js';
-export type { DoctorReport, DoctorCheck, DoctorOptions, DoctorThresholds, CheckStatus } from './doctor/types.js';
-export { tailTable, storeWithTable, DEFAULT_TAIL_LINES, DEFAULT_POLL_MS } from './tail/tail.js';
-export type { TailOptions } from './tail/tail.js';
-export { buildTailQuery, lastRows, rowsAfter } from './tail/query.js';
-export type { TailFilters, TailQuery, TailRow } from './tail/query.js';
-export { exportStore, exportSnapshot } from './snapshot/export.js';
-export type { ExportOptions, ExportResult } from './snapshot/export.js';
-export { restoreSnapshot } from './snapshot/restore.js';
-export type { RestoreOptions, RestoreResult, RestoredTable } from './snapshot/restore.js';
-export { cutoverStore } from './snapshot/cutover.js';
-export type { CutoverOptions, CutoverResult, CutoverPhase } from './snapshot/cutover.js';
-export { verifyStores, VERIFY_CHECKS } from './snapshot/verify.js';
-export type { VerifyOptions } from './snapshot/verify.js';
-export { compareWithSnapshot } from './snapshot/compare.js';
-export type { SnapshotComparison, TableComparison } from './snapshot/compare.js';
-export { readManifest, verifySnapshotFiles, MANIFEST_FILE } from './snapshot/manifest.js';
-export type { SnapshotManifest, SnapshotTable, SnapshotColumn } from './snapshot/manifest.js';
-export { lintStore } from './lint/store.js';
-export type { LintOptions } from './lint/store.js';
-export { lintMigrations } from './lint/lint.js';
-export type { LintInput } from './lint/lint.js';
-export type { LintReport } from './lint/report.js';
-export { LINT_RULES } from './lint/types.js';
-export type { LintFinding, LintRule, LintSeverity } from './lint/types.js';
-export { rebuildTable, assertForeignKeys } from './schema/rebuild.js';
-export type { RebuildSpec, RebuildResult } from './schema/rebuild.js';
-export { moveTable } from './schema/move-table.js';
-export type { MoveTableOptions, MoveTableResult, MoveProgress } from './schema/move-table.js';
-export type { MigrationContext } from './migrations/context.js';
-export { adoptStore } from './adopt/adopt.js';
-export type { AdoptOptions, AdoptResult, AdoptMismatch } from './adopt/adopt.js';
-export { ADOPT_SOURCES } from './adopt/read-history.js';
-export type { AdoptSource } from './adopt/read-history.js';
-export { writeBaseline } from './schema/write-baseline.js';
-export type { BaselineOptions, BaselineResult } from './schema/write-baseline.js';
-export { schemaDump } from './schema/dump.js';
-export type { SchemaObject } from './schema/dump.js';
+export type { BackfillJob, BackfillRecord, BackfillContext, BackfillMapFn, BackfillMapResult } from './backfill/define.js';
+// The read-path check an app makes at startup: a few indexed reads, no job code.
+export { backfillReadiness } from './backfill/readiness.js';
+export type { BackfillReadiness, BackfillPhase } from './backfill/readiness.js';
+
+type Api<M, K extends keyof M> = M[K];
+
+/** Applies a store's pending migrations (see cairndb/migrations). */
+export const migrateStore: Api<typeof import('./migrations/migrator.js'), 'migrateStore'> = lazy(
+  async () => (await import('./migrations/migrator.js')).migrateStore,
+);
+/** Runs an import plan (see cairndb/import). */
+export const runImport: Api<typeof import('./importers/run.js'), 'runImport'> = lazy(async () => (await import('./importers/run.js')).runImport);
+/** Loads an import plan module. */
+export const loadPlan: Api<typeof import('./importers/run.js'), 'loadPlan'> = lazy(async () => (await import('./importers/run.js')).loadPlan);
+/** Runs a backfill job to the end (see cairndb/backfill; startBackfill runs one in the background). */
+export const runBackfill: Api<typeof import('./backfill/run.js'), 'runBackfill'> = lazy(async () => (await import('./backfill/run.js')).runBackfill);
+/** Loads a backfill job module. */
+export const loadBackfill: Api<typeof import('./backfill/run.js'), 'loadBackfill'> = lazy(async () => (await import('./backfill/run.js')).loadBackfill);
+/** Every declared backfill job's state. */
+export const backfillStatus: Api<typeof import('./backfill/status.js'), 'backfillStatus'> = lazy(
+  async () => (await import('./backfill/status.js')).backfillStatus,
+);
+/** Checks every store (see cairndb/doctor). */
+export const runDoctor: Api<typeof import('./doctor/run.js'), 'runDoctor'> = lazy(async () => (await import('./doctor/run.js')).runDoctor);
+/** Follows a table's newest rows (see cairndb/tail). */
+export const tailTable: Api<typeof import('./tail/tail.js'), 'tailTable'> = lazy(async () => (await import('./tail/tail.js')).tailTable);
+/** Restores a snapshot into a store (see cairndb/snapshot). */
+export const restoreSnapshot: Api<typeof import('./snapshot/restore.js'), 'restoreSnapshot'> = lazy(
+  async () => (await import('./snapshot/restore.js')).restoreSnapshot,
+);
+/** Replaces a store with a verified copy of itself. */
+export const cutoverStore: Api<typeof import('./snapshot/cutover.js'), 'cutoverStore'> = lazy(async () => (await import('./snapshot/cutover.js')).cutoverStore);
+/** Checks stores against their snapshots or themselves. */
+export const verifyStores: Api<typeof import('./snapshot/verify.js'), 'verifyStores'> = lazy(async () => (await import('./snapshot/verify.js')).verifyStores);
+/** Moves a table from one store to another (see cairndb/migrations). */
+export const moveTable: Api<typeof import('./schema/move-table.js'), 'moveTable'> = lazy(async () => (await import('./schema/move-table.js')).moveTable);
+/** Takes over another tool's migration history (see cairndb/migrations). */
+export const adoptStore: Api<typeof import('./adopt/adopt.js'), 'adoptStore'> = lazy(async () => (await import('./adopt/adopt.js')).adoptStore);

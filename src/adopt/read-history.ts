@@ -5,9 +5,12 @@ import { gooseAppliedVersions, hasGooseTable } from '../migrations/goose-table.j
 import type { Db } from '../sqlite/db.js';
 import { quoteIdent } from '../sqlite/quote.js';
 import { flywayChecksum } from './flyway-checksum.js';
+import { hasColumn, hasTable } from './detect.js';
 
-export const ADOPT_SOURCES = ['goose', 'sqlx', 'flyway', 'plain-version'] as const;
-export type AdoptSource = (typeof ADOPT_SOURCES)[number];
+export { detectForeignHistory } from './detect.js';
+
+export { ADOPT_SOURCES, type AdoptSource } from './sources.js';
+import type { AdoptSource } from './sources.js';
 
 /** One version another tool recorded as applied. */
 export interface ForeignApplied {
@@ -36,15 +39,6 @@ export interface ForeignHistory {
   problems: ForeignProblem[];
   /** Kept out of the mapping on purpose (a Flyway repeatable migration), said out loud. */
   notes: string[];
-}
-
-/** Which other tool's history this DB carries, for the hint in a refusal of an unmanaged DB. */
-export function detectForeignHistory(db: Db): AdoptSource | null {
-  if (hasGooseTable(db)) return 'goose';
-  if (hasTable(db, SQLX_TABLE)) return 'sqlx';
-  if (hasTable(db, FLYWAY_TABLE) || (hasTable(db, PLAIN_VERSION_TABLE) && hasColumn(db, PLAIN_VERSION_TABLE, 'installed_rank'))) return 'flyway';
-  if (hasTable(db, PLAIN_VERSION_TABLE) || Number(db.pragmaValue('user_version')) > 0) return 'plain-version';
-  return null;
 }
 
 export function readForeignHistory(db: Db, source: AdoptSource): ForeignHistory {
@@ -233,14 +227,6 @@ function plainHistory(table: string, version: number, problems: ForeignProblem[]
 
 function absent(source: AdoptSource, table: string): CairnError {
   return new CairnError('E_ADOPT', `this DB has no ${table} table, so it was not migrated by ${source}; nothing was written`, { table });
-}
-
-function hasTable(db: Db, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(name) !== undefined;
-}
-
-function hasColumn(db: Db, table: string, column: string): boolean {
-  return db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ? COLLATE NOCASE').get(table, column) !== undefined;
 }
 
 /** SQLite's `YYYY-MM-DD HH:MM:SS[.fff]` (UTC) as ISO 8601; null when it is not that. */

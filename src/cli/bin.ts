@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { run } from './program.js';
+import { CAIRN_VERSION } from '../version.js';
 
 // `cairn tail -f | head` closes the pipe early: that is the reader saying it has enough, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -7,4 +7,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = await run(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // Answered before the CLI loads: scripts call `cairn --version` to check an install, and it should cost what `node -e 0` costs.
+  process.stdout.write(`${CAIRN_VERSION}\n`);
+} else {
+  const { run } = await import('./program.js');
+  process.exitCode = await run(argv);
+}

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { errorMessage, isCairnError } from '../errors.js';
 import { asCairnError } from '../failures.js';
 import { registerAdopt } from './commands/adopt.js';

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import type { ResolvedStore } from '../config/stores.js';
+export { assertMigrated } from './assert-migrated.js';
+export { planInput, readStoreSource } from './plan-input.js';
+import { planInput, readStoreSource } from './plan-input.js';
 import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import { restoreBackup, takeBackup } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
 import { inReadTransaction } from '../sqlite/read-transaction.js';
 import { foreignKeysOn, pragmaStatements } from '../sqlite/pragmas.js';
-import { detectForeignHistory } from '../adopt/read-history.js';
 import { lintMigrations } from '../lint/lint.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
@@ -17,13 +19,11 @@ import { interruptedError, markStarted, readInterrupted, recordFailedStatement, 
 import { gooseMirror } from './goose-table.js';
 import { stepContext } from './context.js';
 import type { MoveProgress } from '../schema/move-table.js';
-import { loadBaseline } from './baseline.js';
 import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
-import { ensureHistory, hasHistory, readHistory, userTableCount, writeFingerprint } from './history.js';
-import { planMigration, type MigrationPlan, type PlanInput, type Step } from './plan.js';
-import { loadMigrations } from './source.js';
-import type { Migration, MigrationStatement } from './types.js';
+import { ensureHistory, userTableCount, writeFingerprint } from './history.js';
+import { planMigration, type MigrationPlan, type Step } from './plan.js';
+import type { MigrationStatement } from './types.js';
 import { databaseExists } from '../sqlite/files.js';
 
 export interface MigrateOptions {
@@ -89,14 +89,6 @@ export interface MigrateResult {
   lint: LintFinding[];
 }
 
-/** The store's files as the engine sees them (the baseline file is never a migration). */
-export function readStoreSource(store: ResolvedStore, env?: Env): { migrations: Migration[]; baseline: ReturnType<typeof loadBaseline> | undefined } {
-  const migrations = store.migrations
-    ? loadMigrations(store.migrations, { exclude: store.baseline ? [store.baseline.file] : [], env, key: `stores.${store.name}.migrations` })
-    : [];
-  return { migrations, baseline: store.baseline ? loadBaseline(store.baseline) : undefined };
-}
-
 export function describeStep(step: Step, options: { expandEnv?: boolean } = {}): PlannedStep {
   // ENVSUB values (credentials, often) are shown as the file writes them, ${NAME}, unless asked for.
   const shown = (statements: readonly MigrationStatement[]): string[] => statements.map((s) => (options.expandEnv ? s.sql : (s.template ?? s.sql)));
@@ -122,16 +114,6 @@ export function describeStep(step: Step, options: { expandEnv?: boolean } = {}):
         statements: step.migration.format === 'module' ? [`-- runs down(db) from ${step.migration.name}`] : shown(step.migration.down ?? []),
       };
   }
-}
-
-/** What planning reads: the store's files, the DB's history, and whether the DB is fresh (no history, no app tables; none at all counts). */
-export function planInput(store: ResolvedStore, db: Db | null, env?: Env): PlanInput {
-  const { migrations, baseline } = readStoreSource(store, env);
-  const applied = db ? readHistory(db) : [];
-  const fresh = applied.length === 0 && (db === null || userTableCount(db) === 0);
-  const managed = db !== null && hasHistory(db);
-  const foreignHistory = db && applied.length === 0 && !fresh && !managed ? detectForeignHistory(db) : null;
-  return { migrations, applied, baseline, fresh, managed, foreignHistory };
 }
 
 function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): MigrationPlan {
@@ -400,16 +382,5 @@ function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
   } finally {
     live?.close();
     copy?.close();
-  }
-}
-
-/** Throws when a result has a failed step: for callers (app startup) that must not go on. */
-export function assertMigrated(result: MigrateResult): void {
-  if (result.failed) {
-    throw new CairnError('E_MIGRATION_FAILED', `${result.store}: ${result.failed.message}`, {
-      store: result.store,
-      failed: result.failed,
-      applied: result.applied,
-    });
   }
 }

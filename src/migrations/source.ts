@@ -6,15 +6,12 @@ import { decodeUtf8 } from './checksum.js';
 import { describeModuleMigration } from './module-migration.js';
 import { parseMigration } from './parse.js';
 import type { Migration } from './types.js';
+import { isMigrationFileName } from './file-name.js';
 
 /** `NNNN_description.sql` (or `.ts`/`.mts`/`.mjs`/`.js`): any number of digits (goose timestamps too), then `_`. */
 const NAME = /^(\d+)_([^/\\]+)\.(sql|ts|mts|mjs|js)$/;
 
-/** The files a migrations folder holds: SQL, and TS/JS modules exporting up(db) (never a `.d.ts`). */
-export function isMigrationFileName(name: string): boolean {
-  const lower = name.toLowerCase();
-  return /\.(sql|ts|mts|mjs|js)$/.test(lower) && !/\.d\.(m)?ts$/.test(lower);
-}
+export { isMigrationFileName };
 
 export interface MigrationFileRef {
   version: number;

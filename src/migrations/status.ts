@@ -3,7 +3,7 @@ import { errorMessage, isCairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import type { Env } from './envsub.js';
 import { interruptedError, readInterrupted, type InterruptedRun } from './interrupted.js';
-import { planInput } from './migrator.js';
+import { planInput } from './plan-input.js';
 import { planMigration, schemaState, type MigrationRef, type PlanInput, type SchemaState } from './plan.js';
 import { databaseExists } from '../sqlite/files.js';
 

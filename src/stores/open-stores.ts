@@ -1,9 +1,9 @@
 import { defineStores, isStoreRegistry, selectStores, unresolvedConfigOf, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
-import { assertLintClean, reportOf } from '../lint/report.js';
 import type { CairnConfig } from '../config/schema.js';
 import { readFingerprint } from '../migrations/history.js';
 import { sourceFingerprint } from '../migrations/fingerprint.js';
-import { assertMigrated, migrateStore, type MigrateResult } from '../migrations/migrator.js';
+import { assertMigrated } from '../migrations/assert-migrated.js';
+import type { MigrateResult } from '../migrations/migrator.js';
 import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
 
@@ -58,6 +58,9 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       migrations[store.name] = null;
       if (options.migrate !== false && !upToDate(db, store.migrations, store.baseline)) pending.push(store);
     }
+    // The migration engine and lint load only when a store has work: the everyday start has none (see lazy.ts).
+    const { migrateStore } = pending.length ? await import('../migrations/migrator.js') : ({} as never);
+    const { assertLintClean, reportOf } = pending.length ? await import('../lint/report.js') : ({} as never);
     // All or nothing: every store with work is planned (and linted) before any is changed, so one store's refusal changes none.
     for (const store of pending) {
       const plan = await migrateStore(store, { dryRun: true, stores: registry.stores });

@@ -23,8 +23,8 @@ export interface TailOptions extends TailFilters {
   onRows: (rows: TailRow[], query: TailQuery) => void;
 }
 
-export const DEFAULT_TAIL_LINES = 200;
-export const DEFAULT_POLL_MS = 500;
+export { DEFAULT_TAIL_LINES, DEFAULT_POLL_MS } from './defaults.js';
+import { DEFAULT_TAIL_LINES, DEFAULT_POLL_MS } from './defaults.js';
 const FOLLOW_BATCH = 1000;
 
 /**

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO, cli, scratchApp, readRows } from '../helpers.js';
 
-const INDEX = JSON.stringify(path.join(REPO, 'dist', 'index.js'));
+// Migration modules take the schema tools from cairndb/migrations.
+const INDEX = JSON.stringify(path.join(REPO, 'dist', 'migrations', 'index.js'));
 const BASE = `CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, age TEXT);
 CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE);
 INSERT INTO users VALUES (1, 'a@x', '31'), (2, 'b@x', '40');

@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CairnError, rebuildTable } from '../../dist/index.js';
+import { CairnError } from '../../dist/index.js';
+import { rebuildTable } from '../../dist/migrations/index.js';
 import { openDatabase } from '../../dist/sqlite/open.js';
 import { cli, scratchApp, readRows } from '../helpers.js';
 

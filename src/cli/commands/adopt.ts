@@ -1,10 +1,9 @@
-import { Option, type Command } from 'commander';
-import { adoptStore } from '../../adopt/adopt.js';
-import { ADOPT_SOURCES, type AdoptSource } from '../../adopt/read-history.js';
+import type { Command } from 'commander';
+import { Option } from '../commander.js';
+import { ADOPT_SOURCES, type AdoptSource } from '../../adopt/sources.js';
 import { storesFor, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { renderAdopt } from '../render-schema.js';
 
 export function registerAdopt(program: Command, io: Io, done: (code: number) => void): void {
   program
@@ -15,6 +14,8 @@ export function registerAdopt(program: Command, io: Io, done: (code: number) => 
     .option('--dry-run', 'show the mapping; write nothing')
     .option('--json', 'print one JSON document')
     .action(async (opts: { store: string; from: AdoptSource; dryRun?: boolean; json?: boolean }) => {
+      const { adoptStore } = await import('../../adopt/adopt.js');
+      const { renderAdopt } = await import('../render-schema.js');
       const [store] = await storesFor(io, program.opts<GlobalFlags>(), [opts.store]);
       const result = await adoptStore(store as NonNullable<typeof store>, { from: opts.from, dryRun: opts.dryRun, env: io.env });
       if (opts.json) writeJson(io, { ok: true, ...result });

@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import { resolveJobPath, runBackfill } from '../../backfill/run.js';
-import { backfillStatus } from '../../backfill/status.js';
 import { CairnError } from '../../errors.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { progressBar } from '../progress.js';
-import { renderBackfill, renderBackfillStatus } from '../render-backfill.js';
 
 interface BackfillFlags {
   status?: boolean;
@@ -29,6 +25,10 @@ export function registerBackfill(program: Command, io: Io, done: (code: number) 
     .option('--rejects <file>', 'where rejected lines go (default: <home>/backfill-<job>.rejects.jsonl)')
     .option('--json', 'print one JSON document')
     .action(async (jobArg: string | undefined, opts: BackfillFlags) => {
+      const { resolveJobPath, runBackfill } = await import('../../backfill/run.js');
+      const { backfillStatus } = await import('../../backfill/status.js');
+      const { progressBar } = await import('../progress.js');
+      const { renderBackfill, renderBackfillStatus } = await import('../render-backfill.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const style = styleFor(io.stdout, io.env);
       if (opts.status) {

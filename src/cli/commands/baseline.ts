@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { writeBaseline } from '../../schema/write-baseline.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { selectStores } from '../../config/stores.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { renderBaseline } from '../render-schema.js';
 
 export function registerBaseline(program: Command, io: Io, done: (code: number) => void): void {
   program
@@ -17,6 +15,8 @@ export function registerBaseline(program: Command, io: Io, done: (code: number) 
     .option('--dry-run', 'print the file; write nothing')
     .option('--json', 'print one JSON document')
     .action(async (opts: { store: string; out?: string; force?: boolean; dryRun?: boolean; json?: boolean }) => {
+      const { writeBaseline } = await import('../../schema/write-baseline.js');
+      const { renderBaseline } = await import('../render-schema.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const [store] = selectStores(registry, [opts.store]);
       const out = opts.out ? path.resolve(io.cwd, opts.out) : undefined;

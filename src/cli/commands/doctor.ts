@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { runDoctor } from '../../doctor/run.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { renderDoctor } from '../render-doctor.js';
 
 export function registerDoctor(program: Command, io: Io, done: (code: number) => void): void {
   program
@@ -14,6 +12,8 @@ export function registerDoctor(program: Command, io: Io, done: (code: number) =>
     .option('--full', 'run PRAGMA integrity_check instead of quick_check (slower: also compares each index with its table)')
     .option('--json', 'print the report as JSON (paths under the home directory shown as ~)')
     .action(async (opts: { store?: string[]; summary?: boolean; full?: boolean; json?: boolean }) => {
+      const { runDoctor } = await import('../../doctor/run.js');
+      const { renderDoctor } = await import('../render-doctor.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const report = await runDoctor(registry, { stores: opts.store, full: opts.full, env: io.env });
       if (opts.json) writeJson(io, report);

@@ -1,11 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from '../commander.js';
 import type { ImportMode } from '../../importers/define.js';
-import { resolvePlanPath, runImport } from '../../importers/run.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { progressBar } from '../progress.js';
-import { renderImport } from '../render-import.js';
 
 interface ImportFlags {
   from?: string;
@@ -28,6 +26,9 @@ export function registerImport(program: Command, io: Io, done: (code: number) =>
     .option('--mode <mode>', 'insert (keep existing rows) or upsert (update rows whose values differ)', parseMode)
     .option('--rejects <file>', 'where rejected input goes (default: <home>/import-<plan>-<time>.rejects.jsonl)')
     .action(async (planArg: string, opts: ImportFlags) => {
+      const { resolvePlanPath, runImport } = await import('../../importers/run.js');
+      const { progressBar } = await import('../progress.js');
+      const { renderImport } = await import('../render-import.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const plan = resolvePlanPath(registry, planArg, io.cwd);
       let bar: ReturnType<typeof progressBar> | null = null;

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { lintStore } from '../../lint/store.js';
 import { storesFor, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { renderLint } from '../render-migrations.js';
 
 export function registerLint(program: Command, io: Io, done: (code: number) => void): void {
   program
@@ -13,6 +11,8 @@ export function registerLint(program: Command, io: Io, done: (code: number) => v
     .option('--all', 'every file a fresh database runs, from an empty schema, instead of the pending ones')
     .option('--json', 'print one JSON document')
     .action(async (opts: { store?: string[]; all?: boolean; json?: boolean }) => {
+      const { lintStore } = await import('../../lint/store.js');
+      const { renderLint } = await import('../render-migrations.js');
       const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
       const reports = stores.map((store) => lintStore(store, { all: opts.all, env: io.env }));
       const errors = reports.reduce((sum, r) => sum + r.errors, 0);

@@ -1,13 +1,12 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from '../commander.js';
 import { CairnError } from '../../errors.js';
-import { assertLintClean, reportOf } from '../../lint/report.js';
 import type { RecoverChoice } from '../../migrations/interrupted.js';
-import { migrateStore, type MigrateResult } from '../../migrations/migrator.js';
+import type { MigrateResult } from '../../migrations/migrator.js';
 import { selectStores } from '../../config/stores.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { renderMigrate } from '../render-migrations.js';
 
 interface MigrateFlags {
   store?: string[];
@@ -39,6 +38,9 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
       ),
     )
     .action(async (opts: MigrateFlags) => {
+      const { assertLintClean, reportOf } = await import('../../lint/report.js');
+      const { migrateStore } = await import('../../migrations/migrator.js');
+      const { renderMigrate } = await import('../render-migrations.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const stores = selectStores(registry, opts.store);
       if (opts.to !== undefined && stores.length > 1) {

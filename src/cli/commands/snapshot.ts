@@ -2,17 +2,9 @@ import type { Command } from 'commander';
 import type { ResolvedStore, StoreRegistry } from '../../config/stores.js';
 import { selectStores } from '../../config/stores.js';
 import { CairnError } from '../../errors.js';
-import { cutoverStore } from '../../snapshot/cutover.js';
-import { exportStore } from '../../snapshot/export.js';
-import { readManifest } from '../../snapshot/manifest.js';
-import { restoreSnapshot } from '../../snapshot/restore.js';
-import { verifyStores } from '../../snapshot/verify.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { progressBar } from '../progress.js';
-import { renderDoctor } from '../render-doctor.js';
-import { renderCutover, renderExport, renderRestore } from '../render-snapshot.js';
 
 /** `--store`, or the only store there is. */
 function oneStore(registry: StoreRegistry, name: string | undefined): ResolvedStore {
@@ -31,6 +23,8 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .option('--force', 'replace the snapshot already in --out')
     .option('--json', 'print one JSON summary')
     .action(async (opts: { store?: string; out?: string; force?: boolean; json?: boolean }) => {
+      const { exportStore } = await import('../../snapshot/export.js');
+      const { renderExport } = await import('../render-snapshot.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const store = oneStore(registry, opts.store);
       const result = exportStore(store, { out: opts.out, force: opts.force, env: io.env });
@@ -59,6 +53,10 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         dropUnknownTables?: boolean;
         json?: boolean;
       }) => {
+        const { readManifest } = await import('../../snapshot/manifest.js');
+        const { restoreSnapshot } = await import('../../snapshot/restore.js');
+        const { progressBar } = await import('../progress.js');
+        const { renderRestore } = await import('../render-snapshot.js');
         const registry = await loadRegistry(io, program.opts<GlobalFlags>());
         const store = oneStore(registry, opts.store ?? readManifest(opts.from).store);
         let bar: ReturnType<typeof progressBar> | null = null;
@@ -100,6 +98,8 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         acceptDifferences?: boolean;
         json?: boolean;
       }) => {
+        const { cutoverStore } = await import('../../snapshot/cutover.js');
+        const { renderCutover } = await import('../render-snapshot.js');
         const registry = await loadRegistry(io, program.opts<GlobalFlags>());
         const store = oneStore(registry, opts.store);
         const result = await cutoverStore(store, {
@@ -128,6 +128,8 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .option('--full', 'run PRAGMA integrity_check instead of quick_check')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { store?: string[]; db?: string; snapshot?: string; full?: boolean; json?: boolean }) => {
+      const { verifyStores } = await import('../../snapshot/verify.js');
+      const { renderDoctor } = await import('../render-doctor.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const report = await verifyStores(registry, { stores: opts.store, file: opts.db, snapshot: opts.snapshot, full: opts.full, env: io.env });
       if (opts.json) writeJson(io, report);

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { storeStatus } from '../../migrations/status.js';
 import { storesFor, type GlobalFlags } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
-import { renderStatus } from '../render-migrations.js';
 
 export function registerStatus(program: Command, io: Io, done: (code: number) => void): void {
   program
@@ -12,6 +10,8 @@ export function registerStatus(program: Command, io: Io, done: (code: number) =>
     .option('--store <name...>', 'only these stores (default: all)')
     .option('--json', 'print one JSON document')
     .action(async (opts: { store?: string[]; json?: boolean }) => {
+      const { storeStatus } = await import('../../migrations/status.js');
+      const { renderStatus } = await import('../render-migrations.js');
       const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
       const statuses = stores.map((store) => storeStatus(store, { env: io.env }));
       if (opts.json) writeJson(io, { stores: statuses });

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { CairnError } from '../../errors.js';
-import { DEFAULT_POLL_MS, DEFAULT_TAIL_LINES, tailTable } from '../../tail/tail.js';
+import { DEFAULT_POLL_MS, DEFAULT_TAIL_LINES } from '../../tail/defaults.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, type Io } from '../io.js';
-import { renderTailRow, tailRowJson } from '../render-tail.js';
 
 interface TailFlags {
   store?: string;
@@ -63,6 +62,8 @@ export function registerTail(program: Command, io: Io, done: (code: number) => v
     .option('--id-column <column>', 'an ever-increasing column to order and follow by (default: the rowid)')
     .option('--json', 'one JSON object per row (JSON lines)')
     .action(async (table: string, opts: TailFlags) => {
+      const { tailTable } = await import('../../tail/tail.js');
+      const { renderTailRow, tailRowJson } = await import('../render-tail.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const style = styleFor(io.stdout, io.env);
       // Ctrl-C ends a --follow cleanly (exit 0), as it does tail -f; only while this command runs.

@@ -1,0 +1,96 @@
+// What the library entry loads at app start: the startup path only. Every
+// module loaded here is paid by every start of every app using cairndb, so
+// the CLI, the import/backfill/snapshot/doctor/lint/tail code, zod, the
+// progress bar, the glob and the TypeScript loader must wait until used.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BIN, REPO, scratchApp } from '../helpers.js';
+
+// A resolve hook that prints every module URL once, on stderr, as `MOD url`.
+const HOOK =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    'const seen = new Set(); export async function resolve(s, c, next) { const r = await next(s, c); if (!seen.has(r.url)) { seen.add(r.url); console.error("MOD " + r.url); } return r; }',
+  );
+
+function modulesLoaded(cwd: string, args: string[]): string[] {
+  const r = spawnSync(process.execPath, ['--no-warnings', '--experimental-loader', HOOK, ...args], { cwd, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('MOD '))
+    .map((l) => l.slice(4));
+}
+
+/** Paths relative to the repo (`dist/…`, `node_modules/<pkg>/…`), builtins as `node:x`. */
+function named(urls: string[]): string[] {
+  return urls.map((u) => (u.startsWith('file:') ? path.relative(REPO, new URL(u).pathname) : u));
+}
+
+const LATER = [
+  /^dist\/cli\//,
+  /^dist\/importers\/(?!define\.js$)/,
+  /^dist\/backfill\/(?!(define|readiness|state)\.js$)/,
+  /^dist\/(snapshot|doctor|lint|tail|schema|adopt)\//,
+  /^dist\/migrations\/(migrator|apply|parse|parse-goose|split-sqlite|lint)\.js$/,
+  /^node_modules\/(zod|commander|cli-progress|tinyglobby|picomatch|fdir|jiti)\//,
+  /^node:(crypto|worker_threads|child_process)$/,
+];
+
+function appWithLink(): { dir: string } {
+  const { dir } = scratchApp({
+    state: { '00001_init.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY);\n' },
+    logs: { '00001_init.sql': 'CREATE TABLE lines (id INTEGER PRIMARY KEY);\n' },
+  });
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(REPO, path.join(dir, 'node_modules', 'cairndb'), 'dir');
+  fs.writeFileSync(
+    path.join(dir, 'start.mjs'),
+    "import { loadConfig, openStores, backfillReadiness } from 'cairndb';\nconst app = await openStores(await loadConfig());\nbackfillReadiness(app.db('state'), 'none');\napp.close();\n",
+  );
+  return { dir };
+}
+
+describe('cold start: what loads', () => {
+  it('an app start with nothing pending loads only the startup path', () => {
+    const { dir } = appWithLink();
+    spawnSync(process.execPath, ['start.mjs'], { cwd: dir }); // first start migrates
+    const loaded = named(modulesLoaded(dir, ['start.mjs']));
+    assert.ok(loaded.includes('dist/index.js') && loaded.some((m) => m.startsWith('node_modules/better-sqlite3/')), loaded.join('\n'));
+    const early = loaded.filter((m) => LATER.some((re) => re.test(m)));
+    assert.deepEqual(early, [], `loaded at start: ${early.join(', ')}`);
+  });
+
+  it('the first start, which migrates, loads the engine then and only then', () => {
+    const { dir } = appWithLink();
+    const loaded = named(modulesLoaded(dir, ['start.mjs']));
+    assert.ok(loaded.includes('dist/migrations/migrator.js'));
+    assert.deepEqual(
+      loaded.filter((m) => /^dist\/cli\/|node_modules\/(commander|cli-progress|tinyglobby|jiti)\//.test(m)),
+      [],
+    );
+  });
+
+  it('cairn --version loads neither the CLI parser nor any command', () => {
+    const loaded = named(modulesLoaded(REPO, [BIN, '--version']));
+    assert.deepEqual(
+      loaded.filter((m) => m.startsWith('dist/') || m.startsWith('node_modules/')),
+      ['dist/cli/bin.js', 'dist/version.js'],
+    );
+  });
+
+  it('cairn status loads no import, backfill, snapshot, doctor, lint or progress code', () => {
+    const { dir } = appWithLink();
+    spawnSync(process.execPath, [BIN, 'migrate'], { cwd: dir });
+    const loaded = named(modulesLoaded(dir, [BIN, 'status']));
+    const heavy = loaded.filter((m) =>
+      /^dist\/(importers|backfill|snapshot|doctor|lint|schema)\/|^dist\/tail\/(?!defaults\.js$)|^dist\/migrations\/migrator\.js$|node_modules\/(zod|cli-progress|tinyglobby|jiti)\//.test(
+        m,
+      ),
+    );
+    assert.deepEqual(heavy, []);
+  });
+});
