@@ -12,7 +12,7 @@ export type { CairnConfig, StoreConfig } from './config/schema.js';
 export { loadConfig, findConfig } from './config/load.js';
 export type { LoadConfigOptions } from './config/load.js';
 export { openStores } from './stores/open-stores.js';
-export type { OpenStores, OpenStoresOptions } from './stores/open-stores.js';
+export type { OpenStores, OpenStoresOptions, OpenStoresProgress } from './stores/open-stores.js';
 export { openDatabase } from './sqlite/open.js';
 export type { OpenDatabaseOptions } from './sqlite/open.js';
 export type { Db, Statement, SqlValue, SqlParam, NamedParams, Row } from './sqlite/db.js';

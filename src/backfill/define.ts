@@ -1,4 +1,4 @@
-import type { ImportRow } from '../importers/define.js';
+import type { ImportRow, MapContext, SourceRecord } from '../importers/define.js';
 import type { WriteMode } from '../importers/writer.js';
 
 /**
@@ -16,20 +16,23 @@ export interface BackfillItem {
   watermark: string;
 }
 
-/** One line of an item, parsed. */
-export interface BackfillRecord<T = unknown> {
-  item: BackfillItem;
+/**
+ * One line of an item, parsed: the record an import plan's `map` gets too,
+ * `{ source, file, line, value }`, with `source` the job's name. One mapper
+ * can serve a plan and a job.
+ */
+export interface BackfillRecord<T = unknown> extends SourceRecord<T> {
   /** 1-based line number in the file. */
   line: number;
-  value: T;
+  /**
+   * The item the line came from.
+   * @deprecated Read `record.file` (the same path); `item` stays so maps written for cairn 0.1 keep working.
+   */
+  item: BackfillItem;
 }
 
-export interface BackfillContext {
-  /** The stores' home. */
-  home: string;
-  /** The folder `items` globs were resolved against. */
-  root: string;
-}
+/** The context every mapper gets (see MapContext): `home`, and `root`, the folder `items` globs were resolved against. */
+export type BackfillContext = MapContext;
 
 /** What `map` returns for one line: rows keyed by table. `null`/`undefined` skips the line on purpose. */
 export interface BackfillMapResult {

@@ -41,7 +41,7 @@ export interface BackfillBatch extends Batch {
 export function* produceBackfillBatches(job: BackfillJob, name: string, queue: readonly WorkItem[], context: BackfillContext): Generator<BackfillBatch> {
   const batchItems = job.batchSize ?? DEFAULT_BATCH_ITEMS;
   const batchRows = job.batchRows ?? DEFAULT_BATCH_ROWS;
-  const mapContext = { home: context.home, from: context.root };
+  const mapContext = context;
   let builder = new BatchBuilder();
   let items: ItemProgress[] = [];
   let itemsDone = 0;
@@ -69,7 +69,7 @@ export function* produceBackfillBatches(job: BackfillJob, name: string, queue: r
       rejected: 0,
       error: null,
     };
-    const map: MapFn = (record) => checked(job.map({ item, line: record.line ?? 0, value: record.value }, context));
+    const map: MapFn = (record) => checked(job.map({ source: record.source, file: record.file, line: record.line ?? 0, value: record.value, item }, context));
     try {
       // Never opened unless it is a regular file: a FIFO would block the read forever.
       const irregular = irregularKind(work.file);

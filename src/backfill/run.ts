@@ -161,7 +161,8 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
   if (!name) throw new CairnError('E_PLAN', 'a backfill job passed as an object needs a name (defineBackfill({ name, … }) or the name option)');
   const [store] = selectStores(registry, [job.target]);
   if (!store) throw new CairnError('E_PLAN', `backfill ${name}: unknown target store ${job.target}`);
-  const context: BackfillContext = { home: registry.home, root: options.from ? path.resolve(process.cwd(), expandTilde(options.from)) : registry.home };
+  const root = options.from ? path.resolve(process.cwd(), expandTilde(options.from)) : registry.home;
+  const context: BackfillContext = { home: registry.home, root, from: root };
   const rejectsPath = path.resolve(options.rejectsFile ?? path.join(registry.home, `backfill-${name}.rejects.jsonl`));
   const result = emptyResult(name, store);
 

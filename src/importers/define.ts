@@ -18,6 +18,7 @@ export interface RecordOrigin {
   key?: string;
 }
 
+/** The record every mapper gets: an import plan's `map` and a backfill job's `map` alike. */
 export interface SourceRecord<T = unknown> extends RecordOrigin {
   value: T;
 }
@@ -95,10 +96,16 @@ export interface MapResult {
   copies?: CopyStep[];
 }
 
+/** What every mapper gets beside the record: an import plan's `map` and a backfill job's `map` alike. */
 export interface MapContext {
   /** The stores' home (where copy destinations land). */
   home: string;
-  /** The folder relative source paths were resolved against. */
+  /** The folder relative source paths (a plan's sources, a job's item globs) were resolved against. */
+  root: string;
+  /**
+   * The same folder as `root`.
+   * @deprecated Read `root`; `from` stays so plans written for cairn 0.1 keep working.
+   */
   from: string;
 }
 

@@ -235,7 +235,7 @@ export function handleItem(builder: BatchBuilder, item: SourceItem, map: MapFn |
     }
   }
   for (const copy of result.copies ?? []) {
-    batch.copies.push({ from: path.resolve(context.from, copy.from), to: path.resolve(context.home, copy.to), label: copy.label ?? 'files', origin: index });
+    batch.copies.push({ from: path.resolve(context.root, copy.from), to: path.resolve(context.home, copy.to), label: copy.label ?? 'files', origin: index });
   }
 }
 

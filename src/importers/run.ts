@@ -108,9 +108,10 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
   if (!store) throw new CairnError('E_PLAN', `import plan ${name}: unknown target store ${plan.target}`);
   const mode = options.mode ?? plan.mode ?? 'insert';
   const dryRun = options.dryRun ?? false;
-  const context: MapContext = { home: registry.home, from: options.from ? expandPath(options.from, process.cwd()) : registry.home };
+  const root = options.from ? expandPath(options.from, process.cwd()) : registry.home;
+  const context: MapContext = { home: registry.home, root, from: root };
 
-  const declared = resolveSources(plan.sources, context.from);
+  const declared = resolveSources(plan.sources, context.root);
   const target = await prepareTarget(store, { dryRun, migrate: options.migrate, env: options.env });
   const rejects = new RejectsFile<RejectEntry>(dryRun ? null : (options.rejectsFile ?? importRejectsFile(registry.home, name, options.now?.() ?? new Date())));
   const summary: ImportSummary = {
@@ -150,7 +151,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
       for (const [source, n] of Object.entries(batch.records)) summary.sources[source]!.records += n;
       for (const [source, n] of Object.entries(batch.skipped)) summary.sources[source]!.skipped += n;
       writer.write(batch.groups, (tag) => originOf(batch, tag), rejectRow);
-      runCopies(batch, summary, rejects, dryRun, { fromRoot: context.from, toRoot: context.home });
+      runCopies(batch, summary, rejects, dryRun, { fromRoot: context.root, toRoot: context.home });
       progress.bytesDone += batch.bytes;
       progress.records = Object.values(summary.sources).reduce((n, s) => n + s.records, 0);
       progress.rowsWritten += batch.rowCount;

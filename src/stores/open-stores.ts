@@ -3,7 +3,8 @@ import type { CairnConfig } from '../config/schema.js';
 import { readFingerprint } from '../migrations/history.js';
 import { sourceFingerprint } from '../migrations/fingerprint.js';
 import { assertMigrated } from '../migrations/assert-migrated.js';
-import type { MigrateResult } from '../migrations/migrator.js';
+import type { MigrateResult, PlannedStep } from '../migrations/migrator.js';
+import type { MoveProgress } from '../schema/move-table.js';
 import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
 
@@ -20,7 +21,19 @@ export interface OpenStoresOptions {
   force?: boolean;
   /** Called with each warning (an older app on a newer, additive-only DB). Default: console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * Called while pending migrations run, so an app can show "upgrading your
+   * data…" with a count: first one `plan` event with every step about to run,
+   * then `step` events as each starts and ends, and `move` events as a
+   * moveTable() copies rows. Never called on a start with nothing pending.
+   */
+  onProgress?: (event: OpenStoresProgress) => void;
 }
+
+export type OpenStoresProgress =
+  | { kind: 'plan'; stores: string[]; total: number }
+  | { kind: 'step'; store: string; phase: 'start' | 'done'; step: PlannedStep; index: number; total: number }
+  | { kind: 'move'; store: string; table: string; from: string; phase: MoveProgress['phase']; rows: number };
 
 export interface OpenStores {
   /** The open connection of a store; throws for an unknown name. */
@@ -62,12 +75,28 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
     const { migrateStore } = pending.length ? await import('../migrations/migrator.js') : ({} as never);
     const { assertLintClean, reportOf } = pending.length ? await import('../lint/report.js') : ({} as never);
     // All or nothing: every store with work is planned (and linted) before any is changed, so one store's refusal changes none.
+    let total = 0;
     for (const store of pending) {
       const plan = await migrateStore(store, { dryRun: true, stores: registry.stores });
       if (!options.force) assertLintClean(reportOf(store.name, store.file, [], plan.lint));
+      total += plan.planned.length;
     }
+    const progress = options.onProgress;
+    if (progress && pending.length) progress({ kind: 'plan', stores: pending.map((s) => s.name), total });
+    let index = 0;
     for (const store of pending) {
-      const result = await migrateStore(store, { db: dbs[store.name], force: options.force, stores: registry.stores });
+      const result = await migrateStore(store, {
+        db: dbs[store.name],
+        force: options.force,
+        stores: registry.stores,
+        onStep: progress
+          ? ({ phase, step }) => {
+              if (phase === 'start') index++;
+              progress({ kind: 'step', store: store.name, phase, step, index, total: Math.max(total, index) });
+            }
+          : undefined,
+        onMove: progress ? (event) => progress({ kind: 'move', store: store.name, ...event }) : undefined,
+      });
       assertMigrated(result);
       result.warnings.forEach(warn);
       migrations[store.name] = result;

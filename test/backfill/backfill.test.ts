@@ -7,8 +7,9 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { backfillReadiness, defineBackfill, loadConfig, openDatabase, runBackfill } from '../../dist/index.js';
 import { startBackfill } from '../../dist/backfill/index.js';
+import type { MapFn } from '../../dist/index.js';
 import { cli, scratchApp, spawnCli } from '../helpers.js';
-import { dump, readRejects } from '../importers/helpers.js';
+import { DIST_INDEX, dump, readRejects } from '../importers/helpers.js';
 import { conversation, historyApp, jobSource, jobState, writeConversations, type HistoryApp } from './helpers.js';
 
 async function ready(app: HistoryApp) {
@@ -361,5 +362,44 @@ describe('cairn backfill: a deferred foreign key failing at COMMIT', () => {
     assert.equal(result.rejected, 2);
     assert.equal(count(path.join(registry.home, 'd.sqlite'), 'SELECT count(*) FROM kids'), 1);
     assert.equal(jobState(path.join(registry.home, 'd.sqlite'), 'kids')!.rejected, 2);
+  });
+});
+
+describe('one mapper shape for plans and jobs', () => {
+  it('a backfill map gets { source, file, line, value } and { home, root } as an import map does; item.file still works', async () => {
+    const job = `
+import path from 'node:path';
+import { defineBackfill } from ${JSON.stringify(DIST_INDEX)};
+export default defineBackfill({
+  target: 'hist',
+  items: 'convs/**/*.jsonl',
+  map: ({ source, file, line, value, item }, { home, root, from }) => {
+    if (item.file !== file || root !== from || !file.startsWith(root) || home !== root) throw new Error('shape: ' + JSON.stringify({ file, item, root, from, home }));
+    const conv = source + ':' + path.relative(root, file);
+    if (value.head) return { rows: { convs: { id: conv, title: value.title } } };
+    if (value.explode || value.skip) return null;
+    return { rows: { msgs: { conv_id: conv, seq: line, body: value.text } } };
+  },
+});
+`;
+    const app = historyApp(job);
+    writeConversations(app.home, 3, 2, { damage: false });
+    await ready(app);
+    const r = await cli(app.dir, 'backfill', 'hist', '--json');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const conn = new Database(app.db, { readonly: true });
+    const ids = conn.prepare('SELECT id FROM convs ORDER BY id').pluck().all();
+    const seqs = conn.prepare("SELECT seq FROM msgs WHERE conv_id = 'hist:convs/d01/c00001.jsonl' ORDER BY seq").pluck().all();
+    conn.close();
+    assert.deepEqual(ids, ['hist:convs/d00/c00000.jsonl', 'hist:convs/d01/c00001.jsonl', 'hist:convs/d02/c00002.jsonl']);
+    assert.deepEqual(seqs, [2, 3]);
+  });
+
+  it('one function typed as an import MapFn serves as a backfill map (type-checked here)', () => {
+    const shared: MapFn = ({ source, file, line, value }, { root }) => ({
+      rows: { t: { source, file: path.relative(root, file), line: line ?? 0, v: JSON.stringify(value) } },
+    });
+    const job = defineBackfill({ target: 'hist', items: '*.jsonl', map: shared });
+    assert.equal(job.map, shared);
   });
 });

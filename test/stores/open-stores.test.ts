@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { CairnError, defineStores, loadConfig, openStores } from '../../dist/index.js';
+import { CairnError, defineStores, loadConfig, openStores, type OpenStoresProgress } from '../../dist/index.js';
 import { scratchApp } from '../helpers.js';
 
 const V1 = 'CREATE TABLE projects (id TEXT PRIMARY KEY);\n';
@@ -99,5 +99,24 @@ describe('openStores', () => {
       const reg = await loadConfig({ cwd: path.join(dir) });
       assert.equal(reg.stores[0]!.file, path.join(dir, 's.sqlite'), name);
     }
+  });
+});
+
+describe('openStores progress', () => {
+  it('reports the plan, then each step as it starts and ends, across stores; nothing on a start with nothing pending', async () => {
+    const { dir } = scratchApp({
+      state: { '0001_a.sql': V1, '0002_b.sql': 'CREATE TABLE tasks (id TEXT PRIMARY KEY);\n' },
+      logs: { '0001_logs.sql': 'CREATE TABLE log (x);\n' },
+    });
+    const registry = await loadConfig({ cwd: dir });
+    const events: OpenStoresProgress[] = [];
+    (await openStores(registry, { onProgress: (e) => events.push(e) })).close();
+    assert.deepEqual(events[0], { kind: 'plan', stores: ['state', 'logs'], total: 3 });
+    const steps = events.slice(1).map((e) => (e.kind === 'step' ? `${e.store} ${e.phase} ${e.step.version} ${e.index}/${e.total}` : e.kind));
+    assert.deepEqual(steps, ['state start 1 1/3', 'state done 1 1/3', 'state start 2 2/3', 'state done 2 2/3', 'logs start 1 3/3', 'logs done 1 3/3']);
+
+    const again: OpenStoresProgress[] = [];
+    (await openStores(registry, { onProgress: (e) => again.push(e) })).close();
+    assert.deepEqual(again, []);
   });
 });
