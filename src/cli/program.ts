@@ -22,28 +22,9 @@ import { CAIRN_VERSION } from '../version.js';
  */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let code: number = EXIT.ok;
-  const done = (c: number): void => {
+  const program = buildProgram(io, (c) => {
     code = c;
-  };
-  const program = new Command('cairn')
-    .description('a durable SQLite state layer: stores, migrations, import, backfill, snapshots, doctor')
-    .version(CAIRN_VERSION)
-    .option('--config <path>', 'the config file (default: nearest cairn.config.* from here upward)')
-    .exitOverride()
-    .showHelpAfterError('(run cairn --help for usage)')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  registerStatus(program, io, done);
-  registerMigrate(program, io, done);
-  registerLint(program, io, done);
-  registerNew(program, io, done);
-  registerBaseline(program, io, done);
-  registerAdopt(program, io, done);
-  registerImport(program, io, done);
-  registerBackfill(program, io, done);
-  registerDoctor(program, io, done);
-  registerTail(program, io, done);
-  registerSnapshot(program, io, done);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -67,4 +48,32 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     }
     return exit;
   }
+}
+
+/**
+ * The whole command tree, every command and flag declared; actions load
+ * their code when they run. docs/cli.md is generated from it
+ * (scripts/cli-reference.mjs), and a test keeps the two equal.
+ */
+export function buildProgram(io: Io, done: (code: number) => void): InstanceType<typeof Command> {
+  const program = new Command('cairn')
+    .description('a durable SQLite state layer: stores, migrations, import, backfill, snapshots, doctor')
+    .version(CAIRN_VERSION)
+    .option('--config <path>', 'the config file (default: nearest cairn.config.* from here upward)')
+    .exitOverride()
+    .showHelpAfterError('(run cairn --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  registerStatus(program, io, done);
+  registerMigrate(program, io, done);
+  registerLint(program, io, done);
+  registerNew(program, io, done);
+  registerBaseline(program, io, done);
+  registerAdopt(program, io, done);
+  registerImport(program, io, done);
+  registerBackfill(program, io, done);
+  registerDoctor(program, io, done);
+  registerTail(program, io, done);
+  registerSnapshot(program, io, done);
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  return program;
 }
