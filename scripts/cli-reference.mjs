@@ -29,10 +29,11 @@ function optionRows(options) {
 /** The generated markdown: global options, then one section per command. */
 export async function cliReference() {
   const { buildProgram } = await import(pathToFileURL(path.join(root, 'dist', 'cli', 'program.js')).href);
-  const program = buildProgram({ stdout: process.stdout, stderr: process.stderr, env: {}, cwd: root }, () => {});
+  const program = await buildProgram({ stdout: process.stdout, stderr: process.stderr, env: {}, cwd: root }, () => {});
   const out = [START, '', '## Global options', '', optionRows(program.options), ''];
   for (const command of program.commands) {
-    out.push(`## cairn ${command.name()}`, '', `\`cairn ${command.name()} ${command.usage()}\``, '', `${command.description()}.`, '');
+    const about = command.description();
+    out.push(`## cairn ${command.name()}`, '', `\`cairn ${command.name()} ${command.usage()}\``, '', `${about[0].toUpperCase()}${about.slice(1)}.`, '');
     for (const arg of command.registeredArguments) out.push(`- \`${arg.name()}\`${arg.required ? '' : ' (optional)'}: ${arg.description}`);
     if (command.registeredArguments.length) out.push('');
     if (command.options.length) out.push(optionRows(command.options), '');
@@ -41,17 +42,19 @@ export async function cliReference() {
   return out.join('\n');
 }
 
-/** docs/cli.md with its generated part replaced by `generated`. */
-export function withReference(text, generated) {
+/** docs/cli.md with its generated part replaced by `generated`, formatted as `prettier --write` leaves it. */
+export async function withReference(text, generated) {
   const a = text.indexOf(START);
   const b = text.indexOf(END);
   if (a < 0 || b < a) throw new Error(`${CLI_DOC} has no generated section (${START} … ${END})`);
-  return text.slice(0, a) + generated + text.slice(b + END.length);
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(CLI_DOC)) ?? {};
+  return prettier.format(text.slice(0, a) + generated + text.slice(b + END.length), { ...options, filepath: CLI_DOC });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const current = fs.readFileSync(CLI_DOC, 'utf8');
-  const next = withReference(current, await cliReference());
+  const next = await withReference(current, await cliReference());
   if (process.argv.includes('--check')) {
     if (next !== current) {
       console.error('docs/cli.md is stale: run node scripts/cli-reference.mjs');

@@ -1,17 +1,5 @@
 import { Command, CommanderError } from './commander.js';
 import { errorMessage, isCairnError } from '../errors.js';
-import { asCairnError } from '../failures.js';
-import { registerAdopt } from './commands/adopt.js';
-import { registerBackfill } from './commands/backfill.js';
-import { registerBaseline } from './commands/baseline.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerImport } from './commands/import.js';
-import { registerLint } from './commands/lint.js';
-import { registerMigrate } from './commands/migrate.js';
-import { registerNew } from './commands/new.js';
-import { registerSnapshot } from './commands/snapshot.js';
-import { registerStatus } from './commands/status.js';
-import { registerTail } from './commands/tail.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { processIo, writeJson, type Io } from './io.js';
 import { CAIRN_VERSION } from '../version.js';
@@ -22,9 +10,13 @@ import { CAIRN_VERSION } from '../version.js';
  */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  const program = await buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    commandNamed(argv),
+  );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -34,6 +26,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
       return thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.code === 'commander.help' ? EXIT.ok : EXIT.usage;
     }
     // A damaged page or a full disk met anywhere is named as such, never a raw SQLite error.
+    const { asCairnError } = await import('../failures.js');
     const error = asCairnError(thrown);
     const exit = isCairnError(error) ? exitCodeFor(error.code) : EXIT.failed;
     io.stderr.write(`cairn: ${errorMessage(error)}\n`);
@@ -50,12 +43,46 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   }
 }
 
+type Register = (program: InstanceType<typeof Command>, io: Io, done: (code: number) => void) => void;
+
+/** Each command's module, in the order help lists them; snapshot.js declares export, restore, cutover and verify. */
+const COMMAND_MODULES: ReadonlyArray<readonly [readonly string[], () => Promise<Register>]> = [
+  [['status'], async () => (await import('./commands/status.js')).registerStatus],
+  [['migrate'], async () => (await import('./commands/migrate.js')).registerMigrate],
+  [['lint'], async () => (await import('./commands/lint.js')).registerLint],
+  [['new'], async () => (await import('./commands/new.js')).registerNew],
+  [['baseline'], async () => (await import('./commands/baseline.js')).registerBaseline],
+  [['adopt'], async () => (await import('./commands/adopt.js')).registerAdopt],
+  [['import'], async () => (await import('./commands/import.js')).registerImport],
+  [['backfill'], async () => (await import('./commands/backfill.js')).registerBackfill],
+  [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
+  [['tail'], async () => (await import('./commands/tail.js')).registerTail],
+  [['export', 'restore', 'cutover', 'verify'], async () => (await import('./commands/snapshot.js')).registerSnapshot],
+];
+
 /**
- * The whole command tree, every command and flag declared; actions load
- * their code when they run. docs/cli.md is generated from it
+ * The command argv asks for, when it names one: then only that command's
+ * module is loaded (every CLI start pays for each module it loads). Anything
+ * else (help, --version, a typo commander should suggest a fix for) gets the
+ * whole tree.
+ */
+export function commandNamed(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--config') i++;
+    else if (arg.startsWith('--config=')) continue;
+    else if (arg.startsWith('-')) return undefined;
+    else return COMMAND_MODULES.some(([names]) => names.includes(arg)) ? arg : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The command tree, every command and flag declared (or only the command
+ * `only` names); actions load their code when they run. docs/cli.md is generated from it
  * (scripts/cli-reference.mjs), and a test keeps the two equal.
  */
-export function buildProgram(io: Io, done: (code: number) => void): InstanceType<typeof Command> {
+export async function buildProgram(io: Io, done: (code: number) => void, only?: string): Promise<InstanceType<typeof Command>> {
   const program = new Command('cairn')
     .description('a durable SQLite state layer: stores, migrations, import, backfill, snapshots, doctor')
     .version(CAIRN_VERSION)
@@ -63,17 +90,8 @@ export function buildProgram(io: Io, done: (code: number) => void): InstanceType
     .exitOverride()
     .showHelpAfterError('(run cairn --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  registerStatus(program, io, done);
-  registerMigrate(program, io, done);
-  registerLint(program, io, done);
-  registerNew(program, io, done);
-  registerBaseline(program, io, done);
-  registerAdopt(program, io, done);
-  registerImport(program, io, done);
-  registerBackfill(program, io, done);
-  registerDoctor(program, io, done);
-  registerTail(program, io, done);
-  registerSnapshot(program, io, done);
+  const wanted = COMMAND_MODULES.filter(([names]) => only === undefined || names.includes(only));
+  for (const register of await Promise.all(wanted.map(([, load]) => load()))) register(program, io, done);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
 }

@@ -21,7 +21,7 @@ import { stepContext } from './context.js';
 import type { MoveProgress } from '../schema/move-table.js';
 import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
-import { ensureHistory, userTableCount, writeFingerprint } from './history.js';
+import { ensureHistory, forgetFingerprint, userTableCount, writeFingerprint } from './history.js';
 import { planMigration, type MigrationPlan, type Step } from './plan.js';
 import type { MigrationStatement } from './types.js';
 import { databaseExists } from '../sqlite/files.js';
@@ -175,7 +175,9 @@ async function migrateOpen(store: ResolvedStore, db: Db, options: MigrateOptions
   // A mirror switched on for a DB already at the newest version catches up here, with nothing else to run.
   if (store.history === 'goose' && !result.failed) db.withTransaction(() => gooseMirror.applied(db, []));
   result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
-  if (!result.failed) writeFingerprint(db, fingerprint);
+  // The fingerprint says "nothing pending" to the next start; a run stopped at --to may leave files pending.
+  if (!result.failed && options.to === undefined) writeFingerprint(db, fingerprint);
+  else forgetFingerprint(db);
   // A NO TRANSACTION file may have switched pragmas (foreign_keys=OFF) on this connection; put the store's back.
   for (const stmt of pragmaStatements(store.pragmas)) if (!/journal_mode/.test(stmt)) db.exec(stmt);
   return result;

@@ -33,6 +33,7 @@ export function blocksOf(text: string): Block[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
+    if (i >= lines.length) throw new Error(`line ${start + 1}: a code block that is never closed`);
     const attrs: Record<string, string> = {};
     for (const m of (open[2] ?? '').matchAll(/(\w+)=(\S+)/g)) attrs[m[1]!] = m[2]!;
     blocks.push({ lang: open[1] ?? '', attrs, body: body.join('\n') + '\n', line: start + 1 });

@@ -82,12 +82,12 @@ describe('cold start: what loads', () => {
     );
   });
 
-  it('cairn status loads no import, backfill, snapshot, doctor, lint or progress code', () => {
+  it('cairn status loads no other command, and no import, backfill, snapshot, doctor, lint or progress code', () => {
     const { dir } = appWithLink();
     spawnSync(process.execPath, [BIN, 'migrate'], { cwd: dir });
     const loaded = named(modulesLoaded(dir, [BIN, 'status']));
     const heavy = loaded.filter((m) =>
-      /^dist\/(importers|backfill|snapshot|doctor|lint|schema)\/|^dist\/tail\/(?!defaults\.js$)|^dist\/migrations\/migrator\.js$|node_modules\/(zod|cli-progress|tinyglobby|jiti)\//.test(
+      /^dist\/(importers|backfill|snapshot|doctor|lint|schema)\/|^dist\/tail\/(?!defaults\.js$)|^dist\/cli\/commands\/(?!status\.js$)|^dist\/failures\.js$|^dist\/migrations\/migrator\.js$|node_modules\/(zod|cli-progress|tinyglobby|jiti)\//.test(
         m,
       ),
     );

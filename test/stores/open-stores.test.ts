@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { CairnError, defineStores, loadConfig, openStores, type OpenStoresProgress } from '../../dist/index.js';
+import { CairnError, defineStores, loadConfig, migrateStore, openStores, type OpenStoresProgress } from '../../dist/index.js';
 import { scratchApp } from '../helpers.js';
 
 const V1 = 'CREATE TABLE projects (id TEXT PRIMARY KEY);\n';
@@ -118,5 +118,25 @@ describe('openStores progress', () => {
     const again: OpenStoresProgress[] = [];
     (await openStores(registry, { onProgress: (e) => again.push(e) })).close();
     assert.deepEqual(again, []);
+  });
+});
+
+describe('openStores after migrate --to', () => {
+  it('applies the files a run stopped at --to left pending: the startup fast path never skips them', async () => {
+    const { dir } = scratchApp({
+      state: { '0001_a.sql': V1, '0002_b.sql': '-- +goose Up\nCREATE TABLE tasks (id TEXT PRIMARY KEY);\n-- +goose Down\nDROP TABLE tasks;\n' },
+    });
+    const registry = await loadConfig({ cwd: dir });
+    (await openStores(registry)).close();
+    const [store] = registry.stores;
+    const down = await migrateStore(store!, { to: 1 });
+    assert.equal(down.to, 1);
+    const opened = await openStores(registry);
+    try {
+      assert.equal(opened.migrations.state?.applied.map((s) => s.version).join(), '2');
+      assert.ok(opened.db('state').prepare("SELECT 1 FROM sqlite_master WHERE name = 'tasks'").get());
+    } finally {
+      opened.close();
+    }
   });
 });
