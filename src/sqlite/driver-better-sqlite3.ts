@@ -1,11 +1,31 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Db, OpenOptions, SqlFunction, SqlParam, SqlValue, Statement } from './db.js';
 
+/**
+ * The compiled addon's path, where better-sqlite3's install puts it (a
+ * prebuilt download and a source build alike), or undefined to let it search.
+ * Its own search (the `bindings` package) tries a dozen paths on the first
+ * open of every process: 3-5 ms of each app start and each CLI command.
+ */
+let addon: string | undefined | null = null;
+function addonPath(): string | undefined {
+  if (addon === null) {
+    const candidate = path.join(path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    addon = fs.existsSync(candidate) ? candidate : undefined;
+  }
+  return addon;
+}
+
 /** The only file that imports better-sqlite3 (see db.ts). */
 export function openBetterSqlite3(file: string, options: OpenOptions = {}): Db {
+  const nativeBinding = addonPath();
   const raw = new Database(file, {
     readonly: options.readonly ?? false,
     fileMustExist: options.fileMustExist ?? false,
+    ...(nativeBinding ? { nativeBinding } : {}),
   });
   // Integers beyond 2^53 must never be rounded silently; callers that need
   // plain numbers read small values (versions, counts) that fit.
