@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import type { ResolvedStore } from '../config/stores.js';
 export { assertMigrated } from './assert-migrated.js';
 export { planInput, readStoreSource } from './plan-input.js';
+export { describeStep } from './describe-step.js';
+import { describeStep, targetOf } from './describe-step.js';
 import { planInput, readStoreSource } from './plan-input.js';
 import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import { restoreBackup, takeBackup } from '../sqlite/backup.js';
@@ -23,7 +25,6 @@ import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
 import { ensureHistory, forgetFingerprint, userTableCount, writeFingerprint } from './history.js';
 import { planMigration, type MigrationPlan, type Step } from './plan.js';
-import type { MigrationStatement } from './types.js';
 import { databaseExists } from '../sqlite/files.js';
 
 export interface MigrateOptions {
@@ -54,14 +55,8 @@ export interface MigrateOptions {
   onStep?: (event: { phase: 'start' | 'done'; step: PlannedStep; result?: StepResult }) => void;
 }
 
-/** A step as `--dry-run --json` shows it: the statements exactly as they would run. */
-export interface PlannedStep {
-  kind: Step['kind'];
-  version: number;
-  name: string;
-  transaction: boolean;
-  statements: string[];
-}
+export type { PlannedStep } from './describe-step.js';
+import type { PlannedStep } from './describe-step.js';
 
 export interface FailedStep {
   version: number;
@@ -89,45 +84,8 @@ export interface MigrateResult {
   lint: LintFinding[];
 }
 
-export function describeStep(step: Step, options: { expandEnv?: boolean } = {}): PlannedStep {
-  // ENVSUB values (credentials, often) are shown as the file writes them, ${NAME}, unless asked for.
-  const shown = (statements: readonly MigrationStatement[]): string[] => statements.map((s) => (options.expandEnv ? s.sql : (s.template ?? s.sql)));
-  switch (step.kind) {
-    case 'rename':
-      return { kind: 'rename', version: step.to.version, name: step.to.name, transaction: true, statements: [] };
-    case 'baseline':
-      return { kind: 'baseline', version: step.version, name: step.name, transaction: true, statements: shown(step.statements) };
-    case 'up':
-      return {
-        kind: 'up',
-        version: step.migration.version,
-        name: step.migration.name,
-        transaction: step.migration.useTransaction,
-        statements: step.migration.format === 'module' ? [`-- runs up(db) from ${step.migration.name}`] : shown(step.migration.up),
-      };
-    case 'down':
-      return {
-        kind: 'down',
-        version: step.migration.version,
-        name: step.migration.name,
-        transaction: true,
-        statements: step.migration.format === 'module' ? [`-- runs down(db) from ${step.migration.name}`] : shown(step.migration.down ?? []),
-      };
-  }
-}
-
 function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): MigrationPlan {
   return planMigration(store, planInput(store, db, options.env), { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? store.allowOutOfOrder });
-}
-
-function targetOf(plan: MigrationPlan): number | null {
-  const last = plan.steps.at(-1);
-  if (!last) return plan.state.current;
-  if (last.kind === 'down') {
-    const remaining = plan.state.applied.filter((a) => !plan.steps.some((s) => s.kind === 'down' && s.migration.version === a.version));
-    return remaining.at(-1)?.version ?? null;
-  }
-  return Math.max(plan.state.current ?? -Infinity, ...plan.steps.map((s) => describeStep(s).version));
 }
 
 /**

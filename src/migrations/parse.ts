@@ -3,20 +3,35 @@ import { checksum, checksumWithBom, normalizeLineEndings } from './checksum.js';
 import { isAdditive } from './classify.js';
 import type { Env } from './envsub.js';
 import { GooseParseError, hasGooseAnnotations, parseGoose } from './parse-goose.js';
+import { splitPostgresStatements } from './split-postgres.js';
 import { splitSqliteStatements, SqlSplitError } from './split-sqlite.js';
 import { extractRebuildBlocks, hasCairnAnnotations, RebuildBlockError } from './rebuild-blocks.js';
 import type { Migration, MigrationStatement } from './types.js';
 
+/** Which database a store's files are written for: it decides how a plain file is cut into statements. */
+export type SqlDialect = 'sqlite' | 'postgres';
+
 /**
  * Turns one file's text into a Migration. A file with any goose annotation is
- * read with goose's grammar; a plain file is all "up", split as SQLite reads SQL.
+ * read with goose's grammar (the same for every database, as in goose); a
+ * plain file is all "up", split the way the store's database reads SQL.
  */
-export function parseMigration(file: { version: number; name: string; path: string; text: string }, env: Env = process.env): Migration {
+export function parseMigration(
+  file: { version: number; name: string; path: string; text: string },
+  env: Env = process.env,
+  dialect: SqlDialect = 'sqlite',
+): Migration {
   const original = normalizeLineEndings(file.text.startsWith('\uFEFF') ? file.text.slice(1) : file.text);
   const sum = checksum(file.text);
   try {
     // Rebuild blocks are cut out first (lines kept), so goose's grammar and the splitter never see them.
     const { text, blocks } = hasCairnAnnotations(original) ? extractRebuildBlocks(original) : { text: original, blocks: [] };
+    if (blocks.length > 0 && dialect !== 'sqlite') {
+      throw new RebuildBlockError(
+        "-- +cairn rebuild is SQLite's table rebuild; on PostgreSQL, ALTER TABLE changes a column's type or constraints in place",
+        blocks[0]!.line,
+      );
+    }
     const rebuilds = (from: number, to: number): MigrationStatement[] =>
       blocks.filter((b) => b.line > from && b.line < to).map((b) => ({ sql: b.text, line: b.line, rebuild: { table: b.table, spec: b.spec } }));
     const byLine = (a: MigrationStatement, b: MigrationStatement): number => (a.line ?? 0) - (b.line ?? 0);
@@ -46,7 +61,8 @@ export function parseMigration(file: { version: number; name: string; path: stri
         additive: blocks.length === 0 && isAdditive(sections.up),
       };
     }
-    const up = [...splitSqliteStatements(text), ...rebuilds(0, Infinity)].sort(byLine);
+    const split = dialect === 'postgres' ? splitPostgresStatements : splitSqliteStatements;
+    const up = [...split(text), ...rebuilds(0, Infinity)].sort(byLine);
     return {
       ...common,
       format: 'plain',

@@ -4,7 +4,7 @@ import { CairnError, type CairnErrorCode } from '../errors.js';
 import type { Env } from './envsub.js';
 import { decodeUtf8 } from './checksum.js';
 import { describeModuleMigration } from './module-migration.js';
-import { parseMigration } from './parse.js';
+import { parseMigration, type SqlDialect } from './parse.js';
 import type { Migration } from './types.js';
 import { isMigrationFileName } from './file-name.js';
 
@@ -126,11 +126,17 @@ function readRegularFile(file: string, errorCode: CairnErrorCode, what: string):
   }
 }
 
-export function readMigration(ref: MigrationFileRef, env?: Env): Migration {
+export function readMigration(ref: MigrationFileRef, env?: Env, dialect: SqlDialect = 'sqlite'): Migration {
   const text = readMigrationText(ref.path);
-  return /\.sql$/i.test(ref.name) ? parseMigration({ ...ref, text }, env) : describeModuleMigration({ ...ref, text });
+  if (/\.sql$/i.test(ref.name)) return parseMigration({ ...ref, text }, env, dialect);
+  if (dialect !== 'sqlite') {
+    throw new CairnError('E_MIGRATION_SOURCE', `${ref.path}: TS/JS migrations run on SQLite stores only in this version; write this step in SQL`, {
+      file: ref.path,
+    });
+  }
+  return describeModuleMigration({ ...ref, text });
 }
 
-export function loadMigrations(dir: string, options: { exclude?: readonly string[]; env?: Env; key?: string } = {}): Migration[] {
-  return listMigrationFiles(dir, options).map((ref) => readMigration(ref, options.env));
+export function loadMigrations(dir: string, options: { exclude?: readonly string[]; env?: Env; key?: string; dialect?: SqlDialect } = {}): Migration[] {
+  return listMigrationFiles(dir, options).map((ref) => readMigration(ref, options.env, options.dialect));
 }

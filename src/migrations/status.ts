@@ -1,5 +1,5 @@
 import type { ResolvedStore } from '../config/stores.js';
-import { errorMessage, isCairnError } from '../errors.js';
+import { errorMessage, isCairnError, type CairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import type { Env } from './envsub.js';
 import { interruptedError, readInterrupted, type InterruptedRun } from './interrupted.js';
@@ -62,31 +62,8 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
     const db = exists ? openDatabase(store.file, { readonly: true }) : null;
     try {
       const input = planInput(store, db, options.env);
-      const { applied, baseline, fresh } = input;
-      const state = schemaState(input);
       const interrupted = db ? readInterrupted(db) : null;
-      const coveredByBaseline = state.baselinePending && baseline ? baseline.version : null;
-      return {
-        ...base,
-        current: state.current,
-        applied: state.applied.map((a) => ({ version: a.version, name: a.name, appliedAt: a.appliedAt, kind: a.kind, additive: a.additive })),
-        pending: [
-          ...(coveredByBaseline !== null && baseline ? [{ version: baseline.version, name: `${baseline.name} (baseline)` }] : []),
-          ...state.pending.map((m) => ({ version: m.version, name: m.name })),
-        ],
-        edited: state.edited,
-        missing: state.missing,
-        newerThanApp: state.newerThanApp,
-        unknown: state.unknown,
-        outOfOrder: state.outOfOrder,
-        renamed: state.renamed,
-        legacyChain: state.legacyChain,
-        baselinePending: state.baselinePending,
-        unmanaged: !fresh && !input.managed && applied.length === 0 && !state.legacyChain,
-        foreignHistory: input.foreignHistory ?? null,
-        interrupted,
-        refusal: refusalOf(store, input, interrupted),
-      };
+      return { ...base, ...statusFrom(store, input, interrupted, interrupted ? interruptedError(store.name, store.file, interrupted) : null) };
     } finally {
       db?.close();
     }
@@ -95,12 +72,43 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
   }
 }
 
-/** The planner's own refusal, so status shows exactly what migrate would do (one set of rules, not a second copy). */
-function refusalOf(store: ResolvedStore, input: PlanInput, interrupted: InterruptedRun | null): StoreStatus['refusal'] {
-  if (interrupted) {
-    const error = interruptedError(store.name, store.file, interrupted);
-    return { code: error.code, message: error.message };
-  }
+/**
+ * What status reports from what planning reads, for either engine: the
+ * planner's own state and refusal (one set of rules, not a second copy).
+ */
+export function statusFrom(
+  store: { name: string; file: string; allowOutOfOrder: boolean },
+  input: PlanInput,
+  interrupted: InterruptedRun | null,
+  interruptedRefusal: CairnError | null,
+): Omit<StoreStatus, 'store' | 'file' | 'exists' | 'error'> {
+  const { applied, baseline, fresh } = input;
+  const state = schemaState(input);
+  const coveredByBaseline = state.baselinePending && baseline ? baseline.version : null;
+  return {
+    current: state.current,
+    applied: state.applied.map((a) => ({ version: a.version, name: a.name, appliedAt: a.appliedAt, kind: a.kind, additive: a.additive })),
+    pending: [
+      ...(coveredByBaseline !== null && baseline ? [{ version: baseline.version, name: `${baseline.name} (baseline)` }] : []),
+      ...state.pending.map((m) => ({ version: m.version, name: m.name })),
+    ],
+    edited: state.edited,
+    missing: state.missing,
+    newerThanApp: state.newerThanApp,
+    unknown: state.unknown,
+    outOfOrder: state.outOfOrder,
+    renamed: state.renamed,
+    legacyChain: state.legacyChain,
+    baselinePending: state.baselinePending,
+    unmanaged: !fresh && !input.managed && applied.length === 0 && !state.legacyChain,
+    foreignHistory: input.foreignHistory ?? null,
+    interrupted,
+    refusal: interruptedRefusal ? { code: interruptedRefusal.code, message: interruptedRefusal.message } : refusalOf(store, input),
+  };
+}
+
+/** The planner's own refusal, so status shows exactly what migrate would do. */
+function refusalOf(store: { name: string; file: string; allowOutOfOrder: boolean }, input: PlanInput): StoreStatus['refusal'] {
   try {
     planMigration(store, input, { allowOutOfOrder: store.allowOutOfOrder });
     return null;

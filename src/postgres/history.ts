@@ -1,0 +1,101 @@
+import type { AppliedMigration } from '../migrations/types.js';
+import type { InterruptedRun } from '../migrations/interrupted.js';
+import type { PgSession } from './session.js';
+import { quotePgIdent } from './target.js';
+
+/**
+ * cairn's history on a PostgreSQL store: `cairn_migrations` and `cairn_meta`
+ * in the store's own schema, the same columns as on SQLite.
+ */
+export function historyTable(schema: string): string {
+  return `${quotePgIdent(schema)}.cairn_migrations`;
+}
+
+function metaTable(schema: string): string {
+  return `${quotePgIdent(schema)}.cairn_meta`;
+}
+
+/** Creates the schema and cairn's tables; run under the store's lock (CREATE … IF NOT EXISTS races between sessions). */
+export async function ensureHistory(session: PgSession, schema: string): Promise<void> {
+  await session.query(`CREATE SCHEMA IF NOT EXISTS ${quotePgIdent(schema)}`);
+  await session.query(
+    `CREATE TABLE IF NOT EXISTS ${historyTable(schema)} (
+      version bigint PRIMARY KEY,
+      name text NOT NULL,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      duration_ms integer NOT NULL DEFAULT 0,
+      additive boolean NOT NULL DEFAULT false,
+      kind text NOT NULL DEFAULT 'migration' CHECK (kind IN ('migration', 'baseline'))
+    )`,
+  );
+  await session.query(`CREATE TABLE IF NOT EXISTS ${metaTable(schema)} (key text PRIMARY KEY, value text NOT NULL)`);
+}
+
+export async function hasHistory(session: PgSession, schema: string): Promise<boolean> {
+  const rows = await session.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [historyTable(schema)]);
+  return rows[0]?.present === true;
+}
+
+export async function readHistory(session: PgSession, schema: string): Promise<AppliedMigration[]> {
+  if (!(await hasHistory(session, schema))) return [];
+  const rows = await session.query<{ version: string; name: string; checksum: string; applied_at: Date; duration_ms: number; additive: boolean; kind: string }>(
+    `SELECT version, name, checksum, applied_at, duration_ms, additive, kind FROM ${historyTable(schema)} ORDER BY version`,
+  );
+  return rows.map((r) => ({
+    version: Number(r.version),
+    name: r.name,
+    checksum: r.checksum,
+    appliedAt: r.applied_at.toISOString(),
+    durationMs: r.duration_ms,
+    additive: r.additive,
+    kind: r.kind === 'baseline' ? 'baseline' : 'migration',
+  }));
+}
+
+/** Tables, views and sequences in the schema that are not cairn's: a schema with none is fresh. */
+export async function appObjectCount(session: PgSession, schema: string): Promise<number> {
+  const rows = await session.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname NOT LIKE 'cairn\\_%'`,
+    [schema],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function recordApplied(session: PgSession, schema: string, row: Omit<AppliedMigration, 'appliedAt'>): Promise<void> {
+  await session.query(`INSERT INTO ${historyTable(schema)} (version, name, checksum, duration_ms, additive, kind) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    row.version,
+    row.name,
+    row.checksum,
+    Math.round(row.durationMs),
+    row.additive,
+    row.kind,
+  ]);
+}
+
+export async function recordReverted(session: PgSession, schema: string, version: number): Promise<void> {
+  await session.query(`DELETE FROM ${historyTable(schema)} WHERE version = $1`, [version]);
+}
+
+export async function recordRenamed(session: PgSession, schema: string, from: number, to: { version: number; name: string }): Promise<void> {
+  await session.query(`UPDATE ${historyTable(schema)} SET version = $2, name = $3 WHERE version = $1`, [from, to.version, to.name]);
+}
+
+const INTERRUPTED_KEY = 'interrupted';
+
+/** The NO TRANSACTION file that started and has not finished (see interrupted.ts for the SQLite side). */
+export async function readInterrupted(session: PgSession, schema: string): Promise<InterruptedRun | null> {
+  if (!(await hasHistory(session, schema))) return null;
+  const rows = await session.query<{ value: string }>(`SELECT value FROM ${metaTable(schema)} WHERE key = $1`, [INTERRUPTED_KEY]);
+  return rows[0] ? (JSON.parse(rows[0].value) as InterruptedRun) : null;
+}
+
+export async function writeInterrupted(session: PgSession, schema: string, run: InterruptedRun | null): Promise<void> {
+  if (run === null) await session.query(`DELETE FROM ${metaTable(schema)} WHERE key = $1`, [INTERRUPTED_KEY]);
+  else
+    await session.query(`INSERT INTO ${metaTable(schema)} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [
+      INTERRUPTED_KEY,
+      JSON.stringify(run),
+    ]);
+}

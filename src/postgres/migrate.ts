@@ -1,0 +1,262 @@
+import { performance } from 'node:perf_hooks';
+import { CairnError, errorMessage, isCairnError } from '../errors.js';
+import { describeStep, targetOf } from '../migrations/describe-step.js';
+import type { Env } from '../migrations/envsub.js';
+import type { InterruptedRun, RecoverChoice } from '../migrations/interrupted.js';
+import type { MigrateResult } from '../migrations/migrator.js';
+import { planMigration, type PlanInput, type Step } from '../migrations/plan.js';
+import { loadPostgresSource } from './source.js';
+import type { StepResult } from '../migrations/apply.js';
+import type { MigrationStatement } from '../migrations/types.js';
+import {
+  appObjectCount,
+  ensureHistory,
+  hasHistory,
+  readHistory,
+  readInterrupted,
+  recordApplied,
+  recordRenamed,
+  recordReverted,
+  writeInterrupted,
+} from './history.js';
+import { withMigrationLock } from './lock.js';
+import { openSession, type PgSession } from './session.js';
+import { describeTarget, type PostgresTarget } from './target.js';
+
+export interface PostgresMigrateOptions {
+  to?: number;
+  dryRun?: boolean;
+  allowOutOfOrder?: boolean;
+  env?: Env;
+  expandEnv?: boolean;
+  /** After a NO TRANSACTION file was interrupted: `rerun` runs it again (there is no copy to restore on a server). */
+  recover?: RecoverChoice;
+  onStep?: (event: { phase: 'start' | 'done'; step: ReturnType<typeof describeStep>; result?: StepResult }) => void;
+}
+
+/** What planning reads from the server: the same PlanInput the SQLite engine builds, so one planner decides for both. */
+async function planInput(session: PgSession, target: PostgresTarget, env?: Env): Promise<PlanInput> {
+  const applied = await readHistory(session, target.schema);
+  const managed = await hasHistory(session, target.schema);
+  const fresh = applied.length === 0 && (await appObjectCount(session, target.schema)) === 0;
+  return { ...loadPostgresSource(target, env), applied, fresh, managed, foreignHistory: null };
+}
+
+/**
+ * Brings one PostgreSQL store to the app's schema (or `to`), with the SQLite
+ * engine's rules: the same planner refuses edited, newer and out-of-order
+ * histories before anything is written. Under the store's advisory lock it
+ * re-reads history, then applies each file in one transaction with its
+ * history row (PostgreSQL's DDL is transactional), or statement by statement
+ * for a NO TRANSACTION file, which is marked started first so a kill or a
+ * failure halfway is refused until `recover: 'rerun'`.
+ */
+export async function migratePostgres(target: PostgresTarget, options: PostgresMigrateOptions = {}): Promise<MigrateResult> {
+  const where = describeTarget(target);
+  const session = await openSession(target);
+  try {
+    if (options.dryRun) return await dryRun(session, target, options);
+    return await withMigrationLock(session, target, async () => {
+      await ensureHistory(session, target.schema);
+      const input = await planInput(session, target, options.env);
+      const interrupted = await readInterrupted(session, target.schema);
+      if (interrupted) await recoverFrom(session, target, interrupted, options.recover);
+      const plan = planMigration({ name: target.name, file: where }, input, {
+        to: options.to,
+        allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder,
+      });
+      const result: MigrateResult = {
+        store: target.name,
+        file: where,
+        dryRun: false,
+        from: plan.state.current,
+        to: targetOf(plan),
+        planned: plan.steps.map((s) => describeStep(s, options)),
+        applied: [],
+        failed: null,
+        backup: null,
+        warnings: plan.warnings,
+        lint: [],
+      };
+      for (const step of plan.steps) {
+        const planned = describeStep(step, options);
+        options.onStep?.({ phase: 'start', step: planned });
+        try {
+          const done = await applyPgStep(session, target, step);
+          result.applied.push(done);
+          options.onStep?.({ phase: 'done', step: planned, result: done });
+        } catch (error) {
+          result.failed = failureOf(target, step, error);
+          break;
+        }
+      }
+      result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
+      return result;
+    });
+  } finally {
+    await session.end().catch(() => {});
+  }
+}
+
+/** The plan against the server as it is; writes nothing, creates no schema. */
+async function dryRun(session: PgSession, target: PostgresTarget, options: PostgresMigrateOptions): Promise<MigrateResult> {
+  const where = describeTarget(target);
+  const input = await planInput(session, target, options.env);
+  const interrupted = await readInterrupted(session, target.schema);
+  if (interrupted && options.recover !== 'rerun') throw interruptedError(target, interrupted);
+  const plan = planMigration({ name: target.name, file: where }, input, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder });
+  return {
+    store: target.name,
+    file: where,
+    dryRun: true,
+    from: plan.state.current,
+    to: targetOf(plan),
+    planned: plan.steps.map((s) => describeStep(s, options)),
+    applied: [],
+    failed: null,
+    backup: null,
+    warnings: plan.warnings,
+    lint: [],
+  };
+}
+
+async function recoverFrom(session: PgSession, target: PostgresTarget, run: InterruptedRun, choice: RecoverChoice | undefined): Promise<void> {
+  if (choice === 'rerun') {
+    await writeInterrupted(session, target.schema, null);
+    return;
+  }
+  if (choice === 'restore') {
+    throw new CairnError('E_USAGE', `${target.name}: --recover restore puts back a copy of a SQLite file; a PostgreSQL store has none. Use --recover rerun`, {
+      store: target.name,
+    });
+  }
+  throw interruptedError(target, run);
+}
+
+export function interruptedError(target: PostgresTarget, run: InterruptedRun): CairnError {
+  const how = run.failedStatement
+    ? `failed at statement ${run.failedStatement}`
+    : 'was stopped before it finished (the process was killed, or lost its connection)';
+  const ran = run.failedStatement ? `statements 1–${run.failedStatement - 1} ran and stay` : 'some of its statements may have run';
+  return new CairnError(
+    'E_INTERRUPTED',
+    `${target.name}: ${run.name} ${how}; it runs outside a transaction (NO TRANSACTION), so ${ran}. Nothing else will run until you choose:\n  cairn migrate --store ${target.name} --recover rerun   runs it again from its first statement; only if its statements can safely run twice (CREATE INDEX CONCURRENTLY IF NOT EXISTS …)`,
+    { store: target.name, interrupted: run },
+  );
+}
+
+async function inTransaction<T>(session: PgSession, fn: () => Promise<T>): Promise<T> {
+  await session.query('BEGIN');
+  try {
+    const out = await fn();
+    await session.query('COMMIT');
+    return out;
+  } catch (error) {
+    await session.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/** Runs statements in order; a failure names the file, its line and which statement it was. */
+async function runStatements(session: PgSession, file: string, statements: readonly MigrationStatement[], offset = 0): Promise<void> {
+  for (let i = offset; i < statements.length; i++) {
+    const statement = statements[i] as MigrationStatement;
+    try {
+      await session.query(statement.sql);
+    } catch (error) {
+      throw new StatementError(`${file}${statement.line ? `:${statement.line}` : ''}: statement ${i + 1}: ${errorMessage(error)}`, i + 1, error);
+    }
+  }
+}
+
+class StatementError extends Error {
+  constructor(
+    message: string,
+    readonly statement: number,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+  }
+}
+
+async function applyPgStep(session: PgSession, target: PostgresTarget, step: Step): Promise<StepResult> {
+  const started = performance.now();
+  const schema = target.schema;
+  const took = (): number => performance.now() - started;
+  switch (step.kind) {
+    case 'rename':
+      await inTransaction(session, () => recordRenamed(session, schema, step.from.version, step.to));
+      return { kind: 'rename', version: step.to.version, name: step.to.name, durationMs: took(), statements: 0 };
+    case 'baseline':
+      await inTransaction(session, async () => {
+        await runStatements(session, step.name, step.statements);
+        await recordApplied(session, schema, {
+          version: step.version,
+          name: step.name,
+          checksum: step.checksum,
+          durationMs: took(),
+          additive: false,
+          kind: 'baseline',
+        });
+      });
+      return { kind: 'baseline', version: step.version, name: step.name, durationMs: took(), statements: step.statements.length };
+    case 'down':
+      await inTransaction(session, async () => {
+        await runStatements(session, step.migration.name, step.migration.down ?? []);
+        await recordReverted(session, schema, step.migration.version);
+      });
+      return { kind: 'down', version: step.migration.version, name: step.migration.name, durationMs: took(), statements: step.migration.down?.length ?? 0 };
+    case 'up': {
+      const m = step.migration;
+      const record = (): Promise<void> =>
+        recordApplied(session, schema, { version: m.version, name: m.name, checksum: m.checksum, durationMs: took(), additive: m.additive, kind: 'migration' });
+      if (m.useTransaction) {
+        await inTransaction(session, async () => {
+          await runStatements(session, m.name, m.up);
+          await record();
+        });
+      } else {
+        // Marked started in its own commit, so a kill between statements is seen by the next run.
+        const run: InterruptedRun = {
+          version: m.version,
+          name: m.name,
+          checksum: m.checksum,
+          startedAt: new Date().toISOString(),
+          backup: null,
+          failedStatement: null,
+        };
+        await writeInterrupted(session, schema, run);
+        try {
+          await runStatements(session, m.name, m.up);
+        } catch (error) {
+          if (error instanceof StatementError) await writeInterrupted(session, schema, { ...run, failedStatement: error.statement }).catch(() => {});
+          throw error;
+        }
+        await inTransaction(session, async () => {
+          await record();
+          await writeInterrupted(session, schema, null);
+        });
+      }
+      return { kind: 'up', version: m.version, name: m.name, durationMs: took(), statements: m.up.length };
+    }
+  }
+}
+
+function failureOf(target: PostgresTarget, step: Step, error: unknown): NonNullable<MigrateResult['failed']> {
+  const planned = describeStep(step);
+  const statement = error instanceof StatementError ? error.statement : null;
+  const partly = step.kind === 'up' && !step.migration.useTransaction && statement !== null && statement > 1;
+  const message = errorMessage(error);
+  return {
+    version: planned.version,
+    name: planned.name,
+    code: isCairnError(error) ? error.code : 'E_MIGRATION_FAILED',
+    message:
+      step.kind === 'up' && !step.migration.useTransaction
+        ? `${message}. It runs outside a transaction: ${statement && statement > 1 ? `statements 1–${statement - 1} ran and stay` : 'no statement of it ran'}; fix it, then cairn migrate --store ${target.name} --recover rerun`
+        : `${message} (rolled back: the file left nothing behind)`,
+    statement,
+    restoredFromBackup: false,
+    partlyApplied: partly,
+  };
+}

@@ -1,0 +1,49 @@
+import type { Client, QueryResultRow } from 'pg';
+import { CairnError, errorMessage } from '../errors.js';
+import { describeTarget, quotePgIdent, type PostgresTarget } from './target.js';
+
+/**
+ * One server session for one store: a single connection, since the
+ * migration lock is session-scoped (an advisory lock the server releases
+ * when the session ends, a killed holder included). `pg` is loaded here, on
+ * the first PostgreSQL store a process touches: apps on SQLite alone never
+ * load it.
+ */
+export interface PgSession {
+  readonly pid: number;
+  query<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  end(): Promise<void>;
+}
+
+export async function openSession(target: PostgresTarget, options: { applicationName?: string } = {}): Promise<PgSession> {
+  const { default: pg } = await import('pg');
+  const client: Client = new pg.Client({ connectionString: target.url, application_name: options.applicationName ?? `cairn ${target.name}` });
+  // An error on an idle connection (the server going away) must not crash the process; the next query reports it.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw new CairnError(
+      'E_CONFIG',
+      `${target.name}: cannot connect to ${describeTarget(target)}: ${errorMessage(error)}`,
+      { store: target.name },
+      { cause: error },
+    );
+  }
+  const pidRows = await client.query<{ pid: number; version: number }>("SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version");
+  // A session busy in a long statement notices its client is gone only when it next writes to it; from
+  // PostgreSQL 14 the server checks every second, so a killed migrator's lock is freed within a second, not at the statement's end.
+  if (pidRows.rows[0]!.version >= 140000) await client.query("SET client_connection_check_interval = '1s'");
+  // Unqualified names in the store's files land in its schema; public stays visible for extensions' functions.
+  await client.query(`SET search_path TO ${quotePgIdent(target.schema)}, public`);
+  return {
+    pid: pidRows.rows[0]!.pid,
+    async query<T extends QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]> {
+      return (await client.query<T>(sql, params)).rows;
+    },
+    async end() {
+      await client.end();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { errorMessage, isCairnError } from '../errors.js';
+import type { Env } from '../migrations/envsub.js';
+import { statusFrom, type StoreStatus } from '../migrations/status.js';
+import { appObjectCount, hasHistory, readHistory, readInterrupted } from './history.js';
+import { interruptedError } from './migrate.js';
+import { loadPostgresSource } from './source.js';
+import { openSession } from './session.js';
+import { describeTarget, type PostgresTarget } from './target.js';
+
+/**
+ * `cairn status` for a PostgreSQL store: the same report as a SQLite store's,
+ * from the same rules (statusFrom). Reads only: no schema or table is created.
+ */
+export async function postgresStatus(target: PostgresTarget, options: { env?: Env } = {}): Promise<StoreStatus> {
+  const where = describeTarget(target);
+  const base: StoreStatus = {
+    store: target.name,
+    file: where,
+    exists: false,
+    current: null,
+    applied: [],
+    pending: [],
+    edited: [],
+    missing: [],
+    newerThanApp: false,
+    unknown: [],
+    outOfOrder: [],
+    renamed: [],
+    legacyChain: false,
+    baselinePending: false,
+    unmanaged: false,
+    foreignHistory: null,
+    interrupted: null,
+    refusal: null,
+    error: null,
+  };
+  try {
+    const session = await openSession(target);
+    try {
+      const [schema] = await session.query<{ present: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present', [target.schema]);
+      const applied = await readHistory(session, target.schema);
+      const managed = await hasHistory(session, target.schema);
+      const fresh = applied.length === 0 && (await appObjectCount(session, target.schema)) === 0;
+      const input = { ...loadPostgresSource(target, options.env), applied, fresh, managed, foreignHistory: null };
+      const interrupted = await readInterrupted(session, target.schema);
+      const store = { name: target.name, file: where, allowOutOfOrder: target.allowOutOfOrder };
+      return {
+        ...base,
+        exists: schema?.present === true,
+        ...statusFrom(store, input, interrupted, interrupted ? interruptedError(target, interrupted) : null),
+      };
+    } finally {
+      await session.end().catch(() => {});
+    }
+  } catch (error) {
+    return { ...base, error: { code: isCairnError(error) ? error.code : 'E_UNEXPECTED', message: errorMessage(error) } };
+  }
+}
