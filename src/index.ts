@@ -8,11 +8,13 @@ import { lazy } from './lazy.js';
 
 export { defineStores, selectStores } from './config/stores.js';
 export type { StoreRegistry, ResolvedStore, ResolveOptions } from './config/stores.js';
-export type { CairnConfig, StoreConfig } from './config/schema.js';
+export type { CairnConfig, StoreConfig, PostgresStoreConfig } from './config/schema.js';
 export { loadConfig, findConfig } from './config/load.js';
 export type { LoadConfigOptions } from './config/load.js';
 export { openStores } from './stores/open-stores.js';
 export type { OpenStores, OpenStoresOptions, OpenStoresProgress } from './stores/open-stores.js';
+export type { PgPool, PgPoolClient } from './postgres/pool.js';
+export type { PostgresStore } from './config/stores.js';
 export { openDatabase } from './sqlite/open.js';
 export type { OpenDatabaseOptions } from './sqlite/open.js';
 export type { Db, Statement, SqlValue, SqlParam, NamedParams, Row } from './sqlite/db.js';

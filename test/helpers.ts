@@ -40,7 +40,10 @@ export async function cli(cwd: string, ...argv: string[]): Promise<CliResult> {
 }
 
 /** cli() with a signal that stops a long-running command, and a hook seeing stdout as it is written. */
-export async function cliWith(options: { cwd: string; signal?: AbortSignal; onStdout?: (text: string) => void }, ...argv: string[]): Promise<CliResult> {
+export async function cliWith(
+  options: { cwd: string; signal?: AbortSignal; onStdout?: (text: string) => void; env?: NodeJS.ProcessEnv },
+  ...argv: string[]
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await run(argv, {
@@ -51,7 +54,7 @@ export async function cliWith(options: { cwd: string; signal?: AbortSignal; onSt
       },
     },
     stderr: { write: (s: string) => (stderr += s) },
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...(options.env ?? process.env), NO_COLOR: '1' },
     cwd: options.cwd,
     signal: options.signal,
   });

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.js';
-import { selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
+import { POSTGRES_COMMANDS, selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
 import type { Io } from './io.js';
 
 /** Flags every command shares, defined once (program.ts) and read here. */
@@ -11,6 +11,22 @@ export async function loadRegistry(io: Io, flags: GlobalFlags): Promise<StoreReg
   return loadConfig({ configPath: flags.config, cwd: io.cwd, env: io.env });
 }
 
-export async function storesFor(io: Io, flags: GlobalFlags, names: string[] | undefined): Promise<ResolvedStore[]> {
-  return selectStores(await loadRegistry(io, flags), names);
+/** The named SQLite stores, or all of them with a note naming the PostgreSQL ones left out (see noteSqliteOnly). */
+export async function storesFor(io: Io, flags: GlobalFlags, names: string[] | undefined, command: string): Promise<ResolvedStore[]> {
+  const registry = await loadRegistry(io, flags);
+  noteSqliteOnly(io, registry, command, names);
+  return selectStores(registry, names);
+}
+
+/**
+ * A command that works on SQLite stores only, run over every store, says on
+ * stderr which PostgreSQL stores it left out: never a silent gap in a report.
+ */
+export function noteSqliteOnly(io: Io, registry: StoreRegistry, command: string, names: readonly string[] | undefined): void {
+  if (names && names.length > 0) return; // named stores are checked by selectStores, which refuses a PostgreSQL one by name
+  const left = registry.postgres ?? [];
+  if (left.length === 0) return;
+  io.stderr.write(
+    `cairn: ${command} covers SQLite stores only in this version; not covered: ${left.map((s) => `${s.name} (PostgreSQL)`).join(', ')}. On PostgreSQL: ${POSTGRES_COMMANDS.map((c) => `cairn ${c}`).join(', ')}\n`,
+  );
 }

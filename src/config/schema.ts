@@ -59,19 +59,23 @@ function buildSchemas(z: typeof Zod) {
     pragmaValue,
   );
 
+  const migrationsKey = z.union([z.string().min(1), z.literal(false)], {
+    error: (issue) => (issue.input === undefined ? 'required: the folder of its migration files, or false for a store with none' : undefined),
+  });
+  const baselineKey = z
+    .object({ file: z.string().min(1), version: z.number().int().nonnegative() })
+    .strict()
+    .optional();
+
   const storeSchema = z
     .object({
+      engine: z.literal('sqlite').optional(),
       file: z.string().min(1),
       /** The folder of the store's migration files, or false for a store cairn does not migrate (never left out: a typo must not mean "none"). */
-      migrations: z.union([z.string().min(1), z.literal(false)], {
-        error: (issue) => (issue.input === undefined ? 'required: the folder of its migration files, or false for a store with none' : undefined),
-      }),
+      migrations: migrationsKey,
       pragmas: pragmasSchema.optional(),
       extraPragmas: extraPragmasSchema.optional(),
-      baseline: z
-        .object({ file: z.string().min(1), version: z.number().int().nonnegative() })
-        .strict()
-        .optional(),
+      baseline: baselineKey,
       allowOutOfOrder: z.boolean().optional(),
       backups: z.union([z.literal(false), z.object({ keep: z.number().int().min(1).max(100) }).strict()]).optional(),
       lockTimeoutMs: z.number().int().nonnegative().optional(),
@@ -80,25 +84,49 @@ function buildSchemas(z: typeof Zod) {
     })
     .strict();
 
+  /** A store in a PostgreSQL schema: `url` may reference the environment (`${NAME}`), so passwords stay out of the file. */
+  const postgresStoreSchema = z
+    .object({
+      engine: z.literal('postgres'),
+      url: z.string().min(1),
+      schema: z
+        .string()
+        .regex(PG_SCHEMA_NAME, 'a schema name: a letter or _, then letters, digits, _ or -, at most 63 in all')
+        .refine((name) => !/^pg_/i.test(name) && name.toLowerCase() !== 'information_schema', 'pg_* and information_schema belong to PostgreSQL')
+        .optional(),
+      migrations: migrationsKey,
+      baseline: baselineKey,
+      allowOutOfOrder: z.boolean().optional(),
+      lockTimeoutMs: z.number().int().nonnegative().optional(),
+    })
+    .strict();
+
   const configSchema = z
     .object({
       home: z.string().min(1).optional(),
       stores: z
-        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'store names start with a letter: letters, digits, _ and -'), storeSchema)
+        .record(
+          z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'store names start with a letter: letters, digits, _ and -'),
+          z.discriminatedUnion('engine', [storeSchema, postgresStoreSchema]),
+        )
         .refine((stores) => Object.keys(stores).length > 0, 'declare at least one store'),
       imports: z.record(z.string(), z.string()).optional(),
       backfills: z.record(z.string(), z.string()).optional(),
     })
     .strict();
 
-  return { configSchema, storeSchema, pragmasSchema };
+  return { configSchema, storeSchema, postgresStoreSchema, pragmasSchema };
 }
 
 type Schemas = ReturnType<typeof buildSchemas>;
+/** A PostgreSQL schema name cairn accepts for a store (it is always quoted in SQL). */
+export const PG_SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+
 /** Pragmas that can corrupt a database: never set, under any key. */
 export const DANGEROUS_PRAGMAS: ReadonlySet<string> = new Set(['writable_schema', 'ignore_check_constraints', 'schema_version']);
 
 export type StoreConfig = Zod.input<Schemas['storeSchema']>;
+export type PostgresStoreConfig = Zod.input<Schemas['postgresStoreSchema']>;
 export type CairnConfig = Zod.input<Schemas['configSchema']>;
 
 let schemas: Schemas | null = null;

@@ -4,6 +4,7 @@ import { expandTilde } from './paths.js';
 import { canonicalPath } from '../sqlite/files.js';
 import { CairnError } from '../errors.js';
 import type { Pragmas } from '../sqlite/pragmas.js';
+import type { PostgresTarget } from '../postgres/target.js';
 import { configSchemas, describeIssues, type CairnConfig, type ParsedConfig } from './schema.js';
 import { quickParseConfig } from './quick-config.js';
 
@@ -22,6 +23,16 @@ export interface ResolvedStore {
   history: 'cairn' | 'goose';
 }
 
+/**
+ * A store in a PostgreSQL schema. `url` is as the config writes it: its
+ * `${NAME}` references are expanded when a connection is opened, so a
+ * password can live in the environment and an unset variable only matters to
+ * the commands that use this store.
+ */
+export interface PostgresStore extends PostgresTarget {
+  engine: 'postgres';
+}
+
 export interface StoreRegistry {
   /** Where the databases live (config `home`, overridden by CAIRN_HOME). */
   home: string;
@@ -29,7 +40,10 @@ export interface StoreRegistry {
   root: string;
   /** The config file the registry came from, when it came from one. */
   configFile: string | null;
+  /** The SQLite stores. */
   stores: ResolvedStore[];
+  /** The stores kept on a PostgreSQL server (`engine: "postgres"`). */
+  postgres: PostgresStore[];
   imports: Record<string, string>;
   backfills: Record<string, string>;
 }
@@ -67,22 +81,48 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
     );
   }
 
-  const stores = Object.entries(cfg.stores).map(([name, s]): ResolvedStore => {
+  const stores: ResolvedStore[] = [];
+  const postgres: PostgresStore[] = [];
+  for (const [name, s] of Object.entries(cfg.stores)) {
+    const migrations = s.migrations === false ? null : path.resolve(root, expandTilde(s.migrations));
+    const baseline = s.baseline ? { file: path.resolve(root, expandTilde(s.baseline.file)), version: s.baseline.version } : null;
+    if (s.engine === 'postgres') {
+      postgres.push({
+        engine: 'postgres',
+        name,
+        url: s.url,
+        schema: s.schema ?? name,
+        migrations,
+        baseline,
+        allowOutOfOrder: s.allowOutOfOrder ?? false,
+        lockTimeoutMs: s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      });
+      continue;
+    }
     const backups = s.backups;
-    return {
+    stores.push({
       name,
       file: path.resolve(home, expandTilde(s.file)),
-      migrations: s.migrations === false ? null : path.resolve(root, expandTilde(s.migrations)),
+      migrations,
       pragmas: { ...(s.extraPragmas ?? {}), ...(s.pragmas ?? {}) } as Pragmas,
-      baseline: s.baseline ? { file: path.resolve(root, expandTilde(s.baseline.file)), version: s.baseline.version } : null,
+      baseline,
       allowOutOfOrder: s.allowOutOfOrder ?? false,
       backupKeep: backups === false ? 0 : (backups?.keep ?? DEFAULT_BACKUP_KEEP),
       lockTimeoutMs: s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       history: s.history ?? 'cairn',
-    };
-  });
+    });
+  }
   if (checkDisk) assertDistinctFiles(stores, source);
-  const registry: StoreRegistry = { home, root, configFile: options.configFile ?? null, stores, imports: cfg.imports ?? {}, backfills: cfg.backfills ?? {} };
+  if (checkDisk) assertDistinctSchemas(postgres, source);
+  const registry: StoreRegistry = {
+    home,
+    root,
+    configFile: options.configFile ?? null,
+    stores,
+    postgres,
+    imports: cfg.imports ?? {},
+    backfills: cfg.backfills ?? {},
+  };
   // Kept out of sight so a registry built in a config module can be resolved again against that file's folder (see loadConfig).
   Object.defineProperty(registry, DECLARED, { value: { config, rootGiven: options.root !== undefined }, enumerable: false });
   return registry;
@@ -130,22 +170,77 @@ function assertDistinctFiles(stores: readonly ResolvedStore[], source: string): 
   }
 }
 
+/** Two PostgreSQL stores owning one schema of one server would share one history: a config error naming both. */
+function assertDistinctSchemas(stores: readonly PostgresStore[], source: string): void {
+  const seen = new Map<string, string>();
+  for (const store of stores) {
+    const key = `${store.url}\0${store.schema}`;
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new CairnError(
+        'E_CONFIG',
+        `${source}: stores.${other} and stores.${store.name} are the same schema (${store.schema}) on the same server; give each store a schema of its own`,
+        {
+          stores: [other, store.name],
+        },
+      );
+    }
+    seen.set(key, store.name);
+  }
+}
+
 export function isStoreRegistry(value: unknown): value is StoreRegistry {
   return typeof value === 'object' && value !== null && Array.isArray((value as StoreRegistry).stores) && typeof (value as StoreRegistry).home === 'string';
 }
 
-/** The named stores, or all of them; an unknown name is a usage error listing the known ones. */
+/** What works on a PostgreSQL store in this version; every other command names the store and says so. */
+export const POSTGRES_COMMANDS = ['migrate', 'status', 'new'] as const;
+
+/** Every store's name, SQLite and PostgreSQL, in config order. */
+function allNames(registry: StoreRegistry): string[] {
+  return [...registry.stores.map((s) => s.name), ...(registry.postgres ?? []).map((s) => s.name)];
+}
+
+function unknownStore(registry: StoreRegistry, name: string): CairnError {
+  return new CairnError('E_USAGE', `unknown store ${JSON.stringify(name)}; this config declares: ${allNames(registry).join(', ')}`, { store: name });
+}
+
+/**
+ * The named SQLite stores, or all of them, for the commands that work on
+ * SQLite stores only: naming a PostgreSQL store is a usage error saying so,
+ * and an unknown name lists the known ones.
+ */
 export function selectStores(registry: StoreRegistry, names?: readonly string[]): ResolvedStore[] {
   if (!names || names.length === 0) return registry.stores;
   return names.map((name) => {
     const store = registry.stores.find((s) => s.name === name);
-    if (!store) {
-      throw new CairnError('E_USAGE', `unknown store ${JSON.stringify(name)}; this config declares: ${registry.stores.map((s) => s.name).join(', ')}`, {
-        store: name,
-      });
+    if (store) return store;
+    if ((registry.postgres ?? []).some((s) => s.name === name)) {
+      throw new CairnError(
+        'E_USAGE',
+        `stores.${name} is a PostgreSQL store; this works on SQLite stores only in this version (on PostgreSQL: ${POSTGRES_COMMANDS.map((c) => `cairn ${c}`).join(', ')})`,
+        { store: name, engine: 'postgres' },
+      );
     }
-    return store;
+    throw unknownStore(registry, name);
   });
+}
+
+/** The named stores of either engine, or all of them, for the commands that work on both. */
+export function selectAnyStores(registry: StoreRegistry, names?: readonly string[]): Array<ResolvedStore | PostgresStore> {
+  const all: Array<ResolvedStore | PostgresStore> = [...registry.stores, ...(registry.postgres ?? [])];
+  if (!names || names.length === 0) return all;
+  return names.map(
+    (name) =>
+      all.find((s) => s.name === name) ??
+      (() => {
+        throw unknownStore(registry, name);
+      })(),
+  );
+}
+
+export function isPostgresStore(store: ResolvedStore | PostgresStore): store is PostgresStore {
+  return (store as PostgresStore).engine === 'postgres';
 }
 
 export { expandTilde };

@@ -53,7 +53,7 @@ async function planInput(session: PgSession, target: PostgresTarget, env?: Env):
  */
 export async function migratePostgres(target: PostgresTarget, options: PostgresMigrateOptions = {}): Promise<MigrateResult> {
   const where = describeTarget(target);
-  const session = await openSession(target);
+  const session = await openSession(target, { env: options.env });
   try {
     if (options.dryRun) return await dryRun(session, target, options);
     return await withMigrationLock(session, target, async () => {

@@ -1,6 +1,6 @@
 import type { Client, QueryResultRow } from 'pg';
 import { CairnError, errorMessage } from '../errors.js';
-import { describeTarget, quotePgIdent, type PostgresTarget } from './target.js';
+import { expandUrl, quotePgIdent, redactUrl, type PostgresTarget } from './target.js';
 
 /**
  * One server session for one store: a single connection, since the
@@ -15,20 +15,23 @@ export interface PgSession {
   end(): Promise<void>;
 }
 
-export async function openSession(target: PostgresTarget, options: { applicationName?: string } = {}): Promise<PgSession> {
+export async function openSession(target: PostgresTarget, options: { applicationName?: string; env?: NodeJS.ProcessEnv } = {}): Promise<PgSession> {
+  const connectionString = expandUrl(target, options.env);
   const { default: pg } = await import('pg');
-  const client: Client = new pg.Client({ connectionString: target.url, application_name: options.applicationName ?? `cairn ${target.name}` });
+  const client: Client = new pg.Client({ connectionString, application_name: options.applicationName ?? `cairn ${target.name}` });
   // An error on an idle connection (the server going away) must not crash the process; the next query reports it.
   client.on('error', () => {});
   try {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => {});
+    // The cause is left out: the driver's error can carry connection parameters, and --json prints details.
     throw new CairnError(
       'E_CONFIG',
-      `${target.name}: cannot connect to ${describeTarget(target)}: ${errorMessage(error)}`,
-      { store: target.name },
-      { cause: error },
+      `${target.name}: cannot connect to ${redactUrl(connectionString)} (schema ${target.schema}): ${redactSecrets(errorMessage(error), connectionString)}`,
+      {
+        store: target.name,
+      },
     );
   }
   const pidRows = await client.query<{ pid: number; version: number }>("SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version");
@@ -46,4 +49,15 @@ export async function openSession(target: PostgresTarget, options: { application
       await client.end();
     },
   };
+}
+
+/** A driver message with the URL's password cut out, should the driver ever echo it. */
+function redactSecrets(message: string, url: string): string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    return message;
+  }
+  return password ? message.split(password).join('***') : message;
 }

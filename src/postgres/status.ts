@@ -35,7 +35,7 @@ export async function postgresStatus(target: PostgresTarget, options: { env?: En
     error: null,
   };
   try {
-    const session = await openSession(target);
+    const session = await openSession(target, { env: options.env });
     try {
       const [schema] = await session.query<{ present: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present', [target.schema]);
       const applied = await readHistory(session, target.schema);

@@ -1,8 +1,10 @@
+import { CairnError } from '../errors.js';
+
 /**
- * A store kept in a PostgreSQL schema: the server's connection URL (with
- * environment references already expanded: it may hold a password, so it is
- * never printed; see redactUrl) and the schema the store owns, where its
- * tables and cairn's history live.
+ * A store kept in a PostgreSQL schema: the server's connection URL (as the
+ * config writes it; `${NAME}` references are expanded at connect time, see
+ * expandUrl; it may hold a password, so it is never printed, see redactUrl)
+ * and the schema the store owns, where its tables and cairn's history live.
  */
 export interface PostgresTarget {
   name: string;
@@ -13,6 +15,28 @@ export interface PostgresTarget {
   baseline: { file: string; version: number } | null;
   allowOutOfOrder: boolean;
   lockTimeoutMs: number;
+}
+
+/**
+ * The URL with each `${NAME}` replaced from the environment. An unset or
+ * empty variable is a config error naming it (a URL silently missing its
+ * host or password would connect somewhere else, or fail obscurely).
+ */
+export function expandUrl(store: Pick<PostgresTarget, 'name' | 'url'>, env: NodeJS.ProcessEnv = process.env): string {
+  return store.url.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      throw new CairnError(
+        'E_CONFIG',
+        `stores.${store.name}.url: the environment variable ${name} is not set; set it to the server's connection URL (or the part the URL takes from it)`,
+        {
+          store: store.name,
+          variable: name,
+        },
+      );
+    }
+    return value;
+  });
 }
 
 /** The URL with its password replaced, safe for messages, reports and --json. */

@@ -1,4 +1,13 @@
-import { defineStores, isStoreRegistry, selectStores, unresolvedConfigOf, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
+import {
+  defineStores,
+  isPostgresStore,
+  isStoreRegistry,
+  selectAnyStores,
+  unresolvedConfigOf,
+  type ResolvedStore,
+  type StoreRegistry,
+} from '../config/stores.js';
+import type { PgPool } from '../postgres/pool.js';
 import type { CairnConfig } from '../config/schema.js';
 import { readFingerprint } from '../migrations/history.js';
 import { sourceFingerprint } from '../migrations/fingerprint.js';
@@ -40,9 +49,14 @@ export interface OpenStores {
   db(name: string): Db;
   /** Every open connection by store name. */
   readonly dbs: Readonly<Record<string, Db>>;
+  /** The connection pool of a PostgreSQL store (its schema first on the search_path); throws for an unknown name. */
+  pool(name: string): PgPool;
+  /** Every PostgreSQL store's pool by store name. */
+  readonly pools: Readonly<Record<string, PgPool>>;
   /** Per store: what migrating did, or null when nothing was pending (the fast path). */
   readonly migrations: Readonly<Record<string, MigrateResult | null>>;
-  close(): void;
+  /** Closes every SQLite connection at once, and resolves when every pool has ended. */
+  close(): Promise<void>;
 }
 
 /**
@@ -59,13 +73,17 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
   const registry = declared ? defineStores(declared, { root: process.cwd() }) : (config as StoreRegistry);
   const warn = options.onWarning ?? ((message: string) => console.warn(`cairn: ${message}`));
   const dbs: Record<string, Db> = {};
+  const pools: Record<string, PgPool> = {};
   const migrations: Record<string, MigrateResult | null> = {};
-  const closeAll = (): void => {
+  const closeAll = async (): Promise<void> => {
     for (const db of Object.values(dbs)) db.close();
+    await Promise.all(Object.values(pools).map((pool) => pool.end()));
   };
+  const selected = selectAnyStores(registry, options.stores);
+  const servers = selected.filter(isPostgresStore);
   try {
     const pending: ResolvedStore[] = [];
-    for (const store of selectStores(registry, options.stores)) {
+    for (const store of selected.filter((s): s is ResolvedStore => !isPostgresStore(s))) {
       const db = openDatabase(store.file, { pragmas: store.pragmas });
       dbs[store.name] = db;
       migrations[store.name] = null;
@@ -81,28 +99,45 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       if (!options.force) assertLintClean(reportOf(store.name, store.file, [], plan.lint));
       total += plan.planned.length;
     }
+    // PostgreSQL stores: the engine and the pg client load only when one is declared.
+    const server = servers.length ? await import('../postgres/open.js') : null;
+    const serverPending = server && options.migrate !== false ? await server.planServers(servers, { env: process.env }) : [];
+    total += serverPending.reduce((sum, p) => sum + p.steps, 0);
     const progress = options.onProgress;
-    if (progress && pending.length) progress({ kind: 'plan', stores: pending.map((s) => s.name), total });
+    const working = [...pending.map((s) => s.name), ...serverPending.map((p) => p.store.name)];
+    if (progress && working.length) progress({ kind: 'plan', stores: working, total });
     let index = 0;
+    const onStep = (store: string) =>
+      progress
+        ? ({ phase, step }: { phase: 'start' | 'done'; step: PlannedStep }) => {
+            if (phase === 'start') index++;
+            progress({ kind: 'step', store, phase, step, index, total: Math.max(total, index) });
+          }
+        : undefined;
     for (const store of pending) {
       const result = await migrateStore(store, {
         db: dbs[store.name],
         force: options.force,
         stores: registry.stores,
-        onStep: progress
-          ? ({ phase, step }) => {
-              if (phase === 'start') index++;
-              progress({ kind: 'step', store: store.name, phase, step, index, total: Math.max(total, index) });
-            }
-          : undefined,
+        onStep: onStep(store.name),
         onMove: progress ? (event) => progress({ kind: 'move', store: store.name, ...event }) : undefined,
       });
       assertMigrated(result);
       result.warnings.forEach(warn);
       migrations[store.name] = result;
     }
+    for (const { store } of serverPending) {
+      const result = await server!.migrateServer(store, { env: process.env, onStep: onStep(store.name) });
+      assertMigrated(result);
+      result.warnings.forEach(warn);
+      migrations[store.name] = result;
+    }
+    for (const store of servers) {
+      migrations[store.name] ??= null;
+      pools[store.name] = await server!.openPool(store);
+    }
   } catch (error) {
-    closeAll();
+    await closeAll().catch(() => {});
     throw error;
   }
   return {
@@ -112,6 +147,12 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       return db;
     },
     dbs,
+    pool(name: string): PgPool {
+      const pool = pools[name];
+      if (!pool) throw new TypeError(`Unknown PostgreSQL store "${name}"; open PostgreSQL stores: ${Object.keys(pools).join(', ') || 'none'}`);
+      return pool;
+    },
+    pools,
     migrations,
     close: closeAll,
   };

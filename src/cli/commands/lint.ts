@@ -13,7 +13,7 @@ export function registerLint(program: Command, io: Io, done: (code: number) => v
     .action(async (opts: { store?: string[]; all?: boolean; json?: boolean }) => {
       const { lintStore } = await import('../../lint/store.js');
       const { renderLint } = await import('../render-migrations.js');
-      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
+      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store, 'lint');
       const reports = stores.map((store) => lintStore(store, { all: opts.all, env: io.env }));
       const errors = reports.reduce((sum, r) => sum + r.errors, 0);
       if (opts.json) writeJson(io, { ok: errors === 0, stores: reports });

@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option } from '../commander.js';
 import { CairnError } from '../../errors.js';
 import type { RecoverChoice } from '../../migrations/interrupted.js';
 import type { MigrateResult } from '../../migrations/migrator.js';
-import { selectStores } from '../../config/stores.js';
+import { isPostgresStore, selectAnyStores } from '../../config/stores.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
@@ -42,7 +42,9 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
       const { migrateStore } = await import('../../migrations/migrator.js');
       const { renderMigrate } = await import('../render-migrations.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-      const stores = selectStores(registry, opts.store);
+      const stores = selectAnyStores(registry, opts.store);
+      // The PostgreSQL engine (and the pg client) load only when such a store is in play.
+      const { migratePostgres } = stores.some(isPostgresStore) ? await import('../../postgres/migrate.js') : ({} as never);
       if (opts.to !== undefined && stores.length > 1) {
         throw new CairnError('E_USAGE', `--to needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
       }
@@ -58,20 +60,26 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
         stores: registry.stores,
       };
       // Every store is checked before any is changed, so a refusal anywhere writes nothing anywhere.
-      const plans = stores.map((store) => migrateStore(store, { ...options, dryRun: true }));
+      const plans = stores.map((store) =>
+        isPostgresStore(store) ? migratePostgres(store, { ...options, dryRun: true }) : migrateStore(store, { ...options, dryRun: true }),
+      );
       let results: MigrateResult[] = await Promise.all(plans);
       if (!opts.dryRun && !opts.force) for (const r of results) assertLintClean(reportOf(r.store, r.file, [], r.lint));
       if (!opts.dryRun) {
         results = [];
         for (const store of stores) {
+          const onStep = ({ phase, step }: { phase: 'start' | 'done'; step: { kind: string; name: string } }): void => {
+            if (phase === 'start') io.stderr.write(`cairn: ${store.name}: ${step.kind} ${step.name}\n`);
+          };
           results.push(
-            await migrateStore(store, {
-              ...options,
-              onStep: ({ phase, step }) => {
-                if (phase === 'start') io.stderr.write(`cairn: ${store.name}: ${step.kind} ${step.name}\n`);
-              },
-              onMove: (event) => io.stderr.write(`cairn: ${store.name}: move ${event.table} from ${event.from}: ${event.phase} (${event.rows} rows here)\n`),
-            }),
+            isPostgresStore(store)
+              ? await migratePostgres(store, { ...options, onStep })
+              : await migrateStore(store, {
+                  ...options,
+                  onStep,
+                  onMove: (event) =>
+                    io.stderr.write(`cairn: ${store.name}: move ${event.table} from ${event.from}: ${event.phase} (${event.rows} rows here)\n`),
+                }),
           );
           if (results.at(-1)?.failed) break;
         }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CairnError } from '../../errors.js';
-import { storesFor, type GlobalFlags } from '../context.js';
+import { selectAnyStores } from '../../config/stores.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { writeJson, type Io } from '../io.js';
 
@@ -13,7 +14,7 @@ export function registerNew(program: Command, io: Io, done: (code: number) => vo
     .option('--json', 'print one JSON document')
     .action(async (name: string, opts: { store?: string; json?: boolean }) => {
       const { createMigrationFile } = await import('../../migrations/new-file.js');
-      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store ? [opts.store] : undefined);
+      const stores = selectAnyStores(await loadRegistry(io, program.opts<GlobalFlags>()), opts.store ? [opts.store] : undefined);
       if (stores.length !== 1)
         throw new CairnError('E_USAGE', `new needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
       const store = stores[0]!;

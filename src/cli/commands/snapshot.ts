@@ -2,15 +2,16 @@ import type { Command } from 'commander';
 import type { ResolvedStore, StoreRegistry } from '../../config/stores.js';
 import { selectStores } from '../../config/stores.js';
 import { CairnError } from '../../errors.js';
-import { loadRegistry, type GlobalFlags } from '../context.js';
+import { loadRegistry, noteSqliteOnly, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
 /** `--store`, or the only store there is. */
 function oneStore(registry: StoreRegistry, name: string | undefined): ResolvedStore {
   if (name) return selectStores(registry, [name])[0] as ResolvedStore;
-  if (registry.stores.length === 1) return registry.stores[0] as ResolvedStore;
-  throw new CairnError('E_USAGE', `name the store with --store (this config declares: ${registry.stores.map((s) => s.name).join(', ')})`);
+  if (registry.stores.length === 1 && (registry.postgres ?? []).length === 0) return registry.stores[0] as ResolvedStore;
+  const names = [...registry.stores, ...(registry.postgres ?? [])].map((s) => s.name);
+  throw new CairnError('E_USAGE', `name the store with --store (this config declares: ${names.join(', ')})`);
 }
 
 /** export, restore, cutover and verify: the snapshot commands. */
@@ -131,6 +132,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
       const { verifyStores } = await import('../../snapshot/verify.js');
       const { renderDoctor } = await import('../render-doctor.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+      noteSqliteOnly(io, registry, 'verify', opts.store);
       const report = await verifyStores(registry, { stores: opts.store, file: opts.db, snapshot: opts.snapshot, full: opts.full, env: io.env });
       if (opts.json) writeJson(io, report);
       else io.stdout.write(renderDoctor(report, styleFor(io.stdout, io.env), { summary: true, title: 'cairn verify' }));

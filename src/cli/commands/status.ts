@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { storesFor, type GlobalFlags } from '../context.js';
+import { isPostgresStore, selectAnyStores } from '../../config/stores.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
@@ -12,8 +13,11 @@ export function registerStatus(program: Command, io: Io, done: (code: number) =>
     .action(async (opts: { store?: string[]; json?: boolean }) => {
       const { storeStatus } = await import('../../migrations/status.js');
       const { renderStatus } = await import('../render-migrations.js');
-      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store);
-      const statuses = stores.map((store) => storeStatus(store, { env: io.env }));
+      const stores = selectAnyStores(await loadRegistry(io, program.opts<GlobalFlags>()), opts.store);
+      const { postgresStatus } = stores.some(isPostgresStore) ? await import('../../postgres/status.js') : ({} as never);
+      const statuses = await Promise.all(
+        stores.map((store) => (isPostgresStore(store) ? postgresStatus(store, { env: io.env }) : storeStatus(store, { env: io.env }))),
+      );
       if (opts.json) writeJson(io, { stores: statuses });
       else io.stdout.write(renderStatus(statuses, styleFor(io.stdout, io.env)));
       // A store that migrate would refuse exits as that refusal does (2), one that cannot be inspected as its error (64 for config); never 0.

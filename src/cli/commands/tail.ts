@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CairnError } from '../../errors.js';
 import { DEFAULT_POLL_MS, DEFAULT_TAIL_LINES } from '../../tail/defaults.js';
-import { loadRegistry, type GlobalFlags } from '../context.js';
+import { loadRegistry, noteSqliteOnly, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, type Io } from '../io.js';
 
@@ -65,6 +65,7 @@ export function registerTail(program: Command, io: Io, done: (code: number) => v
       const { tailTable } = await import('../../tail/tail.js');
       const { renderTailRow, tailRowJson } = await import('../render-tail.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+      noteSqliteOnly(io, registry, 'tail', opts.store ? [opts.store] : undefined);
       const style = styleFor(io.stdout, io.env);
       // Ctrl-C ends a --follow cleanly (exit 0), as it does tail -f; only while this command runs.
       const controller = new AbortController();
