@@ -8,12 +8,15 @@
 //   output must contain (`…` stands for anything within one line);
 // - any other js/ts/json/sql/sh block is an error: an example that does not run.
 // ```text blocks are illustrations (a format, a report's layout) and are not run.
+// A page holding `<!-- docs-test: postgres -->` gets a real PostgreSQL server
+// (test/postgres/server.ts) and a fresh database's URL in CAIRN_SHARED_URL.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BIN, REPO, tempDir } from '../helpers.js';
+import { startPostgres, type TestServer } from '../postgres/server.js';
 
 export interface Block {
   lang: string;
@@ -89,9 +92,10 @@ function scratch(): { dir: string; env: NodeJS.ProcessEnv } {
   return { dir, env };
 }
 
-export function runPage(page: string): void {
+export function runPage(page: string, extraEnv: NodeJS.ProcessEnv = {}): void {
   const text = fs.readFileSync(path.join(REPO, page), 'utf8');
-  const { dir, env } = scratch();
+  const { dir, env: base } = scratch();
+  const env = { ...base, ...extraEnv };
   for (const block of blocksOf(text)) {
     const where = `${page}:${block.line}`;
     if (block.attrs.file) {
@@ -124,8 +128,20 @@ export function docPages(): string[] {
   return ['README.md', ...docs.sort().map((f) => `docs/${f}`)].filter((p) => fs.existsSync(path.join(REPO, p)));
 }
 
+const needsPostgres = (page: string): boolean => fs.readFileSync(path.join(REPO, page), 'utf8').includes('<!-- docs-test: postgres -->');
+
 describe('docs examples', { concurrency: 2 }, () => {
+  let server: TestServer | null = null;
+  before(async () => {
+    if (docPages().some(needsPostgres)) server = await startPostgres();
+  });
+  after(async () => {
+    await server?.stop();
+  });
   for (const page of docPages()) {
-    it(`${page}: every example runs as written`, { timeout: 300_000 }, () => runPage(page));
+    it(`${page}: every example runs as written`, { timeout: 300_000 }, async () => {
+      const extra = needsPostgres(page) && server ? { CAIRN_SHARED_URL: server.url(await server.createDatabase()) } : {};
+      runPage(page, extra);
+    });
   }
 });
