@@ -4,10 +4,13 @@ import { describeStep, targetOf } from '../migrations/describe-step.js';
 import type { Env } from '../migrations/envsub.js';
 import type { InterruptedRun, RecoverChoice } from '../migrations/interrupted.js';
 import type { MigrateResult } from '../migrations/migrator.js';
-import { planMigration, type PlanInput, type Step } from '../migrations/plan.js';
+import { planMigration, type MigrationPlan, type PlanInput, type Step } from '../migrations/plan.js';
+import { assertLintClean, reportOf } from '../lint/report.js';
+import type { LintFinding } from '../lint/types.js';
+import { lintPostgresFiles } from './lint.js';
 import { loadPostgresSource } from './source.js';
 import type { StepResult } from '../migrations/apply.js';
-import type { MigrationStatement } from '../migrations/types.js';
+import type { Migration, MigrationStatement } from '../migrations/types.js';
 import {
   appObjectCount,
   ensureHistory,
@@ -25,6 +28,8 @@ import { describeTarget, type PostgresTarget } from './target.js';
 
 export interface PostgresMigrateOptions {
   to?: number;
+  /** Apply pending files even when the lint finds they will fail (error-level findings). */
+  force?: boolean;
   dryRun?: boolean;
   allowOutOfOrder?: boolean;
   env?: Env;
@@ -35,7 +40,7 @@ export interface PostgresMigrateOptions {
 }
 
 /** What planning reads from the server: the same PlanInput the SQLite engine builds, so one planner decides for both. */
-async function planInput(session: PgSession, target: PostgresTarget, env?: Env): Promise<PlanInput> {
+export async function planInput(session: PgSession, target: PostgresTarget, env?: Env): Promise<PlanInput> {
   const applied = await readHistory(session, target.schema);
   const managed = await hasHistory(session, target.schema);
   const fresh = applied.length === 0 && (await appObjectCount(session, target.schema)) === 0;
@@ -65,6 +70,8 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
         to: options.to,
         allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder,
       });
+      const lint = await lintPlan(session, target, plan, input.fresh);
+      if (!options.force) assertLintClean(reportOf(target.name, where, [], lint));
       const result: MigrateResult = {
         store: target.name,
         file: where,
@@ -76,7 +83,7 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
         failed: null,
         backup: null,
         warnings: plan.warnings,
-        lint: [],
+        lint,
       };
       for (const step of plan.steps) {
         const planned = describeStep(step, options);
@@ -105,6 +112,7 @@ async function dryRun(session: PgSession, target: PostgresTarget, options: Postg
   const interrupted = await readInterrupted(session, target.schema);
   if (interrupted && options.recover !== 'rerun') throw interruptedError(target, interrupted);
   const plan = planMigration({ name: target.name, file: where }, input, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder });
+  const lint = await lintPlan(session, target, plan, input.fresh);
   return {
     store: target.name,
     file: where,
@@ -116,8 +124,36 @@ async function dryRun(session: PgSession, target: PostgresTarget, options: Postg
     failed: null,
     backup: null,
     warnings: plan.warnings,
-    lint: [],
+    lint,
   };
+}
+
+/**
+ * The lint of what a plan applies: its baseline (when a fresh store gets
+ * one) and its Up files, in order, against the store's schema, or an empty
+ * scratch schema when the store has no app objects yet.
+ */
+async function lintPlan(session: PgSession, target: PostgresTarget, plan: MigrationPlan, fresh: boolean): Promise<LintFinding[]> {
+  const files: Migration[] = [];
+  for (const step of plan.steps) {
+    if (step.kind === 'up') files.push(step.migration);
+    if (step.kind === 'baseline') {
+      files.push({
+        version: step.version,
+        name: step.name,
+        path: step.name,
+        checksum: step.checksum,
+        format: 'plain',
+        up: step.statements,
+        down: null,
+        useTransaction: true,
+        additive: false,
+        foreignKeysOff: false,
+      });
+    }
+  }
+  if (files.length === 0) return [];
+  return lintPostgresFiles(session, target.schema, files, { scratch: fresh });
 }
 
 async function recoverFrom(session: PgSession, target: PostgresTarget, run: InterruptedRun, choice: RecoverChoice | undefined): Promise<void> {

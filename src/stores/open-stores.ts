@@ -101,7 +101,7 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
     }
     // PostgreSQL stores: the engine and the pg client load only when one is declared.
     const server = servers.length ? await import('../postgres/open.js') : null;
-    const serverPending = server && options.migrate !== false ? await server.planServers(servers, { env: process.env }) : [];
+    const serverPending = server && options.migrate !== false ? await server.planServers(servers, { env: process.env, force: options.force }) : [];
     total += serverPending.reduce((sum, p) => sum + p.steps, 0);
     const progress = options.onProgress;
     const working = [...pending.map((s) => s.name), ...serverPending.map((p) => p.store.name)];
@@ -127,7 +127,7 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       migrations[store.name] = result;
     }
     for (const { store } of serverPending) {
-      const result = await server!.migrateServer(store, { env: process.env, onStep: onStep(store.name) });
+      const result = await server!.migrateServer(store, { env: process.env, force: options.force, onStep: onStep(store.name) });
       assertMigrated(result);
       result.warnings.forEach(warn);
       migrations[store.name] = result;

@@ -112,9 +112,12 @@ describe('a PostgreSQL store beside a SQLite one', () => {
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /shared\.pg\/00003_add_roles\.sql/);
 
-    const lint = await cliWith({ cwd: dir, env }, 'lint', '--store', 'shared');
-    assert.equal(lint.code, 64);
-    assert.match(lint.stderr, /stores\.shared is a PostgreSQL store; this works on SQLite stores only in this version/);
+    const lint = await cliWith({ cwd: dir, env }, 'lint', '--store', 'shared', '--json');
+    assert.equal(lint.code, 0, lint.stderr);
+    assert.deepEqual(JSON.parse(lint.stdout).stores[0].linted, [{ version: 3, name: '00003_add_roles.sql' }]);
+    const adopt = await cliWith({ cwd: dir, env }, 'adopt', '--store', 'shared', '--from', 'goose');
+    assert.equal(adopt.code, 64);
+    assert.match(adopt.stderr, /stores\.shared is a PostgreSQL store; this works on SQLite stores only in this version/);
     const doctor = await cliWith({ cwd: dir, env }, 'doctor', '--summary');
     assert.match(doctor.stderr, /doctor covers SQLite stores only in this version; not covered: shared \(PostgreSQL\)/);
   });

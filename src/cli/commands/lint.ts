@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { storesFor, type GlobalFlags } from '../context.js';
+import { isPostgresStore, selectAnyStores } from '../../config/stores.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
@@ -13,8 +14,13 @@ export function registerLint(program: Command, io: Io, done: (code: number) => v
     .action(async (opts: { store?: string[]; all?: boolean; json?: boolean }) => {
       const { lintStore } = await import('../../lint/store.js');
       const { renderLint } = await import('../render-migrations.js');
-      const stores = await storesFor(io, program.opts<GlobalFlags>(), opts.store, 'lint');
-      const reports = stores.map((store) => lintStore(store, { all: opts.all, env: io.env }));
+      const stores = selectAnyStores(await loadRegistry(io, program.opts<GlobalFlags>()), opts.store);
+      const { lintPostgresStore } = stores.some(isPostgresStore) ? await import('../../postgres/lint-store.js') : ({} as never);
+      const reports = await Promise.all(
+        stores.map((store) =>
+          isPostgresStore(store) ? lintPostgresStore(store, { all: opts.all, env: io.env }) : lintStore(store, { all: opts.all, env: io.env }),
+        ),
+      );
       const errors = reports.reduce((sum, r) => sum + r.errors, 0);
       if (opts.json) writeJson(io, { ok: errors === 0, stores: reports });
       else io.stdout.write(renderLint(reports, styleFor(io.stdout, io.env)));
