@@ -1,5 +1,5 @@
 import { declaredJobs, storeJobEntries, type BackfillStatusEntry, type DeclaredJobs } from '../backfill/status.js';
-import { selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
+import { isPostgresStore, selectAnyStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
 import path from 'node:path';
 import { CairnError, errorMessage } from '../errors.js';
 import { storeStatus } from '../migrations/status.js';
@@ -13,7 +13,7 @@ import { foreignKeyCheck, freelistCheck, integrityCheck, journalCheck } from './
 import { backupsCheck, fileCheck, permissionsCheck } from './checks/file.js';
 import { lockCheck } from './checks/lock.js';
 import { checkResult, skipped } from './checks/result.js';
-import { schemaCheck } from './checks/schema.js';
+import { schemaCheck, sqliteSubject } from './checks/schema.js';
 import { snapshotCheck } from './checks/snapshot.js';
 import { redactHome } from './format.js';
 import { isCorruptError, openReadOnly, readHeader, storeFiles, type StoreContext } from './inspect.js';
@@ -33,13 +33,29 @@ export async function runDoctor(registry: StoreRegistry, options: DoctorOptions 
   const all: DoctorCheck[] = [];
   if (wanted('config')) all.push(guard(null, 'config', () => configCheck(registry, jobs)));
   if (wanted('imports')) all.push(guard(null, 'imports', () => importsCheck(registry)));
-  const stores = selectStores(registry, options.stores);
+  const selected = selectAnyStores(registry, options.stores);
+  const stores = selected.filter((s): s is ResolvedStore => !isPostgresStore(s));
+  const servers = selected.filter(isPostgresStore);
+  if (options.file !== undefined && servers.length > 0) {
+    throw new CairnError(
+      'E_USAGE',
+      `a file to check (${options.file}) is read as a SQLite store; ${servers.map((s) => s.name).join(', ')} is a PostgreSQL store`,
+      {
+        file: options.file,
+      },
+    );
+  }
   if (options.file !== undefined && stores.length !== 1) {
     throw new CairnError('E_USAGE', `a file to check (${options.file}) needs exactly one store to read it as; name it with --store`, { file: options.file });
   }
   for (const store of stores) {
     const inspected = options.file !== undefined ? { ...store, file: path.resolve(options.file) } : store;
     all.push(...checkStore(inspected, registry, jobs, options, now, wanted));
+  }
+  if (servers.length) {
+    // The PostgreSQL checks (and the pg client) load only when such a store is declared.
+    const { postgresChecks } = await import('../postgres/doctor.js');
+    for (const store of servers) all.push(...(await postgresChecks(store, { env: options.env, now, wanted })));
   }
 
   const checks: Record<string, DoctorCheck> = {};
@@ -100,7 +116,7 @@ function checkStore(
         'schema',
         () =>
           ctx.db || !ctx.files.db
-            ? schemaCheck(ctx, storeStatus(store, { env: options.env }))
+            ? schemaCheck(sqliteSubject(ctx), storeStatus(store, { env: options.env }))
             : skipped(name, 'schema', 'the database cannot be read (see file or journal)'),
       ],
       ['backfill', () => backfillCheck(ctx, ctx.db || !ctx.files.db ? backfillJobs(ctx, jobs) : { error: 'the database cannot be read' })],

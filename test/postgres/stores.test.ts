@@ -118,8 +118,51 @@ describe('a PostgreSQL store beside a SQLite one', () => {
     const adopt = await cliWith({ cwd: dir, env }, 'adopt', '--store', 'shared', '--from', 'goose');
     assert.equal(adopt.code, 64);
     assert.match(adopt.stderr, /stores\.shared is a PostgreSQL store; this works on SQLite stores only in this version/);
-    const doctor = await cliWith({ cwd: dir, env }, 'doctor', '--summary');
-    assert.match(doctor.stderr, /doctor covers SQLite stores only in this version; not covered: shared \(PostgreSQL\)/);
+    const verify = await cliWith({ cwd: dir, env }, 'verify');
+    assert.match(verify.stderr, /verify covers SQLite stores only in this version; not covered: shared \(PostgreSQL\)/);
+  });
+
+  it('doctor checks a PostgreSQL store: server, schema against the files, the migration lock, long-open transactions', async () => {
+    const { dir, env, url } = await mixedApp();
+    assert.equal((await cliWith({ cwd: dir, env }, 'migrate')).code, 0);
+    const clean = await cliWith({ cwd: dir, env }, 'doctor', '--json');
+    assert.equal(clean.code, 0, clean.stderr + clean.stdout);
+    const report = JSON.parse(clean.stdout);
+    for (const id of ['shared.server', 'shared.schema', 'shared.lock', 'shared.transactions']) assert.equal(report.checks[id]?.status, 'ok', `${id}: ${JSON.stringify(report.checks[id])}`);
+    assert.match(report.checks['shared.server'].summary, /^PostgreSQL \d+/);
+    assert.ok(!clean.stdout.includes(new URL(url).password), 'the report does not hold the password');
+
+    const { default: pg } = await import('pg');
+    const holder = new pg.Client({ connectionString: url, application_name: 'stuck-migrator' });
+    const idle = new pg.Client({ connectionString: url, application_name: 'forgetful-app' });
+    await holder.connect();
+    await idle.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock(hashtextextended('cairn:migrate:shared', 0))");
+      await idle.query('BEGIN');
+      await idle.query('SELECT count(*) FROM shared.teams');
+      const registry = await loadConfig({ cwd: dir, env });
+      const { runDoctor } = await import('../../dist/doctor/run.js');
+      const later = await runDoctor(registry, { env, now: Date.now() + 10 * 60_000, stores: ['shared'] });
+      assert.equal(later.checks['shared.lock']?.status, 'warn');
+      assert.match(later.checks['shared.lock']!.summary, /stuck-migrator/);
+      assert.equal(later.checks['shared.transactions']?.status, 'warn');
+      assert.match(later.checks['shared.transactions']!.summary, /forgetful-app, idle in transaction/);
+    } finally {
+      await holder.end();
+      await idle.end();
+    }
+
+    fs.appendFileSync(path.join(dir, 'migrations', 'shared.pg', '00002_members.sql'), '-- edited\n');
+    const edited = await cliWith({ cwd: dir, env }, 'doctor', '--json', '--store', 'shared');
+    assert.equal(edited.code, 1);
+    assert.match(JSON.parse(edited.stdout).checks['shared.schema'].summary, /edited since: 00002_members\.sql/);
+
+    const down = await cliWith({ cwd: dir, env: { ...env, CAIRN_SHARED_URL: url.replace(/:\d+\//, ':1/') } }, 'doctor', '--json', '--store', 'shared');
+    assert.equal(down.code, 1);
+    const unreachable = JSON.parse(down.stdout).checks;
+    assert.equal(unreachable['shared.server'].status, 'fail');
+    assert.equal(unreachable['shared.schema'].status, 'idle');
   });
 
   it('an unset URL variable is a config error naming it, for the commands that use that store only', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadRegistry, noteSqliteOnly, type GlobalFlags } from '../context.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
@@ -15,7 +15,6 @@ export function registerDoctor(program: Command, io: Io, done: (code: number) =>
       const { runDoctor } = await import('../../doctor/run.js');
       const { renderDoctor } = await import('../render-doctor.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-      noteSqliteOnly(io, registry, 'doctor', opts.store);
       const report = await runDoctor(registry, { stores: opts.store, full: opts.full, env: io.env });
       if (opts.json) writeJson(io, report);
       else io.stdout.write(renderDoctor(report, styleFor(io.stdout, io.env), { summary: opts.summary }));

@@ -10,11 +10,11 @@ export function configCheck(registry: StoreRegistry, jobs: DeclaredJobs): Doctor
   const details: Record<string, string | number> = {
     config: registry.configFile ?? '(passed in code)',
     home: registry.home + (fs.existsSync(registry.home) ? '' : ' (does not exist yet)'),
-    stores: registry.stores.map((s) => s.name).join(', '),
+    stores: [...registry.stores.map((s) => s.name), ...(registry.postgres ?? []).map((s) => `${s.name} (PostgreSQL)`)].join(', '),
   };
   const broken = [...jobs].filter((entry): entry is [string, { error: string }] => 'error' in entry[1]);
   for (const [name, job] of broken) details[`backfill ${name}`] = job.error;
-  const summary = `${plural(registry.stores.length, 'store')}${jobs.size ? `, ${plural(jobs.size, 'backfill job')}` : ''}`;
+  const summary = `${plural(registry.stores.length + (registry.postgres ?? []).length, 'store')}${jobs.size ? `, ${plural(jobs.size, 'backfill job')}` : ''}`;
   if (broken.length) {
     return checkResult(
       null,

@@ -10,19 +10,42 @@ const names = (refs: readonly { name: string }[]) => refs.map((r) => r.name).joi
  * Where the schema stands against this app's migration files. What `migrate`
  * would refuse is a failure; what it would do, or proceed despite, is a warning.
  */
-export function schemaCheck(ctx: StoreContext, status: StoreStatus): DoctorCheck {
-  const name = ctx.store.name;
+/** What the schema check needs to know of a store, whichever engine keeps it. */
+export interface SchemaSubject {
+  name: string;
+  migrations: string | null;
+  /** The database (SQLite file, PostgreSQL schema) exists. */
+  exists: boolean;
+  /** What "not there yet" is called for this engine: `no file yet`, `no schema yet`. */
+  absent: string;
+  /** The file is corrupt: the history on it cannot be trusted (see integrity). */
+  corrupt: boolean;
+}
+
+/** The subject of a SQLite store's schema check. */
+export function sqliteSubject(ctx: StoreContext): SchemaSubject {
+  return {
+    name: ctx.store.name,
+    migrations: ctx.store.migrations,
+    exists: Boolean(ctx.files.db),
+    absent: 'no file yet',
+    corrupt: ctx.problem?.kind === 'corrupt',
+  };
+}
+
+export function schemaCheck(subject: SchemaSubject, status: StoreStatus): DoctorCheck {
+  const name = subject.name;
   const migrate = `cairn migrate --store ${name}`;
   const details: Record<string, string | number> = {
     version: status.current === null ? 'none' : `${status.current}${status.applied.at(-1) ? ` (${status.applied.at(-1)?.name})` : ''}`,
     applied: status.applied.length,
     pending: status.pending.length,
   };
-  if (ctx.store.migrations) details['migrations'] = ctx.store.migrations;
+  if (subject.migrations) details['migrations'] = subject.migrations;
   const fail = (summary: string, remedy: string) => checkResult(name, 'schema', 'fail', summary, details, remedy);
   const warn = (summary: string, remedy: string) => checkResult(name, 'schema', 'warn', summary, details, remedy);
 
-  if (status.error && ctx.problem?.kind === 'corrupt')
+  if (status.error && subject.corrupt)
     return checkResult(name, 'schema', 'idle', 'skipped: the migration history cannot be read from a corrupt file (see integrity)');
   if (status.error) return fail(`cannot be read: ${status.error.message}`, `Fix what the message names, then run \`cairn status --store ${name}\`.`);
   if (status.edited.length) {
@@ -55,8 +78,8 @@ export function schemaCheck(ctx: StoreContext, status: StoreStatus): DoctorCheck
       );
     }
   }
-  if (!ctx.files.db) {
-    return checkResult(name, 'schema', 'idle', `no file yet; ${plural(status.pending.length, 'migration')} will apply when it is created`, details);
+  if (!subject.exists) {
+    return checkResult(name, 'schema', 'idle', `${subject.absent}; ${plural(status.pending.length, 'migration')} will apply when it is created`, details);
   }
   const warnings: string[] = [];
   if (status.newerThanApp) warnings.push(`${plural(status.unknown.length, 'newer version')} from a newer release (all additive: this app runs on it)`);
@@ -75,7 +98,7 @@ export function schemaCheck(ctx: StoreContext, status: StoreStatus): DoctorCheck
       : status.pending.length
         ? `Run \`${migrate}\` (or start the app: openStores applies them).`
         : status.missing.length
-          ? `Restore the missing file(s) to ${ctx.store.migrations ?? 'the migrations folder'}: without them this app cannot revert those versions.`
+          ? `Restore the missing file(s) to ${subject.migrations ?? 'the migrations folder'}: without them this app cannot revert those versions.`
           : 'Nothing to do unless this app is meant to be the newest release.';
     return warn(warnings.join('; '), remedy);
   }
