@@ -128,7 +128,8 @@ describe('a PostgreSQL store beside a SQLite one', () => {
     const clean = await cliWith({ cwd: dir, env }, 'doctor', '--json');
     assert.equal(clean.code, 0, clean.stderr + clean.stdout);
     const report = JSON.parse(clean.stdout);
-    for (const id of ['shared.server', 'shared.schema', 'shared.lock', 'shared.transactions']) assert.equal(report.checks[id]?.status, 'ok', `${id}: ${JSON.stringify(report.checks[id])}`);
+    for (const id of ['shared.server', 'shared.schema', 'shared.lock', 'shared.transactions'])
+      assert.equal(report.checks[id]?.status, 'ok', `${id}: ${JSON.stringify(report.checks[id])}`);
     assert.match(report.checks['shared.server'].summary, /^PostgreSQL \d+/);
     assert.ok(!clean.stdout.includes(new URL(url).password), 'the report does not hold the password');
 
