@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { lintMigrations, migrateStore, defineStores } from '../dist/index.js';
+import { migrateStore, defineStores } from '../dist/index.js';
+import { lintMigrations } from '../dist/migrations/index.js';
 import { loadMigrations } from '../dist/migrations/source.js';
 
 const GOAL = 1;

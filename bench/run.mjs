@@ -9,6 +9,7 @@ import { benchMove } from './move.mjs';
 import { benchSnapshot } from './snapshot.mjs';
 import { benchStartup } from './startup.mjs';
 import { benchColdStart } from './cold-start.mjs';
+import { benchPostgres } from './postgres.mjs';
 
 const quick = process.argv.includes('--quick');
 const results = [];
@@ -29,6 +30,7 @@ results.push(await benchDoctor({ quick }));
 results.push(await benchSnapshot({ quick }));
 results.push(await benchMove({ quick }));
 results.push(await benchLint({ quick }));
+results.push(await benchPostgres({ quick }));
 
 for (const r of results) {
   console.log(`${r.name}: ${r.ok ? 'within goal' : 'OVER GOAL'}`);

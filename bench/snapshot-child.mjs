@@ -1,7 +1,8 @@
 // One cairn snapshot action in its own process, so the bench reads its own
 // peak RSS: `migrate DIR`, `export DIR OUT`, `restore DIR "SNAPSHOT|TARGET"`.
 import path from 'node:path';
-import { exportStore, loadConfig, migrateStore, restoreSnapshot } from '../dist/index.js';
+import { loadConfig, migrateStore, restoreSnapshot } from '../dist/index.js';
+import { exportStore } from '../dist/snapshot/index.js';
 
 const [action, dir, arg] = process.argv.slice(2);
 const registry = await loadConfig({ cwd: dir, env: {} });

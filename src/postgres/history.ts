@@ -37,8 +37,9 @@ export async function hasHistory(session: PgSession, schema: string): Promise<bo
   return rows[0]?.present === true;
 }
 
-export async function readHistory(session: PgSession, schema: string): Promise<AppliedMigration[]> {
-  if (!(await hasHistory(session, schema))) return [];
+/** The history rows; `known` skips the existence check when the caller just made it. */
+export async function readHistory(session: PgSession, schema: string, known?: boolean): Promise<AppliedMigration[]> {
+  if (!(known ?? (await hasHistory(session, schema)))) return [];
   const rows = await session.query<{ version: string; name: string; checksum: string; applied_at: Date; duration_ms: number; additive: boolean; kind: string }>(
     `SELECT version, name, checksum, applied_at, duration_ms, additive, kind FROM ${historyTable(schema)} ORDER BY version`,
   );
@@ -85,8 +86,8 @@ export async function recordRenamed(session: PgSession, schema: string, from: nu
 const INTERRUPTED_KEY = 'interrupted';
 
 /** The NO TRANSACTION file that started and has not finished (see interrupted.ts for the SQLite side). */
-export async function readInterrupted(session: PgSession, schema: string): Promise<InterruptedRun | null> {
-  if (!(await hasHistory(session, schema))) return null;
+export async function readInterrupted(session: PgSession, schema: string, known?: boolean): Promise<InterruptedRun | null> {
+  if (!(known ?? (await hasHistory(session, schema)))) return null;
   const rows = await session.query<{ value: string }>(`SELECT value FROM ${metaTable(schema)} WHERE key = $1`, [INTERRUPTED_KEY]);
   return rows[0] ? (JSON.parse(rows[0].value) as InterruptedRun) : null;
 }

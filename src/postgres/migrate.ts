@@ -30,6 +30,13 @@ export interface PostgresMigrateOptions {
   to?: number;
   /** Apply pending files even when the lint finds they will fail (error-level findings). */
   force?: boolean;
+  /**
+   * A dry run lints a fresh store's files too (default true). A real run
+   * never does: with no app objects in the schema there is nothing a failing
+   * file could damage, the run itself names the statement that fails, and
+   * linting would run every file twice.
+   */
+  lintFresh?: boolean;
   dryRun?: boolean;
   allowOutOfOrder?: boolean;
   env?: Env;
@@ -41,8 +48,8 @@ export interface PostgresMigrateOptions {
 
 /** What planning reads from the server: the same PlanInput the SQLite engine builds, so one planner decides for both. */
 export async function planInput(session: PgSession, target: PostgresTarget, env?: Env): Promise<PlanInput> {
-  const applied = await readHistory(session, target.schema);
   const managed = await hasHistory(session, target.schema);
+  const applied = await readHistory(session, target.schema, managed);
   const fresh = applied.length === 0 && (await appObjectCount(session, target.schema)) === 0;
   return { ...loadPostgresSource(target, env), applied, fresh, managed, foreignHistory: null };
 }
@@ -70,7 +77,7 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
         to: options.to,
         allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder,
       });
-      const lint = await lintPlan(session, target, plan, input.fresh);
+      const lint = input.fresh ? [] : await lintPlan(session, target, plan, false);
       if (!options.force) assertLintClean(reportOf(target.name, where, [], lint));
       const result: MigrateResult = {
         store: target.name,
@@ -109,10 +116,10 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
 async function dryRun(session: PgSession, target: PostgresTarget, options: PostgresMigrateOptions): Promise<MigrateResult> {
   const where = describeTarget(target);
   const input = await planInput(session, target, options.env);
-  const interrupted = await readInterrupted(session, target.schema);
+  const interrupted = await readInterrupted(session, target.schema, input.managed);
   if (interrupted && options.recover !== 'rerun') throw interruptedError(target, interrupted);
   const plan = planMigration({ name: target.name, file: where }, input, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder });
-  const lint = await lintPlan(session, target, plan, input.fresh);
+  const lint = input.fresh && options.lintFresh === false ? [] : await lintPlan(session, target, plan, input.fresh);
   return {
     store: target.name,
     file: where,

@@ -34,14 +34,16 @@ export async function openSession(target: PostgresTarget, options: { application
       },
     );
   }
-  const pidRows = await client.query<{ pid: number; version: number }>("SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version");
-  // A session busy in a long statement notices its client is gone only when it next writes to it; from
-  // PostgreSQL 14 the server checks every second, so a killed migrator's lock is freed within a second, not at the statement's end.
-  if (pidRows.rows[0]!.version >= 140000) await client.query("SET client_connection_check_interval = '1s'");
-  // Unqualified names in the store's files land in its schema; public stays visible for extensions' functions.
-  await client.query(`SET search_path TO ${quotePgIdent(target.schema)}, public`);
+  // One round trip: unqualified names in the store's files land in its schema (public stays visible for
+  // extensions' functions), and from PostgreSQL 14 the server checks every second whether the client is
+  // still there, so a killed migrator busy in a long statement frees its lock within a second, not at the statement's end.
+  const setup = await client.query<{ pid: number }>(
+    `SELECT pg_backend_pid() AS pid, set_config('search_path', $1, false) AS search_path,
+            CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '1s', false) END AS check_interval`,
+    [`${quotePgIdent(target.schema)}, public`],
+  );
   return {
-    pid: pidRows.rows[0]!.pid,
+    pid: setup.rows[0]!.pid,
     async query<T extends QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]> {
       return (await client.query<T>(sql, params)).rows;
     },

@@ -97,9 +97,8 @@ describe('migrations on PostgreSQL', () => {
       '00001_users.sql': USERS,
       '00002_bad.sql': 'CREATE TABLE audit (id int);\nINSERT INTO no_such_table VALUES (1);\n',
     });
-    // The lint refuses this file before anything runs (lint.test.ts); --force lets it reach the server.
-    await assert.rejects(migratePostgres(target), (e: { code?: string }) => e.code === 'E_LINT');
-    const result = await migratePostgres(target, { force: true });
+    // A fresh store is not linted by migrate (lint.test.ts covers a store with data): the run itself meets the failure.
+    const result = await migratePostgres(target);
     assert.deepEqual(
       result.applied.map((s) => s.version),
       [1],
