@@ -71,14 +71,16 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
     return await withMigrationLock(session, target, async () => {
       await ensureHistory(session, target.schema);
       const input = await planInput(session, target, options.env);
-      const interrupted = await readInterrupted(session, target.schema);
-      if (interrupted) await recoverFrom(session, target, interrupted, options.recover);
+      const interrupted = await readInterrupted(session, target.schema, input.managed);
+      if (interrupted) assertRecoverable(target, interrupted, options.recover);
       const plan = planMigration({ name: target.name, file: where }, input, {
         to: options.to,
         allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder,
       });
       const lint = input.fresh ? [] : await lintPlan(session, target, plan, false);
       if (!options.force) assertLintClean(reportOf(target.name, where, [], lint));
+      // Cleared only now, as the file is about to run again: a refusal above leaves the store refused as it was.
+      if (interrupted) await writeInterrupted(session, target.schema, null);
       const result: MigrateResult = {
         store: target.name,
         file: where,
@@ -117,7 +119,7 @@ async function dryRun(session: PgSession, target: PostgresTarget, options: Postg
   const where = describeTarget(target);
   const input = await planInput(session, target, options.env);
   const interrupted = await readInterrupted(session, target.schema, input.managed);
-  if (interrupted && options.recover !== 'rerun') throw interruptedError(target, interrupted);
+  if (interrupted) assertRecoverable(target, interrupted, options.recover);
   const plan = planMigration({ name: target.name, file: where }, input, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder });
   const lint = input.fresh && options.lintFresh === false ? [] : await lintPlan(session, target, plan, input.fresh);
   return {
@@ -163,11 +165,9 @@ async function lintPlan(session: PgSession, target: PostgresTarget, plan: Migrat
   return lintPostgresFiles(session, target.schema, files, { scratch: fresh });
 }
 
-async function recoverFrom(session: PgSession, target: PostgresTarget, run: InterruptedRun, choice: RecoverChoice | undefined): Promise<void> {
-  if (choice === 'rerun') {
-    await writeInterrupted(session, target.schema, null);
-    return;
-  }
+/** An interrupted NO TRANSACTION file refuses every run until the user chooses `rerun` (a server has no copy to restore). */
+function assertRecoverable(target: PostgresTarget, run: InterruptedRun, choice: RecoverChoice | undefined): void {
+  if (choice === 'rerun') return;
   if (choice === 'restore') {
     throw new CairnError('E_USAGE', `${target.name}: --recover restore puts back a copy of a SQLite file; a PostgreSQL store has none. Use --recover rerun`, {
       store: target.name,

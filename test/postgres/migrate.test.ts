@@ -170,6 +170,11 @@ describe('migrations on PostgreSQL', () => {
     );
     assert.equal((await postgresStatus(target)).refusal?.code, 'E_INTERRUPTED');
     await assert.rejects(migratePostgres(target, { recover: 'restore' }), (e: { code?: string }) => e.code === 'E_USAGE');
+    // A rerun the lint refuses (a later file that fails) leaves the store refused as it was.
+    fs.writeFileSync(path.join(dir, '00003_bad.sql'), 'ALTER TABLE no_such_table ADD COLUMN x int;\n');
+    await assert.rejects(migratePostgres(target, { recover: 'rerun' }), (e: { code?: string }) => e.code === 'E_LINT');
+    assert.notEqual((await postgresStatus(target)).interrupted, null);
+    fs.rmSync(path.join(dir, '00003_bad.sql'));
 
     fs.writeFileSync(
       path.join(dir, '00002_index.sql'),
