@@ -230,13 +230,11 @@ export function selectStores(registry: StoreRegistry, names?: readonly string[])
 export function selectAnyStores(registry: StoreRegistry, names?: readonly string[]): Array<ResolvedStore | PostgresStore> {
   const all: Array<ResolvedStore | PostgresStore> = [...registry.stores, ...(registry.postgres ?? [])];
   if (!names || names.length === 0) return all;
-  return names.map(
-    (name) =>
-      all.find((s) => s.name === name) ??
-      (() => {
-        throw unknownStore(registry, name);
-      })(),
-  );
+  return names.map((name) => {
+    const store = all.find((s) => s.name === name);
+    if (!store) throw unknownStore(registry, name);
+    return store;
+  });
 }
 
 export function isPostgresStore(store: ResolvedStore | PostgresStore): store is PostgresStore {

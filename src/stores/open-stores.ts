@@ -4,6 +4,7 @@ import {
   isStoreRegistry,
   selectAnyStores,
   unresolvedConfigOf,
+  type PostgresStore,
   type ResolvedStore,
   type StoreRegistry,
 } from '../config/stores.js';
@@ -89,49 +90,7 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       migrations[store.name] = null;
       if (options.migrate !== false && !upToDate(db, store.migrations, store.baseline)) pending.push(store);
     }
-    // The migration engine and lint load only when a store has work: the everyday start has none (see lazy.ts).
-    const { migrateStore } = pending.length ? await import('../migrations/migrator.js') : ({} as never);
-    const { assertLintClean, reportOf } = pending.length ? await import('../lint/report.js') : ({} as never);
-    // All or nothing: every store with work is planned (and linted) before any is changed, so one store's refusal changes none.
-    let total = 0;
-    for (const store of pending) {
-      const plan = await migrateStore(store, { dryRun: true, stores: registry.stores });
-      if (!options.force) assertLintClean(reportOf(store.name, store.file, [], plan.lint));
-      total += plan.planned.length;
-    }
-    // PostgreSQL stores: the engine and the pg client load only when one is declared.
-    const server = servers.length ? await import('../postgres/open.js') : null;
-    const serverPending = server && options.migrate !== false ? await server.planServers(servers, { env: process.env, force: options.force }) : [];
-    total += serverPending.reduce((sum, p) => sum + p.steps, 0);
-    const progress = options.onProgress;
-    const working = [...pending.map((s) => s.name), ...serverPending.map((p) => p.store.name)];
-    if (progress && working.length) progress({ kind: 'plan', stores: working, total });
-    let index = 0;
-    const onStep = (store: string) =>
-      progress
-        ? ({ phase, step }: { phase: 'start' | 'done'; step: PlannedStep }) => {
-            if (phase === 'start') index++;
-            progress({ kind: 'step', store, phase, step, index, total: Math.max(total, index) });
-          }
-        : undefined;
-    for (const store of pending) {
-      const result = await migrateStore(store, {
-        db: dbs[store.name],
-        force: options.force,
-        stores: registry.stores,
-        onStep: onStep(store.name),
-        onMove: progress ? (event) => progress({ kind: 'move', store: store.name, ...event }) : undefined,
-      });
-      assertMigrated(result);
-      result.warnings.forEach(warn);
-      migrations[store.name] = result;
-    }
-    for (const { store } of serverPending) {
-      const result = await server!.migrateServer(store, { env: process.env, force: options.force, onStep: onStep(store.name) });
-      assertMigrated(result);
-      result.warnings.forEach(warn);
-      migrations[store.name] = result;
-    }
+    const server = await migrateAll({ registry, pending, servers, dbs, migrations, options, warn });
     for (const store of servers) {
       migrations[store.name] ??= null;
       pools[store.name] = await server!.openPool(store);
@@ -156,6 +115,67 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
     migrations,
     close: closeAll,
   };
+}
+
+/**
+ * Plans every store with work, both engines, before changing any (a refusal
+ * anywhere changes nothing anywhere), then applies them in order, reporting
+ * progress. Returns the PostgreSQL half's module when one is declared.
+ */
+async function migrateAll(run: {
+  registry: StoreRegistry;
+  pending: ResolvedStore[];
+  servers: PostgresStore[];
+  dbs: Record<string, Db>;
+  migrations: Record<string, MigrateResult | null>;
+  options: OpenStoresOptions;
+  warn: (message: string) => void;
+}): Promise<typeof import('../postgres/open.js') | null> {
+  const { registry, pending, servers, dbs, migrations, options, warn } = run;
+  // The migration engine and lint load only when a store has work: the everyday start has none (see lazy.ts).
+  const { migrateStore } = pending.length ? await import('../migrations/migrator.js') : ({} as never);
+  const { assertLintClean, reportOf } = pending.length ? await import('../lint/report.js') : ({} as never);
+  // All or nothing: every store with work is planned (and linted) before any is changed, so one store's refusal changes none.
+  let total = 0;
+  for (const store of pending) {
+    const plan = await migrateStore(store, { dryRun: true, stores: registry.stores });
+    if (!options.force) assertLintClean(reportOf(store.name, store.file, [], plan.lint));
+    total += plan.planned.length;
+  }
+  // PostgreSQL stores: the engine and the pg client load only when one is declared.
+  const server = servers.length ? await import('../postgres/open.js') : null;
+  const serverPending = server && options.migrate !== false ? await server.planServers(servers, { env: process.env, force: options.force }) : [];
+  total += serverPending.reduce((sum, p) => sum + p.steps, 0);
+  const progress = options.onProgress;
+  const working = [...pending.map((s) => s.name), ...serverPending.map((p) => p.store.name)];
+  if (progress && working.length) progress({ kind: 'plan', stores: working, total });
+  let index = 0;
+  const onStep = (store: string) =>
+    progress
+      ? ({ phase, step }: { phase: 'start' | 'done'; step: PlannedStep }) => {
+          if (phase === 'start') index++;
+          progress({ kind: 'step', store, phase, step, index, total: Math.max(total, index) });
+        }
+      : undefined;
+  for (const store of pending) {
+    const result = await migrateStore(store, {
+      db: dbs[store.name],
+      force: options.force,
+      stores: registry.stores,
+      onStep: onStep(store.name),
+      onMove: progress ? (event) => progress({ kind: 'move', store: store.name, ...event }) : undefined,
+    });
+    assertMigrated(result);
+    result.warnings.forEach(warn);
+    migrations[store.name] = result;
+  }
+  for (const { store } of serverPending) {
+    const result = await server!.migrateServer(store, { env: process.env, force: options.force, onStep: onStep(store.name) });
+    assertMigrated(result);
+    result.warnings.forEach(warn);
+    migrations[store.name] = result;
+  }
+  return server;
 }
 
 function upToDate(db: Db, dir: string | null, baseline: { file: string; version: number } | null): boolean {
