@@ -77,14 +77,23 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
     case 'down': {
       const m = step.migration;
       const statements = m.down ?? [];
-      await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
-        inTransaction(db, async () => {
-          await runSection(db, m, 'down', hooks.context);
-          if (check) assertForeignKeys(db, m.name);
-          recordReverted(db, m.version);
-          hooks.mirror?.reverted(db, m.version);
-        }),
-      );
+      const revert = (): void => {
+        recordReverted(db, m.version);
+        hooks.mirror?.reverted(db, m.version);
+      };
+      if (!m.useTransaction) {
+        // As goose does: a NO TRANSACTION file's Down runs outside a transaction too (VACUUM cannot run in one).
+        await runSection(db, m, 'down', hooks.context);
+        db.withTransaction(revert);
+      } else {
+        await withForeignKeysOff(db, m.foreignKeysOff, (check) =>
+          inTransaction(db, async () => {
+            await runSection(db, m, 'down', hooks.context);
+            if (check) assertForeignKeys(db, m.name);
+            revert();
+          }),
+        );
+      }
       return { kind: 'down', version: m.version, name: m.name, durationMs: performance.now() - started, statements: statements.length };
     }
     case 'up': {

@@ -31,7 +31,7 @@ export function describeStep(step: Step, options: { expandEnv?: boolean } = {}):
         kind: 'down',
         version: step.migration.version,
         name: step.migration.name,
-        transaction: true,
+        transaction: step.migration.useTransaction,
         statements: step.migration.format === 'module' ? [`-- runs down(db) from ${step.migration.name}`] : shown(step.migration.down ?? []),
       };
   }

@@ -244,10 +244,16 @@ async function applyPgStep(session: PgSession, target: PostgresTarget, step: Ste
       });
       return { kind: 'baseline', version: step.version, name: step.name, durationMs: took(), statements: step.statements.length };
     case 'down':
-      await inTransaction(session, async () => {
+      if (!step.migration.useTransaction) {
+        // As goose does: a NO TRANSACTION file's Down runs outside a transaction too (DROP INDEX CONCURRENTLY cannot run in one).
         await runStatements(session, step.migration.name, step.migration.down ?? []);
-        await recordReverted(session, schema, step.migration.version);
-      });
+        await inTransaction(session, () => recordReverted(session, schema, step.migration.version));
+      } else {
+        await inTransaction(session, async () => {
+          await runStatements(session, step.migration.name, step.migration.down ?? []);
+          await recordReverted(session, schema, step.migration.version);
+        });
+      }
       return { kind: 'down', version: step.migration.version, name: step.migration.name, durationMs: took(), statements: step.migration.down?.length ?? 0 };
     case 'up': {
       const m = step.migration;
@@ -288,18 +294,27 @@ async function applyPgStep(session: PgSession, target: PostgresTarget, step: Ste
 function failureOf(target: PostgresTarget, step: Step, error: unknown): NonNullable<MigrateResult['failed']> {
   const planned = describeStep(step);
   const statement = error instanceof StatementError ? error.statement : null;
-  const partly = step.kind === 'up' && !step.migration.useTransaction && statement !== null && statement > 1;
+  const partly = outsideTransaction(step) && statement !== null && statement > 1;
+  const ran = statement && statement > 1 ? `statements 1–${statement - 1} ran and stay` : 'no statement of it ran';
   const message = errorMessage(error);
   return {
     version: planned.version,
     name: planned.name,
     code: isCairnError(error) ? error.code : 'E_MIGRATION_FAILED',
-    message:
-      step.kind === 'up' && !step.migration.useTransaction
-        ? `${message}. It runs outside a transaction: ${statement && statement > 1 ? `statements 1–${statement - 1} ran and stay` : 'no statement of it ran'}; fix it, then cairn migrate --store ${target.name} --recover rerun`
-        : `${message} (rolled back: the file left nothing behind)`,
+    message: outsideTransaction(step)
+      ? `${message}. It runs outside a transaction: ${ran}; ${
+          step.kind === 'down'
+            ? `the file is still recorded as applied: fix its Down (IF EXISTS makes it safe to repeat) and run the same --to again`
+            : `fix it, then cairn migrate --store ${target.name} --recover rerun`
+        }`
+      : `${message} (rolled back: the file left nothing behind)`,
     statement,
     restoredFromBackup: false,
     partlyApplied: partly,
   };
+}
+
+/** An Up or Down of a NO TRANSACTION file: its statements run one by one, and stay when a later one fails. */
+function outsideTransaction(step: Step): boolean {
+  return (step.kind === 'up' || step.kind === 'down') && !step.migration.useTransaction;
 }

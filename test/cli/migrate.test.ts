@@ -286,6 +286,24 @@ describe('migrate and status', () => {
   });
 });
 
+describe('the Down of a NO TRANSACTION file', () => {
+  it('runs outside a transaction, as goose runs it (VACUUM in a Down works), and the dry run says so', async () => {
+    const { dir } = scratchApp({
+      main: {
+        '0001_a.sql': 'CREATE TABLE a (id INTEGER PRIMARY KEY);\n',
+        '0002_compact.sql': '-- +goose NO TRANSACTION\n-- +goose Up\nVACUUM;\n-- +goose Down\nVACUUM;\n',
+      },
+    });
+    assert.equal((await cli(dir, 'migrate')).code, 0);
+    const plan = await cli(dir, 'migrate', '--to', '1', '--dry-run', '--json');
+    assert.equal(JSON.parse(plan.stdout).stores[0].planned[0].transaction, false);
+    const down = await cli(dir, 'migrate', '--to', '1');
+    assert.equal(down.code, 0, down.stdout + down.stderr);
+    const status = JSON.parse((await cli(dir, 'status', '--json')).stdout);
+    assert.equal(status.stores[0].current, 1);
+  });
+});
+
 describe('source errors and refusals', () => {
   it('two files with one version: exit 2 naming both', async () => {
     const { dir } = scratchApp({ state: { '0001_a.sql': V1, '1_b.sql': 'SELECT 1;' } });

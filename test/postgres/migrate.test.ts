@@ -191,6 +191,19 @@ describe('migrations on PostgreSQL', () => {
     assert.equal(status.refusal, null);
   });
 
+  it("runs a NO TRANSACTION file's Down outside a transaction too (DROP INDEX CONCURRENTLY)", async () => {
+    const { target, url } = await app({
+      '00001_users.sql': USERS,
+      '00002_index.sql':
+        '-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n-- +goose Down\nDROP INDEX CONCURRENTLY users_email;\n',
+    });
+    await migratePostgres(target);
+    const down = await migratePostgres(target, { to: 1 });
+    assert.equal(down.failed, null, down.failed?.message);
+    assert.deepEqual(await sql(url, "SELECT to_regclass('shared.users_email') AS t"), [{ t: null }]);
+    assert.equal((await postgresStatus(target)).current, 1);
+  });
+
   it('refuses SQLite-only files by name: a +cairn rebuild block, a TS/JS migration', async () => {
     const rebuild = await app({ '00001_r.sql': '-- +cairn rebuild users\nCREATE TABLE users (id int);\n-- +cairn end\n' });
     await assert.rejects(
@@ -218,29 +231,31 @@ describe('migrations on PostgreSQL', () => {
     assert.equal(status.error?.code, 'E_CONFIG');
   });
 
-  it('8 processes starting at once on a fresh server apply every file exactly once, without an error', async () => {
-    const files: Record<string, string> = { '00001_log.sql': 'CREATE TABLE runs (file int NOT NULL);\nINSERT INTO runs VALUES (1);\n' };
-    for (let v = 2; v <= 6; v++) files[`0000${v}_step.sql`] = `CREATE TABLE t${v} (id int);\nINSERT INTO runs VALUES (${v});\n`;
-    const { dir, url } = await app(files);
-    const children = Array.from(
-      { length: 8 },
-      () =>
-        new Promise<{ code: number | null; out: string }>((resolve) => {
-          const child = spawn(process.execPath, [CHILD, url, 'shared', dir, '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-          let out = '';
-          child.stdout.on('data', (d) => (out += d));
-          child.on('close', (code) => resolve({ code, out }));
-        }),
-    );
-    const results = await Promise.all(children);
-    for (const r of results) assert.equal(r.code, 0, r.out);
-    const applied = results.flatMap((r) => (JSON.parse(r.out) as { applied: number[] }).applied).sort();
-    assert.deepEqual(applied, [1, 2, 3, 4, 5, 6]);
-    assert.deepEqual(
-      (await sql<{ file: number }>(url, 'SELECT file FROM shared.runs ORDER BY file')).map((r) => r.file),
-      [1, 2, 3, 4, 5, 6],
-    );
-  });
+  for (const count of [8, 32]) {
+    it(`${count} processes starting at once on a fresh server apply every file exactly once, without an error`, async () => {
+      const files: Record<string, string> = { '00001_log.sql': 'CREATE TABLE runs (file int NOT NULL);\nINSERT INTO runs VALUES (1);\n' };
+      for (let v = 2; v <= 6; v++) files[`0000${v}_step.sql`] = `CREATE TABLE t${v} (id int);\nINSERT INTO runs VALUES (${v});\n`;
+      const { dir, url } = await app(files);
+      const children = Array.from(
+        { length: 8 },
+        () =>
+          new Promise<{ code: number | null; out: string }>((resolve) => {
+            const child = spawn(process.execPath, [CHILD, url, 'shared', dir, '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+            let out = '';
+            child.stdout.on('data', (d) => (out += d));
+            child.on('close', (code) => resolve({ code, out }));
+          }),
+      );
+      const results = await Promise.all(children);
+      for (const r of results) assert.equal(r.code, 0, r.out);
+      const applied = results.flatMap((r) => (JSON.parse(r.out) as { applied: number[] }).applied).sort();
+      assert.deepEqual(applied, [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(
+        (await sql<{ file: number }>(url, 'SELECT file FROM shared.runs ORDER BY file')).map((r) => r.file),
+        [1, 2, 3, 4, 5, 6],
+      );
+    });
+  }
 
   it('a migrator killed with SIGKILL while holding the lock leaves nothing behind: the next one proceeds once the server ends the session', async () => {
     const { dir, url, target } = await app({
