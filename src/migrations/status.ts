@@ -35,11 +35,11 @@ export interface StoreStatus {
   error: { code: string; message: string } | null;
 }
 
-export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): StoreStatus {
-  const exists = databaseExists(store.file);
-  const base: StoreStatus = {
-    store: store.name,
-    file: store.file,
+/** A status with nothing known yet: what a store that cannot be inspected reports beside its error. */
+export function emptyStatus(store: string, file: string, exists: boolean): StoreStatus {
+  return {
+    store,
+    file,
     exists,
     current: null,
     applied: [],
@@ -58,6 +58,11 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
     refusal: null,
     error: null,
   };
+}
+
+export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): StoreStatus {
+  const exists = databaseExists(store.file);
+  const base = emptyStatus(store.name, store.file, exists);
   try {
     const db = exists ? openDatabase(store.file, { readonly: true }) : null;
     try {

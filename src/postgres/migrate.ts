@@ -81,19 +81,7 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
       if (!options.force) assertLintClean(reportOf(target.name, where, [], lint));
       // Cleared only now, as the file is about to run again: a refusal above leaves the store refused as it was.
       if (interrupted) await writeInterrupted(session, target.schema, null);
-      const result: MigrateResult = {
-        store: target.name,
-        file: where,
-        dryRun: false,
-        from: plan.state.current,
-        to: targetOf(plan),
-        planned: plan.steps.map((s) => describeStep(s, options)),
-        applied: [],
-        failed: null,
-        backup: null,
-        warnings: plan.warnings,
-        lint,
-      };
+      const result = resultOf(target, plan, options, lint, false);
       for (const step of plan.steps) {
         const planned = describeStep(step, options);
         options.onStep?.({ phase: 'start', step: planned });
@@ -122,10 +110,15 @@ async function dryRun(session: PgSession, target: PostgresTarget, options: Postg
   if (interrupted) assertRecoverable(target, interrupted, options.recover);
   const plan = planMigration({ name: target.name, file: where }, input, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder });
   const lint = input.fresh && options.lintFresh === false ? [] : await lintPlan(session, target, plan, input.fresh);
+  return resultOf(target, plan, options, lint, true);
+}
+
+/** The MigrateResult a plan starts as (the SQLite engine's shape): nothing applied yet. */
+function resultOf(target: PostgresTarget, plan: MigrationPlan, options: PostgresMigrateOptions, lint: LintFinding[], dryRun: boolean): MigrateResult {
   return {
     store: target.name,
-    file: where,
-    dryRun: true,
+    file: describeTarget(target),
+    dryRun,
     from: plan.state.current,
     to: targetOf(plan),
     planned: plan.steps.map((s) => describeStep(s, options)),

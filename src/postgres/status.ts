@@ -1,6 +1,6 @@
 import { errorMessage, isCairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
-import { statusFrom, type StoreStatus } from '../migrations/status.js';
+import { emptyStatus, statusFrom, type StoreStatus } from '../migrations/status.js';
 import { appObjectCount, hasHistory, readHistory, readInterrupted } from './history.js';
 import { interruptedError } from './migrate.js';
 import { loadPostgresSource } from './source.js';
@@ -13,27 +13,7 @@ import { describeTarget, type PostgresTarget } from './target.js';
  */
 export async function postgresStatus(target: PostgresTarget, options: { env?: Env } = {}): Promise<StoreStatus> {
   const where = describeTarget(target);
-  const base: StoreStatus = {
-    store: target.name,
-    file: where,
-    exists: false,
-    current: null,
-    applied: [],
-    pending: [],
-    edited: [],
-    missing: [],
-    newerThanApp: false,
-    unknown: [],
-    outOfOrder: [],
-    renamed: [],
-    legacyChain: false,
-    baselinePending: false,
-    unmanaged: false,
-    foreignHistory: null,
-    interrupted: null,
-    refusal: null,
-    error: null,
-  };
+  const base = emptyStatus(target.name, where, false);
   try {
     const session = await openSession(target, { env: options.env });
     try {
