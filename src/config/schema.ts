@@ -98,6 +98,7 @@ function buildSchemas(z: typeof Zod) {
       baseline: baselineKey,
       allowOutOfOrder: z.boolean().optional(),
       lockTimeoutMs: z.number().int().nonnegative().optional(),
+      history: z.enum(['cairn', 'goose']).optional(),
     })
     .strict();
 

@@ -96,6 +96,7 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
         baseline,
         allowOutOfOrder: s.allowOutOfOrder ?? false,
         lockTimeoutMs: s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+        history: s.history ?? 'cairn',
       });
       continue;
     }

@@ -22,6 +22,7 @@ import {
   recordReverted,
   writeInterrupted,
 } from './history.js';
+import { gooseApplied, gooseRenamed, gooseReverted } from './goose-mirror.js';
 import { withMigrationLock } from './lock.js';
 import { openSession, type PgSession } from './session.js';
 import { describeTarget, type PostgresTarget } from './target.js';
@@ -95,6 +96,8 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
         }
       }
       result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
+      // A mirror switched on for a store already migrated catches up here, with nothing else to run.
+      if (target.history === 'goose' && !result.failed) await inTransaction(session, () => gooseApplied(session, target.schema, []));
       return result;
     });
   } finally {
@@ -219,9 +222,18 @@ async function applyPgStep(session: PgSession, target: PostgresTarget, step: Ste
   const started = performance.now();
   const schema = target.schema;
   const took = (): number => performance.now() - started;
+  const goose = target.history === 'goose';
+  const revert = async (): Promise<void> => {
+    if (step.kind !== 'down') return;
+    await recordReverted(session, schema, step.migration.version);
+    if (goose) await gooseReverted(session, schema, step.migration.version);
+  };
   switch (step.kind) {
     case 'rename':
-      await inTransaction(session, () => recordRenamed(session, schema, step.from.version, step.to));
+      await inTransaction(session, async () => {
+        await recordRenamed(session, schema, step.from.version, step.to);
+        if (goose) await gooseRenamed(session, schema, step.from.version, step.to.version);
+      });
       return { kind: 'rename', version: step.to.version, name: step.to.name, durationMs: took(), statements: 0 };
     case 'baseline':
       await inTransaction(session, async () => {
@@ -234,24 +246,34 @@ async function applyPgStep(session: PgSession, target: PostgresTarget, step: Ste
           additive: false,
           kind: 'baseline',
         });
+        if (goose) await gooseApplied(session, schema, step.covers);
       });
       return { kind: 'baseline', version: step.version, name: step.name, durationMs: took(), statements: step.statements.length };
     case 'down':
       if (!step.migration.useTransaction) {
         // As goose does: a NO TRANSACTION file's Down runs outside a transaction too (DROP INDEX CONCURRENTLY cannot run in one).
         await runStatements(session, step.migration.name, step.migration.down ?? []);
-        await inTransaction(session, () => recordReverted(session, schema, step.migration.version));
+        await inTransaction(session, () => revert());
       } else {
         await inTransaction(session, async () => {
           await runStatements(session, step.migration.name, step.migration.down ?? []);
-          await recordReverted(session, schema, step.migration.version);
+          await revert();
         });
       }
       return { kind: 'down', version: step.migration.version, name: step.migration.name, durationMs: took(), statements: step.migration.down?.length ?? 0 };
     case 'up': {
       const m = step.migration;
-      const record = (): Promise<void> =>
-        recordApplied(session, schema, { version: m.version, name: m.name, checksum: m.checksum, durationMs: took(), additive: m.additive, kind: 'migration' });
+      const record = async (): Promise<void> => {
+        await recordApplied(session, schema, {
+          version: m.version,
+          name: m.name,
+          checksum: m.checksum,
+          durationMs: took(),
+          additive: m.additive,
+          kind: 'migration',
+        });
+        if (goose) await gooseApplied(session, schema, [m.version]);
+      };
       if (m.useTransaction) {
         await inTransaction(session, async () => {
           await runStatements(session, m.name, m.up);

@@ -15,6 +15,8 @@ export interface PostgresTarget {
   baseline: { file: string; version: number } | null;
   allowOutOfOrder: boolean;
   lockTimeoutMs: number;
+  /** `goose`: also keep goose_db_version in the schema in step (goose-mirror.ts). */
+  history?: 'cairn' | 'goose';
 }
 
 /**

@@ -204,6 +204,26 @@ describe('migrations on PostgreSQL', () => {
     assert.equal((await postgresStatus(target)).current, 1);
   });
 
+  it('with history "goose", keeps goose_db_version in the schema in step, as goose v3 writes it; switched on later, it catches up', async () => {
+    const { target, url } = await app({
+      '00001_users.sql': USERS,
+      '00002_orders.sql': '-- +goose Up\nCREATE TABLE orders (id int);\n-- +goose Down\nDROP TABLE orders;\n',
+    });
+    await migratePostgres({ ...target, history: 'cairn' }, { to: 1 });
+    assert.deepEqual(await sql(url, "SELECT to_regclass('shared.goose_db_version') AS t"), [{ t: null }]);
+    const goose = { ...target, history: 'goose' as const };
+    await migratePostgres(goose);
+    const versions = async () =>
+      (await sql<{ v: string }>(url, 'SELECT version_id AS v FROM shared.goose_db_version WHERE is_applied ORDER BY id')).map((r) => Number(r.v));
+    assert.deepEqual(await versions(), [0, 1, 2], 'version 0 at creation, 1 caught up, 2 applied');
+    // What goose itself reads as the current version:
+    assert.deepEqual(await sql(url, 'SELECT max(version_id)::int AS v FROM shared.goose_db_version'), [{ v: 2 }]);
+    await migratePostgres(goose, { to: 1 });
+    assert.deepEqual(await versions(), [0, 1]);
+    await migratePostgres(goose);
+    assert.deepEqual(await versions(), [0, 1, 2]);
+  });
+
   it('refuses SQLite-only files by name: a +cairn rebuild block, a TS/JS migration', async () => {
     const rebuild = await app({ '00001_r.sql': '-- +cairn rebuild users\nCREATE TABLE users (id int);\n-- +cairn end\n' });
     await assert.rejects(
