@@ -62,7 +62,9 @@ export async function backfillStatus(registry: StoreRegistry, options: { job?: s
     else if (!registry.stores.some((s) => s.name === job.target)) {
       entries.push({
         ...readinessOf(name, null, now),
-        reason: `its target store ${JSON.stringify(job.target)} is not in the config`,
+        reason: (registry.postgres ?? []).some((s) => s.name === job.target)
+          ? `its target store ${JSON.stringify(job.target)} is a PostgreSQL store; backfill runs into SQLite stores only in this version`
+          : `its target store ${JSON.stringify(job.target)} is not in the config`,
         store: job.target,
         declared: true,
         failedItems: [],

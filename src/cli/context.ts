@@ -11,11 +11,9 @@ export async function loadRegistry(io: Io, flags: GlobalFlags): Promise<StoreReg
   return loadConfig({ configPath: flags.config, cwd: io.cwd, env: io.env });
 }
 
-/** The named SQLite stores, or all of them with a note naming the PostgreSQL ones left out (see noteSqliteOnly). */
-export async function storesFor(io: Io, flags: GlobalFlags, names: string[] | undefined, command: string): Promise<ResolvedStore[]> {
-  const registry = await loadRegistry(io, flags);
-  noteSqliteOnly(io, registry, command, names);
-  return selectStores(registry, names);
+/** The named SQLite stores (a PostgreSQL one is refused by name, see selectStores). */
+export async function storesFor(io: Io, flags: GlobalFlags, names: string[]): Promise<ResolvedStore[]> {
+  return selectStores(await loadRegistry(io, flags), names);
 }
 
 /**

@@ -45,7 +45,11 @@ export async function openSession(target: PostgresTarget, options: { application
   return {
     pid: setup.rows[0]!.pid,
     async query<T extends QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]> {
-      return (await client.query<T>(sql, params)).rows;
+      try {
+        return (await client.query<T>(sql, params)).rows;
+      } catch (error) {
+        throw serverRefusal(target, error) ?? error;
+      }
     },
     async end() {
       await client.end();
@@ -62,4 +66,32 @@ function redactSecrets(message: string, url: string): string {
     return message;
   }
   return password ? message.split(password).join('***') : message;
+}
+
+/**
+ * What the server refused that no file or flag can fix, as a CairnError naming
+ * the store and what to do: the user lacks a privilege (SQLSTATE 42501), or the
+ * server's disk is full (53100). Anything else stays the server's own error
+ * (a migration statement's failure is reported with its file and line).
+ */
+function serverRefusal(target: PostgresTarget, error: unknown): CairnError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === '42501') {
+    return new CairnError(
+      'E_PERMISSION',
+      `${target.name}: PostgreSQL refused: ${errorMessage(error)}. The store's user needs CREATE on the database (for schema ${target.schema}) and on the schema, or the schema made for it by an owner; grant it, or use a user that has it`,
+      { store: target.name, sqlstate: code },
+    );
+  }
+  if (code === '53100') {
+    return new CairnError(
+      'E_DISK_FULL',
+      `${target.name}: the PostgreSQL server's disk is full (${errorMessage(error)}); the statement was rolled back. Free space on the server and run again`,
+      {
+        store: target.name,
+        sqlstate: code,
+      },
+    );
+  }
+  return null;
 }

@@ -273,6 +273,8 @@ describe('cairn backfill: one process per job', () => {
     });
     const zombiePid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     try {
+      // Killed before the shell has become `sleep`, the holder would be reaped by the shell (and gone, not a zombie).
+      for (let i = 0; i < 500 && fs.readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 10));
       process.kill(zombiePid, 'SIGKILL');
       for (let i = 0; i < 200 && !fs.readFileSync(`/proc/${zombiePid}/stat`, 'utf8').includes(') Z '); i++) await new Promise((r) => setTimeout(r, 10));
       assert.match(fs.readFileSync(`/proc/${zombiePid}/stat`, 'utf8'), /\) Z /, 'the holder is a zombie');

@@ -8,30 +8,18 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { migratePostgres } from '../../dist/postgres/migrate.js';
 import { lintPostgresStore } from '../../dist/postgres/lint-store.js';
-import type { PostgresTarget } from '../../dist/postgres/target.js';
-import { tempDir } from '../helpers.js';
-import { startPostgres, type TestServer } from './server.js';
+import { pgQuery, pgStore, startPostgres, type TestServer } from './server.js';
 
 let server: TestServer;
 
-async function app(files: Record<string, string>): Promise<{ target: PostgresTarget; dir: string; url: string }> {
-  const dir = tempDir('cairn-pglint-');
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-  const url = server.url(await server.createDatabase());
-  return { dir, url, target: { name: 'shared', url, schema: 'shared', migrations: dir, baseline: null, allowOutOfOrder: false, lockTimeoutMs: 20_000 } };
-}
+const app = (files: Record<string, string>) => pgStore(server, files);
 
 async function objects(url: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'shared' AND c.relkind = 'r' ORDER BY 1",
-    );
-    return rows.map((r) => r.relname as string);
-  } finally {
-    await client.end();
-  }
+  const rows = await pgQuery<{ relname: string }>(
+    url,
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'shared' AND c.relkind = 'r' ORDER BY 1",
+  );
+  return rows.map((r) => r.relname);
 }
 
 describe('lint on PostgreSQL', () => {

@@ -11,30 +11,14 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migratePostgres } from '../../dist/postgres/migrate.js';
 import { postgresStatus } from '../../dist/postgres/status.js';
-import type { PostgresTarget } from '../../dist/postgres/target.js';
-import { tempDir } from '../helpers.js';
-import { startPostgres, type TestServer } from './server.js';
+import { pgQuery, pgStore, startPostgres, type TestServer } from './server.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrate-child.js');
 
 let server: TestServer;
 
-async function app(files: Record<string, string>, schema = 'shared'): Promise<{ target: PostgresTarget; dir: string; url: string }> {
-  const dir = tempDir('cairn-pgapp-');
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-  const url = server.url(await server.createDatabase());
-  return { dir, url, target: { name: 'shared', url, schema, migrations: dir, baseline: null, allowOutOfOrder: false, lockTimeoutMs: 20_000 } };
-}
-
-async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const app = (files: Record<string, string>) => pgStore(server, files);
+const sql = pgQuery;
 
 const USERS = '-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n\n-- +goose Down\nDROP TABLE users;\n';
 const FUNC = `CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -75,3 +75,29 @@ export async function startPostgres(): Promise<TestServer> {
     },
   };
 }
+
+/** One query on a connection of its own, for tests that look at the server behind cairn's back. */
+export async function pgQuery<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** A store `shared` in schema `shared` of a fresh database, with these migration files in a folder of its own. */
+export async function pgStore(
+  server: TestServer,
+  files: Record<string, string>,
+): Promise<{
+  target: { name: string; url: string; schema: string; migrations: string; baseline: null; allowOutOfOrder: boolean; lockTimeoutMs: number };
+  dir: string;
+  url: string;
+}> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-pgstore-'));
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  const url = server.url(await server.createDatabase());
+  return { dir, url, target: { name: 'shared', url, schema: 'shared', migrations: dir, baseline: null, allowOutOfOrder: false, lockTimeoutMs: 20_000 } };
+}

@@ -179,6 +179,23 @@ describe('a PostgreSQL store beside a SQLite one', () => {
     assert.equal(sqliteOnly.code, 0, sqliteOnly.stderr);
   });
 
+  it("a user without the privilege to make the store's schema is E_PERMISSION naming the store and what to grant, not a raw server error", async () => {
+    const { dir, env, url } = await mixedApp();
+    const { default: pg } = await import('pg');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const role = `limited_${process.pid}`;
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'limited-pw'`);
+    await admin.end();
+    const limited = { ...env, CAIRN_SHARED_URL: url.replace(/\/\/postgres:[^@]+@/, `//${role}:limited-pw@`) };
+    const migrate = await cliWith({ cwd: dir, env: limited }, 'migrate', '--store', 'shared');
+    assert.equal(migrate.code, 2, migrate.stderr);
+    assert.match(migrate.stderr, /shared: PostgreSQL refused: permission denied for database .*needs CREATE on the database/);
+    assert.doesNotMatch(migrate.stderr, /at .*node_modules/, 'no stack trace');
+    const status = await cliWith({ cwd: dir, env: limited }, 'migrate', '--store', 'shared', '--json');
+    assert.equal(JSON.parse(status.stdout).error.code, 'E_PERMISSION');
+  });
+
   it('config mistakes on a PostgreSQL store name the key', async () => {
     const { dir, config } = scratchApp({});
     fs.writeFileSync(

@@ -16,7 +16,7 @@ export function registerAdopt(program: Command, io: Io, done: (code: number) => 
     .action(async (opts: { store: string; from: AdoptSource; dryRun?: boolean; json?: boolean }) => {
       const { adoptStore } = await import('../../adopt/adopt.js');
       const { renderAdopt } = await import('../render-schema.js');
-      const [store] = await storesFor(io, program.opts<GlobalFlags>(), [opts.store], 'adopt');
+      const [store] = await storesFor(io, program.opts<GlobalFlags>(), [opts.store]);
       const result = await adoptStore(store as NonNullable<typeof store>, { from: opts.from, dryRun: opts.dryRun, env: io.env });
       if (opts.json) writeJson(io, { ok: true, ...result });
       else io.stdout.write(renderAdopt(result, styleFor(io.stdout, io.env)));
