@@ -1,6 +1,6 @@
 import { shortChecksum } from '../migrations/checksum.js';
 import type { MigrateResult } from '../migrations/migrator.js';
-import type { StoreStatus } from '../migrations/status.js';
+import type { StoreStatus } from '../migrations/status-report.js';
 import path from 'node:path';
 import type { LintReport } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';

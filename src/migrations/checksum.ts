@@ -1,4 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto costs a few ms to load; status on an up-to-date store and the
+// planner only format checksums, so it is loaded on the first hash instead.
+const require = createRequire(import.meta.url);
+let createHash: typeof import('node:crypto').createHash | undefined;
 
 /** Line endings normalized first, so a CRLF checkout of the same file is not "edited". */
 export function normalizeLineEndings(text: string): string {
@@ -26,6 +31,7 @@ export function checksumWithBom(text: string): string | null {
 }
 
 function sha256(text: string): string {
+  createHash ??= (require('node:crypto') as typeof import('node:crypto')).createHash;
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 

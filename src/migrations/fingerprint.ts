@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Db } from '../sqlite/db.js';
 import { isMigrationFileName } from './file-name.js';
+import { readFingerprint } from './history.js';
 
 /**
  * How startup knows, without reading or hashing any migration, that nothing
@@ -41,4 +43,20 @@ function statLine(file: string, label: string): string {
     // Any file that cannot be stat'ed changes the fingerprint, so startup takes the full path and reports it.
     return `${label}\0absent\n`;
   }
+}
+
+/**
+ * Whether the DB's recorded fingerprint matches the files as they are now:
+ * nothing changed on disk or in the history since the last clean full run.
+ */
+export function isUpToDate(db: Db, dir: string | null, baseline: { file: string; version: number } | null): boolean {
+  let stored: string | undefined;
+  try {
+    stored = readFingerprint(db);
+  } catch {
+    // No cairn_meta yet (a fresh DB), or any failure reading it: "not known to be up to date" only sends
+    // the caller down the full path, which reads everything again and reports what is wrong.
+    return false;
+  }
+  return stored !== undefined && stored === sourceFingerprint(dir, baseline);
 }

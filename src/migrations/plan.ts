@@ -19,11 +19,14 @@ export interface MigrationRef {
   name: string;
 }
 
-export interface SchemaState {
+/** What the state rules read of a file: who it is and what it hashes to, never its statements. */
+export type MigrationIdentity = Pick<Migration, 'version' | 'name' | 'path' | 'checksum' | 'legacyChecksum'>;
+
+export interface SchemaState<M extends MigrationIdentity = Migration> {
   /** Newest applied version, or null for a DB with no history. */
   current: number | null;
   applied: AppliedMigration[];
-  pending: Migration[];
+  pending: M[];
   edited: EditedMigration[];
   /** Applied versions whose file is gone, at or below the newest file (those the baseline covers excepted: retired by a squash). */
   missing: MigrationRef[];
@@ -47,10 +50,11 @@ export interface Baseline {
   statements: MigrationStatement[];
 }
 
-export interface PlanInput {
-  migrations: readonly Migration[];
+/** What the state rules read: the files (by identity), the history, the baseline's version. */
+export interface StateInput<M extends MigrationIdentity = Migration> {
+  migrations: readonly M[];
   applied: readonly AppliedMigration[];
-  baseline?: Baseline | undefined;
+  baseline?: Pick<Baseline, 'version' | 'name'> | undefined;
   /** The DB has neither history nor app tables. */
   fresh: boolean;
   /**
@@ -63,11 +67,16 @@ export interface PlanInput {
   foreignHistory?: string | null;
 }
 
-export function schemaState(input: PlanInput): SchemaState {
+/** What planning reads: the files parsed, with the baseline's statements. */
+export interface PlanInput extends StateInput {
+  baseline?: Baseline | undefined;
+}
+
+export function schemaState<M extends MigrationIdentity>(input: StateInput<M>): SchemaState<M> {
   const { migrations, applied, baseline } = input;
   const files = new Map(migrations.map((m) => [m.version, m]));
   const appliedByVersion = new Map(applied.map((a) => [a.version, a]));
-  const newestFile = migrations.length ? (migrations[migrations.length - 1] as Migration).version : null;
+  const newestFile = migrations.length ? (migrations[migrations.length - 1] as M).version : null;
   const current = applied.length ? (applied[applied.length - 1] as AppliedMigration).version : null;
   const baselineRow = applied.find((a) => a.kind === 'baseline');
   const coveredUpTo = baselineRow?.version ?? (input.fresh && baseline ? baseline.version : null);
@@ -90,7 +99,7 @@ export function schemaState(input: PlanInput): SchemaState {
   for (const row of gone) {
     const matches = candidates.filter((m) => m.checksum === row.checksum || m.legacyChecksum === row.checksum);
     if (matches.length === 1) {
-      const to = matches[0] as Migration;
+      const to = matches[0] as M;
       renamed.push({ from: { version: row.version, name: row.name }, to: { version: to.version, name: to.name } });
       renamedFrom.add(row.version);
       candidates = candidates.filter((m) => m !== to);

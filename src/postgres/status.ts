@@ -1,6 +1,6 @@
 import { errorMessage, isCairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
-import { emptyStatus, statusFrom, type StoreStatus } from '../migrations/status.js';
+import { emptyStatus, refusalOf, statusFrom, type StoreStatus } from '../migrations/status-report.js';
 import { appObjectCount, hasHistory, readHistory, readInterrupted } from './history.js';
 import { interruptedError } from './migrate.js';
 import { loadPostgresSource } from './source.js';
@@ -27,7 +27,7 @@ export async function postgresStatus(target: PostgresTarget, options: { env?: En
       return {
         ...base,
         exists: schema?.present === true,
-        ...statusFrom(store, input, interrupted, interrupted ? interruptedError(target, interrupted) : null),
+        ...statusFrom(input, interrupted, refusalOf(store, input, interrupted ? interruptedError(target, interrupted) : null)),
       };
     } finally {
       await session.end().catch(() => {});

@@ -10,8 +10,7 @@ import {
 } from '../config/stores.js';
 import type { PgPool } from '../postgres/pool.js';
 import type { CairnConfig } from '../config/schema.js';
-import { readFingerprint } from '../migrations/history.js';
-import { sourceFingerprint } from '../migrations/fingerprint.js';
+import { isUpToDate } from '../migrations/fingerprint.js';
 import { assertMigrated } from '../migrations/assert-migrated.js';
 import type { MigrateResult, PlannedStep } from '../migrations/migrator.js';
 import type { MoveProgress } from '../schema/move-table.js';
@@ -88,7 +87,7 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       const db = openDatabase(store.file, { pragmas: store.pragmas });
       dbs[store.name] = db;
       migrations[store.name] = null;
-      if (options.migrate !== false && !upToDate(db, store.migrations, store.baseline)) pending.push(store);
+      if (options.migrate !== false && !isUpToDate(db, store.migrations, store.baseline)) pending.push(store);
     }
     const server = await migrateAll({ registry, pending, servers, dbs, migrations, options, warn });
     for (const store of servers) {
@@ -176,16 +175,4 @@ async function migrateAll(run: {
     migrations[store.name] = result;
   }
   return server;
-}
-
-function upToDate(db: Db, dir: string | null, baseline: { file: string; version: number } | null): boolean {
-  let stored: string | undefined;
-  try {
-    stored = readFingerprint(db);
-  } catch {
-    // No cairn_meta yet (a fresh DB), or any failure reading it: "not known to be up to date" only sends
-    // the store down the full path, which reads everything again and reports what is wrong.
-    return false;
-  }
-  return stored !== undefined && stored === sourceFingerprint(dir, baseline);
 }

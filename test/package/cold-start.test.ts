@@ -16,13 +16,36 @@ const HOOK =
     'const seen = new Set(); export async function resolve(s, c, next) { const r = await next(s, c); if (!seen.has(r.url)) { seen.add(r.url); console.error("MOD " + r.url); } return r; }',
   );
 
+// Builtins a require() loads pass no resolve hook: at exit, the public ones in Node's load list are printed too.
+const BUILTINS =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    'process.on("exit", () => { for (const m of process.moduleLoadList) if (/^NativeModule [a-z_]+$/.test(m)) console.error("MOD node:" + m.slice(13)); });',
+  );
+
 function modulesLoaded(cwd: string, args: string[]): string[] {
-  const r = spawnSync(process.execPath, ['--no-warnings', '--experimental-loader', HOOK, ...args], { cwd, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--no-warnings', '--experimental-loader', HOOK, '--import', BUILTINS, ...args], { cwd, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  return r.stderr
+  const loaded = r.stderr
     .split('\n')
     .filter((l) => l.startsWith('MOD '))
     .map((l) => l.slice(4));
+  return loaded.filter((m) => !(m.startsWith('node:') && harnessBuiltins().has(m)));
+}
+
+// The loader hook itself runs on a worker thread: what an empty script loads under it is the harness's, not cairn's.
+let harness: Set<string> | undefined;
+function harnessBuiltins(): Set<string> {
+  if (!harness) {
+    const r = spawnSync(process.execPath, ['--no-warnings', '--experimental-loader', HOOK, '--import', BUILTINS, '-e', '0'], { encoding: 'utf8' });
+    harness = new Set(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('MOD node:'))
+        .map((l) => l.slice(4)),
+    );
+  }
+  return harness;
 }
 
 /** Paths relative to the repo (`dist/…`, `node_modules/<pkg>/…`), builtins as `node:x`. */
@@ -93,5 +116,16 @@ describe('cold start: what loads', () => {
       ),
     );
     assert.deepEqual(heavy, []);
+    // Up to date, it is answered from the fingerprint: no migration file is parsed or hashed.
+    const reading = loaded.filter((m) => /^dist\/migrations\/(parse|parse-goose|split-sqlite|split-postgres|source|baseline|plan-input)\.js$/.test(m));
+    assert.deepEqual(reading, []);
+  });
+
+  it('cairn status on a store with a pending file reads it in full', () => {
+    const { dir } = appWithLink();
+    spawnSync(process.execPath, [BIN, 'migrate'], { cwd: dir });
+    fs.writeFileSync(path.join(dir, 'migrations', 'state', '00002_more.sql'), 'CREATE TABLE more (id INTEGER PRIMARY KEY);\n');
+    const loaded = named(modulesLoaded(dir, [BIN, 'status']));
+    assert.ok(loaded.includes('dist/migrations/parse.js'), loaded.join('\n'));
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { isPostgresStore, selectAnyStores } from '../../config/stores.js';
+import { isPostgresStore, selectAnyStores, type ResolvedStore } from '../../config/stores.js';
+import type { StoreStatus } from '../../migrations/status-report.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
@@ -11,12 +12,14 @@ export function registerStatus(program: Command, io: Io, done: (code: number) =>
     .option('--store <name...>', 'only these stores (default: all)')
     .option('--json', 'print one JSON document')
     .action(async (opts: { store?: string[]; json?: boolean }) => {
-      const { storeStatus } = await import('../../migrations/status.js');
+      const { certifiedStatus } = await import('../../migrations/certified-status.js');
       const { renderStatus } = await import('../render-migrations.js');
       const stores = selectAnyStores(await loadRegistry(io, program.opts<GlobalFlags>()), opts.store);
       const { postgresStatus } = stores.some(isPostgresStore) ? await import('../../postgres/status.js') : ({} as never);
+      // An up-to-date store is reported from its fingerprint and history alone; any other is read in full (parsers loaded then).
+      const fullStatus = async (store: ResolvedStore): Promise<StoreStatus> => (await import('../../migrations/status.js')).storeStatus(store, { env: io.env });
       const statuses = await Promise.all(
-        stores.map((store) => (isPostgresStore(store) ? postgresStatus(store, { env: io.env }) : storeStatus(store, { env: io.env }))),
+        stores.map((store) => (isPostgresStore(store) ? postgresStatus(store, { env: io.env }) : (certifiedStatus(store) ?? fullStatus(store)))),
       );
       if (opts.json) writeJson(io, { stores: statuses });
       else io.stdout.write(renderStatus(statuses, styleFor(io.stdout, io.env)));
