@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { CairnError } from '../errors.js';
 import { FLYWAY_TABLE, GOOSE_TABLE, PLAIN_VERSION_TABLE, SQLX_TABLE } from '../migrations/foreign-tables.js';
-import { gooseAppliedVersions, hasGooseTable } from '../migrations/goose-table.js';
-import type { Db } from '../sqlite/db.js';
-import { quoteIdent } from '../sqlite/quote.js';
+import { gooseAppliedFrom, type GooseRow } from '../migrations/goose-table.js';
 import { flywayChecksum } from './flyway-checksum.js';
-import { hasColumn, hasTable } from './detect.js';
+import type { ForeignTables } from './tables.js';
 
 export { detectForeignHistory } from './detect.js';
+export { sqliteTables, type ForeignTables } from './tables.js';
 
 export { ADOPT_SOURCES, type AdoptSource } from './sources.js';
 import type { AdoptSource } from './sources.js';
@@ -41,48 +40,55 @@ export interface ForeignHistory {
   notes: string[];
 }
 
-export function readForeignHistory(db: Db, source: AdoptSource): ForeignHistory {
+/**
+ * Reads `source`'s history from a SQLite file or a PostgreSQL schema (the
+ * same rules for both: the tools keep the same tables on either). Values
+ * come as either engine returns them: 1/0 or booleans, text or Dates,
+ * numbers or a server's bigint as a string.
+ */
+export async function readForeignHistory(tables: ForeignTables, source: AdoptSource): Promise<ForeignHistory> {
   switch (source) {
     case 'goose':
-      return readGoose(db);
+      return readGoose(tables);
     case 'sqlx':
-      return readSqlx(db);
+      return readSqlx(tables);
     case 'flyway':
-      return readFlyway(db);
+      return readFlyway(tables);
     case 'plain-version':
-      return readPlainVersion(db);
+      return readPlainVersion(tables);
   }
 }
 
-function readGoose(db: Db): ForeignHistory {
-  if (!hasGooseTable(db)) throw absent('goose', GOOSE_TABLE);
-  const applied = gooseAppliedVersions(db).map((row) => ({
+async function readGoose(tables: ForeignTables): Promise<ForeignHistory> {
+  if (!(await tables.hasTable(GOOSE_TABLE))) throw absent('goose', GOOSE_TABLE, tables);
+  const rows = await tables.rows<GooseRow>(GOOSE_TABLE, ['id', 'version_id', 'is_applied', 'tstamp']);
+  const applied = gooseAppliedFrom(rows).map((row) => ({
     version: row.version_id,
     label: `goose version ${row.version_id}`,
-    appliedAt: sqliteTime(row.tstamp),
+    appliedAt: timeOf(row.tstamp),
     durationMs: null,
   }));
   return { source: 'goose', table: GOOSE_TABLE, applied, baselineUpTo: null, problems: [], notes: [] };
 }
 
 interface SqlxRow {
-  version: number | bigint;
+  version: number | bigint | string;
   description: string;
-  installed_on: string | null;
-  success: number;
+  installed_on: string | Date | null;
+  success: number | boolean;
   checksum: Uint8Array;
-  execution_time: number | bigint;
+  execution_time: number | bigint | string;
 }
 
 /** sqlx: one row per version; `success = 0` is a migration that failed half-way (sqlx calls the DB dirty). */
-function readSqlx(db: Db): ForeignHistory {
-  if (!hasTable(db, SQLX_TABLE)) throw absent('sqlx', SQLX_TABLE);
-  const rows = db.prepare(`SELECT version, description, installed_on, success, checksum, execution_time FROM ${SQLX_TABLE} ORDER BY version`).all<SqlxRow>();
+async function readSqlx(tables: ForeignTables): Promise<ForeignHistory> {
+  if (!(await tables.hasTable(SQLX_TABLE))) throw absent('sqlx', SQLX_TABLE, tables);
+  const rows = await tables.rows<SqlxRow>(SQLX_TABLE, ['version', 'description', 'installed_on', 'success', 'checksum', 'execution_time'], 'version');
   const applied: ForeignApplied[] = [];
   const problems: ForeignProblem[] = [];
   for (const row of rows) {
     const version = Number(row.version);
-    if (Number(row.success) !== 1) {
+    if (!isTrue(row.success)) {
       problems.push({
         version: String(version),
         problem: `sqlx recorded ${version} (${row.description}) as failed (success = 0): the DB is dirty; fix it with sqlx first`,
@@ -93,7 +99,7 @@ function readSqlx(db: Db): ForeignHistory {
     applied.push({
       version,
       label: `${version} ${row.description}`,
-      appliedAt: sqliteTime(row.installed_on),
+      appliedAt: timeOf(row.installed_on),
       // sqlx keeps execution_time in nanoseconds.
       durationMs: Number(row.execution_time) / 1e6,
       checksum: { kind: 'sha384', recorded, matches: (bytes) => createHash('sha384').update(bytes).digest('hex') === recorded },
@@ -109,9 +115,9 @@ interface FlywayRow {
   type: string;
   script: string;
   checksum: number | null;
-  installed_on: string | null;
+  installed_on: string | Date | null;
   execution_time: number | null;
-  success: number;
+  success: number | boolean;
 }
 
 /**
@@ -121,18 +127,15 @@ interface FlywayRow {
  * version) have no place in a numbered history. Flyway before v5 kept the
  * same table under the name schema_version.
  */
-function readFlyway(db: Db): ForeignHistory {
-  const table = hasTable(db, FLYWAY_TABLE)
+async function readFlyway(tables: ForeignTables): Promise<ForeignHistory> {
+  const table = (await tables.hasTable(FLYWAY_TABLE))
     ? FLYWAY_TABLE
-    : hasTable(db, PLAIN_VERSION_TABLE) && hasColumn(db, PLAIN_VERSION_TABLE, 'installed_rank')
+    : (await tables.hasTable(PLAIN_VERSION_TABLE)) && (await tables.hasColumn(PLAIN_VERSION_TABLE, 'installed_rank'))
       ? PLAIN_VERSION_TABLE
       : null;
-  if (!table) throw absent('flyway', FLYWAY_TABLE);
-  const rows = db
-    .prepare(
-      `SELECT installed_rank, version, description, type, script, checksum, installed_on, execution_time, success FROM ${quoteIdent(table)} ORDER BY installed_rank`,
-    )
-    .all<FlywayRow>();
+  if (!table) throw absent('flyway', FLYWAY_TABLE, tables);
+  const columns = ['installed_rank', 'version', 'description', 'type', 'script', 'checksum', 'installed_on', 'execution_time', 'success'];
+  const rows = await tables.rows<FlywayRow>(table, columns, 'installed_rank');
   const applied = new Map<number, ForeignApplied>();
   const problems: ForeignProblem[] = [];
   const notes: string[] = [];
@@ -144,7 +147,7 @@ function readFlyway(db: Db): ForeignHistory {
       notes.push(`${row.script}: a repeatable migration; cairn numbers every file, so it is not carried over (fold what it does into a numbered file)`);
       continue;
     }
-    if (Number(row.success) !== 1) {
+    if (!isTrue(row.success)) {
       problems.push({
         version: row.version,
         problem: `Flyway recorded ${row.script} (version ${row.version}) as failed; run flyway repair, or fix the DB, first`,
@@ -168,7 +171,7 @@ function readFlyway(db: Db): ForeignHistory {
       applied.set(version, {
         version,
         label: row.script,
-        appliedAt: sqliteTime(row.installed_on),
+        appliedAt: timeOf(row.installed_on),
         durationMs: row.execution_time === null ? null : Number(row.execution_time),
         ...(recorded === null
           ? {}
@@ -184,34 +187,32 @@ function readFlyway(db: Db): ForeignHistory {
  * whole-number column, or else SQLite's `PRAGMA user_version`. Every file up
  * to it counts as applied; cairn cannot check which.
  */
-function readPlainVersion(db: Db): ForeignHistory {
-  if (hasTable(db, PLAIN_VERSION_TABLE)) {
-    if (hasColumn(db, PLAIN_VERSION_TABLE, 'installed_rank')) {
-      throw new CairnError('E_ADOPT', `${db.file}: ${PLAIN_VERSION_TABLE} is Flyway's history table (before Flyway 5); adopt it with --from flyway`, {
+async function readPlainVersion(tables: ForeignTables): Promise<ForeignHistory> {
+  if (await tables.hasTable(PLAIN_VERSION_TABLE)) {
+    if (await tables.hasColumn(PLAIN_VERSION_TABLE, 'installed_rank')) {
+      throw new CairnError('E_ADOPT', `${tables.where}: ${PLAIN_VERSION_TABLE} is Flyway's history table (before Flyway 5); adopt it with --from flyway`, {
         table: PLAIN_VERSION_TABLE,
       });
     }
-    const rows = db
-      .prepare(`SELECT * FROM ${PLAIN_VERSION_TABLE}`)
-      .all<Record<string, unknown>>()
-      .map((row) => Object.values(row));
+    const rows = (await tables.rows(PLAIN_VERSION_TABLE, '*')).map((row) => Object.values(row));
     const value = rows.length === 1 && rows[0]?.length === 1 ? rows[0][0] : undefined;
     const version = typeof value === 'bigint' ? Number(value) : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
       throw new CairnError(
         'E_ADOPT',
-        `${db.file}: ${PLAIN_VERSION_TABLE} should hold one row with one whole-number column; it holds ${rows.length} row(s)${rows[0] ? ` of ${rows[0].length} column(s)` : ''}`,
+        `${tables.where}: ${PLAIN_VERSION_TABLE} should hold one row with one whole-number column; it holds ${rows.length} row(s)${rows[0] ? ` of ${rows[0].length} column(s)` : ''}`,
         { table: PLAIN_VERSION_TABLE },
       );
     }
-    const userVersion = Number(db.pragmaValue('user_version'));
+    const userVersion = (await tables.userVersion?.()) ?? 0;
     const problems: ForeignProblem[] =
       userVersion !== 0 && userVersion !== version
         ? [{ version: String(userVersion), problem: `PRAGMA user_version is ${userVersion} but ${PLAIN_VERSION_TABLE} says ${version}: which one is true?` }]
         : [];
     return plainHistory(PLAIN_VERSION_TABLE, version, problems);
   }
-  return plainHistory('PRAGMA user_version', Number(db.pragmaValue('user_version')), []);
+  if (!tables.userVersion) throw absent('plain-version', PLAIN_VERSION_TABLE, tables);
+  return plainHistory('PRAGMA user_version', await tables.userVersion(), []);
 }
 
 function plainHistory(table: string, version: number, problems: ForeignProblem[]): ForeignHistory {
@@ -225,12 +226,18 @@ function plainHistory(table: string, version: number, problems: ForeignProblem[]
   };
 }
 
-function absent(source: AdoptSource, table: string): CairnError {
-  return new CairnError('E_ADOPT', `this DB has no ${table} table, so it was not migrated by ${source}; nothing was written`, { table });
+function absent(source: AdoptSource, table: string, tables: ForeignTables): CairnError {
+  return new CairnError('E_ADOPT', `${tables.where} has no ${table} table, so it was not migrated by ${source}; nothing was written`, { table });
 }
 
-/** SQLite's `YYYY-MM-DD HH:MM:SS[.fff]` (UTC) as ISO 8601; null when it is not that. */
-function sqliteTime(value: string | null): string | null {
+/** sqlite's 1/0, a server's boolean. */
+function isTrue(value: number | boolean | string): boolean {
+  return value === true || Number(value) === 1;
+}
+
+/** A server's Date as is; SQLite's `YYYY-MM-DD HH:MM:SS[.fff]` (UTC) as ISO 8601; null when it is neither. */
+function timeOf(value: string | Date | null): string | null {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
   if (!value) return null;
   const date = new Date(/T/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();

@@ -20,7 +20,7 @@ export function renderAdopt(r: AdoptResult, s: Style): string {
 
 export function renderBaseline(r: BaselineResult, s: Style): string {
   const out = [
-    `${s.ok} ${s.bold(r.store)}: baseline at version ${r.version} written to ${r.out} (${r.objects.length} object${r.objects.length === 1 ? '' : 's'}; re-creates the same sqlite_master, checked)`,
+    `${s.ok} ${s.bold(r.store)}: baseline at version ${r.version} written to ${r.out} (${r.objects.length} object${r.objects.length === 1 ? '' : 's'}; ${r.engine === 'postgres' ? 're-creates the same schema in an empty one, checked' : 're-creates the same sqlite_master, checked'})`,
     `  Next: in the store's config set  "baseline": ${JSON.stringify(r.config)}`,
     `  Fresh DBs then start from it. Retire the files it covers (${r.covers.length > 1 ? `${r.covers[0]} … ${r.covers.at(-1)}` : (r.covers[0] ?? 'none')}) once every user DB is at ${r.version} or later;`,
     `  a DB still below it is then a legacy chain, refused with the way over (cairn cutover).`,

@@ -46,25 +46,33 @@ export function gooseRenamed(db: Db, from: number, to: number): void {
 export interface GooseRow {
   id: number;
   version_id: number;
-  is_applied: number;
-  tstamp: string | null;
+  /** 1/0 on SQLite, true/false on PostgreSQL. */
+  is_applied: number | boolean;
+  /** Text on SQLite, a Date from a PostgreSQL `timestamp`. */
+  tstamp: string | Date | null;
+}
+
+/** The versions goose counts as applied in this DB (see gooseAppliedFrom). */
+export function gooseAppliedVersions(db: Db): GooseRow[] {
+  return gooseAppliedFrom(db.prepare(`SELECT id, version_id, is_applied, tstamp FROM ${GOOSE_TABLE}`).all<GooseRow>());
 }
 
 /**
  * The versions goose counts as applied, the way goose decides it: the newest
  * row of each version wins (goose before v3 recorded a rollback as a new row
  * with is_applied = 0 instead of deleting), and version 0 is the table's
- * birth, not a migration.
+ * birth, not a migration. Rows as either engine returns them (ids and
+ * versions may come as strings from a server's bigint).
  */
-export function gooseAppliedVersions(db: Db): GooseRow[] {
-  const rows = db.prepare(`SELECT id, version_id, is_applied, tstamp FROM ${GOOSE_TABLE} ORDER BY id DESC`).all<GooseRow>();
+export function gooseAppliedFrom(rows: readonly GooseRow[]): GooseRow[] {
+  const newestFirst = [...rows].sort((a, b) => Number(b.id) - Number(a.id));
   const seen = new Set<number>();
   const applied: GooseRow[] = [];
-  for (const row of rows) {
+  for (const row of newestFirst) {
     const version = Number(row.version_id);
     if (version === 0 || seen.has(version)) continue;
     seen.add(version);
-    if (Number(row.is_applied) === 1) applied.push({ ...row, version_id: version });
+    if (row.is_applied === true || Number(row.is_applied) === 1) applied.push({ ...row, version_id: version });
   }
   return applied.sort((a, b) => a.version_id - b.version_id);
 }

@@ -31,6 +31,7 @@ export type { AdoptOptions, AdoptResult, AdoptMismatch } from '../adopt/adopt.js
 export { ADOPT_SOURCES } from '../adopt/read-history.js';
 export type { AdoptSource } from '../adopt/read-history.js';
 export { writeBaseline } from '../schema/write-baseline.js';
+export { writePostgresBaseline } from '../postgres/baseline.js';
 export type { BaselineOptions, BaselineResult } from '../schema/write-baseline.js';
 export { schemaDump } from '../schema/dump.js';
 export type { SchemaObject } from '../schema/dump.js';

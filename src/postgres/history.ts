@@ -2,6 +2,7 @@ import type { AppliedMigration } from '../migrations/types.js';
 import type { InterruptedRun } from '../migrations/interrupted.js';
 import type { PgSession } from './session.js';
 import { quotePgIdent } from './target.js';
+import { FOREIGN_HISTORY_TABLES } from '../migrations/foreign-tables.js';
 
 /**
  * cairn's history on a PostgreSQL store: `cairn_migrations` and `cairn_meta`
@@ -54,25 +55,29 @@ export async function readHistory(session: PgSession, schema: string, known?: bo
   }));
 }
 
-/** Tables, views and sequences in the schema that are not cairn's: a schema with none is fresh. */
+/**
+ * Tables, views and sequences in the schema that are neither cairn's nor
+ * another tool's history (as on SQLite, a schema holding only goose's empty
+ * table is still fresh): a schema with none is fresh.
+ */
 export async function appObjectCount(session: PgSession, schema: string): Promise<number> {
   const rows = await session.query<{ n: string }>(
     `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname NOT LIKE 'cairn\\_%'`,
-    [schema],
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname NOT LIKE 'cairn\\_%'
+       AND NOT (c.relkind IN ('r', 'p') AND c.relname = ANY($2))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid
+                       WHERE d.objid = c.oid AND d.deptype IN ('a', 'i') AND t.relname = ANY($2) AND t.relnamespace = c.relnamespace)`,
+    [schema, [...FOREIGN_HISTORY_TABLES]],
   );
   return Number(rows[0]?.n ?? 0);
 }
 
-export async function recordApplied(session: PgSession, schema: string, row: Omit<AppliedMigration, 'appliedAt'>): Promise<void> {
-  await session.query(`INSERT INTO ${historyTable(schema)} (version, name, checksum, duration_ms, additive, kind) VALUES ($1, $2, $3, $4, $5, $6)`, [
-    row.version,
-    row.name,
-    row.checksum,
-    Math.round(row.durationMs),
-    row.additive,
-    row.kind,
-  ]);
+/** One history row; `appliedAt` (ISO 8601) keeps another tool's time when adopting, the server's now() otherwise. */
+export async function recordApplied(session: PgSession, schema: string, row: Omit<AppliedMigration, 'appliedAt'> & { appliedAt?: string }): Promise<void> {
+  await session.query(
+    `INSERT INTO ${historyTable(schema)} (version, name, checksum, duration_ms, additive, kind, applied_at) VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()))`,
+    [row.version, row.name, row.checksum, Math.round(row.durationMs), row.additive, row.kind, row.appliedAt ?? null],
+  );
 }
 
 export async function recordReverted(session: PgSession, schema: string, version: number): Promise<void> {

@@ -2,7 +2,7 @@ import type { Env } from '../migrations/envsub.js';
 import { schemaState } from '../migrations/plan.js';
 import { reportOf, type LintReport } from '../lint/report.js';
 import { lintPostgresFiles } from './lint.js';
-import { planInput } from './migrate.js';
+import { planInput } from './plan-input.js';
 import { openSession } from './session.js';
 import { loadPostgresSource } from './source.js';
 import { describeTarget, type PostgresTarget } from './target.js';

@@ -4,28 +4,18 @@ import { describeStep, targetOf } from '../migrations/describe-step.js';
 import type { Env } from '../migrations/envsub.js';
 import type { InterruptedRun, RecoverChoice } from '../migrations/interrupted.js';
 import type { MigrateResult } from '../migrations/migrator.js';
-import { planMigration, type MigrationPlan, type PlanInput, type Step } from '../migrations/plan.js';
+import { planMigration, type MigrationPlan, type Step } from '../migrations/plan.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
 import { lintPostgresFiles } from './lint.js';
-import { loadPostgresSource } from './source.js';
 import type { StepResult } from '../migrations/apply.js';
 import type { Migration, MigrationStatement } from '../migrations/types.js';
-import {
-  appObjectCount,
-  ensureHistory,
-  hasHistory,
-  readHistory,
-  readInterrupted,
-  recordApplied,
-  recordRenamed,
-  recordReverted,
-  writeInterrupted,
-} from './history.js';
+import { ensureHistory, readInterrupted, recordApplied, recordRenamed, recordReverted, writeInterrupted } from './history.js';
 import { gooseApplied, gooseRenamed, gooseReverted } from './goose-mirror.js';
 import { withMigrationLock } from './lock.js';
-import { openSession, type PgSession } from './session.js';
+import { inTransaction, openSession, type PgSession } from './session.js';
 import { describeTarget, type PostgresTarget } from './target.js';
+import { planInput } from './plan-input.js';
 
 export interface PostgresMigrateOptions {
   to?: number;
@@ -45,14 +35,6 @@ export interface PostgresMigrateOptions {
   /** After a NO TRANSACTION file was interrupted: `rerun` runs it again (there is no copy to restore on a server). */
   recover?: RecoverChoice;
   onStep?: (event: { phase: 'start' | 'done'; step: ReturnType<typeof describeStep>; result?: StepResult }) => void;
-}
-
-/** What planning reads from the server: the same PlanInput the SQLite engine builds, so one planner decides for both. */
-export async function planInput(session: PgSession, target: PostgresTarget, env?: Env): Promise<PlanInput> {
-  const managed = await hasHistory(session, target.schema);
-  const applied = await readHistory(session, target.schema, managed);
-  const fresh = applied.length === 0 && (await appObjectCount(session, target.schema)) === 0;
-  return { ...loadPostgresSource(target, env), applied, fresh, managed, foreignHistory: null };
 }
 
 /**
@@ -182,18 +164,6 @@ export function interruptedError(target: PostgresTarget, run: InterruptedRun): C
     `${target.name}: ${run.name} ${how}; it runs outside a transaction (NO TRANSACTION), so ${ran}. Nothing else will run until you choose:\n  cairn migrate --store ${target.name} --recover rerun   runs it again from its first statement; only if its statements can safely run twice (CREATE INDEX CONCURRENTLY IF NOT EXISTS …)`,
     { store: target.name, interrupted: run },
   );
-}
-
-async function inTransaction<T>(session: PgSession, fn: () => Promise<T>): Promise<T> {
-  await session.query('BEGIN');
-  try {
-    const out = await fn();
-    await session.query('COMMIT');
-    return out;
-  } catch (error) {
-    await session.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
 }
 
 /** Runs statements in order; a failure names the file, its line and which statement it was. */

@@ -95,3 +95,16 @@ function serverRefusal(target: PostgresTarget, error: unknown): CairnError | nul
   }
   return null;
 }
+
+/** Runs `fn` in one transaction on the session: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(session: PgSession, fn: () => Promise<T>): Promise<T> {
+  await session.query('BEGIN');
+  try {
+    const out = await fn();
+    await session.query('COMMIT');
+    return out;
+  } catch (error) {
+    await session.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}

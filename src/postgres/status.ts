@@ -1,9 +1,9 @@
 import { errorMessage, isCairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
 import { emptyStatus, refusalOf, statusFrom, type StoreStatus } from '../migrations/status-report.js';
-import { appObjectCount, hasHistory, readHistory, readInterrupted } from './history.js';
+import { readInterrupted } from './history.js';
 import { interruptedError } from './migrate.js';
-import { loadPostgresSource } from './source.js';
+import { planInput } from './plan-input.js';
 import { openSession } from './session.js';
 import { describeTarget, type PostgresTarget } from './target.js';
 
@@ -18,10 +18,7 @@ export async function postgresStatus(target: PostgresTarget, options: { env?: En
     const session = await openSession(target, { env: options.env });
     try {
       const [schema] = await session.query<{ present: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present', [target.schema]);
-      const applied = await readHistory(session, target.schema);
-      const managed = await hasHistory(session, target.schema);
-      const fresh = applied.length === 0 && (await appObjectCount(session, target.schema)) === 0;
-      const input = { ...loadPostgresSource(target, options.env), applied, fresh, managed, foreignHistory: null };
+      const input = await planInput(session, target, options.env);
       const interrupted = await readInterrupted(session, target.schema);
       const store = { name: target.name, file: where, allowOutOfOrder: target.allowOutOfOrder };
       return {

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedStore } from '../config/stores.js';
 import { CairnError } from '../errors.js';
@@ -11,6 +10,7 @@ import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
 import { inReadTransaction } from '../sqlite/read-transaction.js';
 import { dumpText, schemaDump, type SchemaObject } from './dump.js';
+import { assertFullyMigrated, baselineText, defaultBaselinePath as defaultPath, writeBaselineFile } from './fully-migrated.js';
 import { databaseExists } from '../sqlite/files.js';
 
 export interface BaselineOptions {
@@ -25,12 +25,15 @@ export interface BaselineOptions {
 
 export interface BaselineResult {
   store: string;
+  /** The DB file, or for a PostgreSQL store its server and schema (password hidden). */
   file: string;
+  engine: 'sqlite' | 'postgres';
   /** The DB's version: the baseline stands for every migration up to it. */
   version: number;
   out: string;
   written: boolean;
-  objects: { type: SchemaObject['type']; name: string }[];
+  /** What the file creates, in order (`table`, `index`, `view`, `trigger`; on PostgreSQL also `type`, `domain`, `sequence`, `function`, `constraint`, `comment`). */
+  objects: { type: string; name: string }[];
   /** What to put in the store's config so fresh DBs start from it. */
   config: { file: string; version: number };
   /** The files the baseline covers, which can be retired once every user DB is at `version` or later. */
@@ -55,11 +58,12 @@ export function writeBaseline(store: ResolvedStore, options: BaselineOptions = {
   try {
     const { version, objects, covers } = inReadTransaction(db, () => readFullyMigrated(store, db, options.env));
     const out = path.resolve(options.out ?? defaultBaselinePath(store));
-    const text = `-- cairn baseline of store ${store.name} at version ${version}: the schema its migrations built up to there, in one file.\n-- A fresh DB runs this instead of those files; see "baseline" in the store's config.\n\n${dumpText(objects)}`;
+    const text = baselineText(store.name, version, dumpText(objects));
     assertRecreates(store, db, text, out);
     const result: BaselineResult = {
       store: store.name,
       file: store.file,
+      engine: 'sqlite',
       version,
       out,
       written: false,
@@ -69,11 +73,7 @@ export function writeBaseline(store: ResolvedStore, options: BaselineOptions = {
       text,
     };
     if (options.dryRun) return result;
-    if (fs.existsSync(out) && !options.force) {
-      throw new CairnError('E_TARGET_EXISTS', `${out} already exists; pass --force to replace it (its old version is in the store's config)`, { file: out });
-    }
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, text);
+    writeBaselineFile(out, text, options.force);
     return { ...result, written: true };
   } finally {
     db.close();
@@ -82,42 +82,13 @@ export function writeBaseline(store: ResolvedStore, options: BaselineOptions = {
 
 /** `migrations/state` → `migrations/state.baseline.sql`: beside the folder, never in it, where it would be read as a migration. */
 export function defaultBaselinePath(store: ResolvedStore): string {
-  if (store.baseline) return store.baseline.file;
-  const folder = store.migrations ?? path.join(path.dirname(store.file), store.name);
-  return `${folder.replace(/[\\/]+$/, '')}.baseline.sql`;
+  return defaultPath(store, path.dirname(store.file));
 }
 
 function readFullyMigrated(store: ResolvedStore, db: Db, env: Env | undefined): { version: number; objects: SchemaObject[]; covers: string[] } {
   const input = planInput(store, db, env);
-  const state = schemaState(input);
-  const where = `${store.name} (${store.file})`;
-  if (state.current === null) {
-    throw new CairnError('E_SCHEMA_BEHIND', `${where} has no cairn history; a baseline is taken from a DB cairn migrated`, { store: store.name });
-  }
-  if (state.edited.length > 0) {
-    throw new CairnError(
-      'E_CHECKSUM_MISMATCH',
-      `${where}: ${state.edited.map((e) => e.name).join(', ')} changed after being applied; the DB is not what the files say`,
-      {
-        store: store.name,
-        edited: state.edited,
-      },
-    );
-  }
-  if (state.newerThanApp) {
-    throw new CairnError('E_NEWER_THAN_APP', `${where} has versions this app has no file for (${state.unknown.map((u) => u.version).join(', ')})`, {
-      store: store.name,
-    });
-  }
-  if (state.pending.length > 0) {
-    throw new CairnError(
-      'E_SCHEMA_BEHIND',
-      `${where} has pending migrations (${state.pending.map((m) => m.name).join(', ')}); run cairn migrate --store ${store.name} first, so the baseline is the whole schema`,
-      { store: store.name, pending: state.pending.map((m) => m.name) },
-    );
-  }
-  const covers = input.migrations.filter((m) => m.version <= (state.current as number)).map((m) => m.name);
-  return { version: state.current, objects: schemaDump(db), covers };
+  const { version, covers } = assertFullyMigrated({ store: store.name, label: `${store.name} (${store.file})` }, schemaState(input), input.migrations);
+  return { version, objects: schemaDump(db), covers };
 }
 
 /** Runs the baseline on an empty database and compares both sqlite_masters (SQL text included); throws on any difference. */

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from '../commander.js';
 import { ADOPT_SOURCES, type AdoptSource } from '../../adopt/sources.js';
-import { storesFor, type GlobalFlags } from '../context.js';
+import { selectAnyStores } from '../../config/stores.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
@@ -14,10 +15,10 @@ export function registerAdopt(program: Command, io: Io, done: (code: number) => 
     .option('--dry-run', 'show the mapping; write nothing')
     .option('--json', 'print one JSON document')
     .action(async (opts: { store: string; from: AdoptSource; dryRun?: boolean; json?: boolean }) => {
-      const { adoptStore } = await import('../../adopt/adopt.js');
       const { renderAdopt } = await import('../render-schema.js');
-      const [store] = await storesFor(io, program.opts<GlobalFlags>(), [opts.store]);
-      const result = await adoptStore(store as NonNullable<typeof store>, { from: opts.from, dryRun: opts.dryRun, env: io.env });
+      const [store] = selectAnyStores(await loadRegistry(io, program.opts<GlobalFlags>()), [opts.store]);
+      const options = { from: opts.from, dryRun: opts.dryRun, env: io.env };
+      const result = await (await import('../../adopt/adopt.js')).adoptStore(store!, options);
       if (opts.json) writeJson(io, { ok: true, ...result });
       else io.stdout.write(renderAdopt(result, styleFor(io.stdout, io.env)));
       done(EXIT.ok);

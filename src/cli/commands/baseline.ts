@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { loadRegistry, type GlobalFlags } from '../context.js';
-import { selectStores } from '../../config/stores.js';
+import { isPostgresStore, selectAnyStores } from '../../config/stores.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
@@ -15,12 +15,14 @@ export function registerBaseline(program: Command, io: Io, done: (code: number) 
     .option('--dry-run', 'print the file; write nothing')
     .option('--json', 'print one JSON document')
     .action(async (opts: { store: string; out?: string; force?: boolean; dryRun?: boolean; json?: boolean }) => {
-      const { writeBaseline } = await import('../../schema/write-baseline.js');
       const { renderBaseline } = await import('../render-schema.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-      const [store] = selectStores(registry, [opts.store]);
+      const [store] = selectAnyStores(registry, [opts.store]);
       const out = opts.out ? path.resolve(io.cwd, opts.out) : undefined;
-      const result = writeBaseline(store as NonNullable<typeof store>, { out, force: opts.force, dryRun: opts.dryRun, env: io.env });
+      const options = { out, force: opts.force, dryRun: opts.dryRun, env: io.env };
+      const result = isPostgresStore(store!)
+        ? await (await import('../../postgres/baseline.js')).writePostgresBaseline(store, { ...options, root: registry.root })
+        : (await import('../../schema/write-baseline.js')).writeBaseline(store!, options);
       // The config names files relative to its own folder.
       const config = { file: path.relative(registry.root, result.config.file).split(path.sep).join('/'), version: result.config.version };
       if (opts.json) writeJson(io, { ok: true, ...result, config });
