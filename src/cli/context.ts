@@ -19,12 +19,14 @@ export async function storesFor(io: Io, flags: GlobalFlags, names: string[]): Pr
 /**
  * A command that works on SQLite stores only, run over every store, says on
  * stderr which PostgreSQL stores it left out: never a silent gap in a report.
+ * Returns their names, for a --json document to carry as well.
  */
-export function noteSqliteOnly(io: Io, registry: StoreRegistry, command: string, names: readonly string[] | undefined): void {
-  if (names && names.length > 0) return; // named stores are checked by selectStores, which refuses a PostgreSQL one by name
+export function noteSqliteOnly(io: Io, registry: StoreRegistry, command: string, names: readonly string[] | undefined): string[] {
+  if (names && names.length > 0) return []; // named stores are checked by selectStores, which refuses a PostgreSQL one by name
   const left = registry.postgres ?? [];
-  if (left.length === 0) return;
+  if (left.length === 0) return [];
   io.stderr.write(
     `cairn: ${command} covers SQLite stores only in this version; not covered: ${left.map((s) => `${s.name} (PostgreSQL)`).join(', ')}. On PostgreSQL: ${POSTGRES_COMMANDS.map((c) => `cairn ${c}`).join(', ')}\n`,
   );
+  return left.map((s) => s.name);
 }

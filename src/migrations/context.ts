@@ -1,4 +1,4 @@
-import type { ResolvedStore } from '../config/stores.js';
+import { isPostgresStore, type PostgresStore, type ResolvedStore } from '../config/stores.js';
 import { CairnError } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { moveTable, type MoveProgress, type MoveTableResult } from '../schema/move-table.js';
@@ -26,7 +26,7 @@ export interface StepContext {
 export function stepContext(
   db: Db,
   store: ResolvedStore,
-  stores: readonly ResolvedStore[] | undefined,
+  stores: readonly (ResolvedStore | PostgresStore)[] | undefined,
   onProgress?: (event: MoveProgress & { from: string }) => void,
 ): StepContext {
   const movedIn: string[] = [];
@@ -47,6 +47,13 @@ export function stepContext(
         throw new CairnError('E_USAGE', `moveTable: unknown store ${JSON.stringify(from)}; this config declares: ${stores.map((s) => s.name).join(', ')}`, {
           from,
         });
+      }
+      if (isPostgresStore(source)) {
+        throw new CairnError(
+          'E_USAGE',
+          `moveTable: stores.${from} is a PostgreSQL store; moveTable moves a table between SQLite stores in this version (copy it with a migration of its own, or keep it where it is)`,
+          { from, engine: 'postgres' },
+        );
       }
       return moveTable(db, {
         from: source,

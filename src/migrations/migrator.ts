@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { ResolvedStore } from '../config/stores.js';
+import type { PostgresStore, ResolvedStore } from '../config/stores.js';
 export { assertMigrated } from './assert-migrated.js';
 export { planInput, readStoreSource } from './plan-input.js';
 export { describeStep } from './describe-step.js';
@@ -44,7 +44,7 @@ export interface MigrateOptions {
   /** Apply pending files even when the lint finds they will fail or lose data (error-level findings). */
   force?: boolean;
   /** Every store of the config: a migration's ctx.moveTable() finds the source store here. */
-  stores?: readonly ResolvedStore[];
+  stores?: readonly (ResolvedStore | PostgresStore)[];
   /** Called as a ctx.moveTable() in a migration copies, verifies and drops, for progress output. */
   onMove?: (event: MoveProgress & { from: string }) => void;
   /** Show ENVSUB-substituted values in `planned` statements (default: the `${NAME}` references as written). */

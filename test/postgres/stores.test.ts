@@ -123,6 +123,20 @@ describe('a PostgreSQL store beside a SQLite one', () => {
     assert.match(exported.stderr, /stores\.shared is a PostgreSQL store; this works on SQLite stores only in this version/);
     const verify = await cliWith({ cwd: dir, env }, 'verify');
     assert.match(verify.stderr, /verify covers SQLite stores only in this version; not covered: shared \(PostgreSQL\)/);
+    const verifyJson = await cliWith({ cwd: dir, env }, 'verify', '--json');
+    assert.deepEqual(JSON.parse(verifyJson.stdout).notCovered, [{ store: 'shared', engine: 'postgres' }], 'the JSON document names the store it left out');
+  });
+
+  it('ctx.moveTable from a PostgreSQL store is refused by name, not as an unknown store', async () => {
+    const { dir, env } = await mixedApp();
+    assert.equal((await cliWith({ cwd: dir, env }, 'migrate')).code, 0);
+    fs.writeFileSync(
+      path.join(dir, 'migrations', 'state', '00002_take_teams.mjs'),
+      "export const transaction = false;\nexport async function up(db, ctx) {\n  await ctx.moveTable({ from: 'shared', table: 'teams' });\n}\n",
+    );
+    const r = await cliWith({ cwd: dir, env }, 'migrate', '--store', 'state');
+    assert.equal(r.code, 1, 'the migration fails and is undone');
+    assert.match(r.stdout, /moveTable: stores\.shared is a PostgreSQL store; moveTable moves a table between SQLite stores/);
   });
 
   it('doctor checks a PostgreSQL store: server, schema against the files, the migration lock, long-open transactions', async () => {

@@ -57,7 +57,7 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
         recover: opts.recover,
         expandEnv: opts.expandEnv,
         env: io.env,
-        stores: registry.stores,
+        stores: [...registry.stores, ...(registry.postgres ?? [])],
       };
       // Every store is checked before any is changed, so a refusal anywhere writes nothing anywhere.
       const plans = stores.map((store) =>
