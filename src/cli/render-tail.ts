@@ -23,6 +23,8 @@ export function tailRowJson(row: TailRow): string {
 
 function plain(value: unknown): string {
   if (value instanceof Uint8Array) return `<${value.length} bytes>`;
-  const text = String(value);
-  return typeof value === 'string' && (text === '' || /[\s"'=\\\p{Cc}]/u.test(text)) ? JSON.stringify(text) : text;
+  // A server's json/jsonb and array columns arrive parsed: print them as JSON, not as [object Object].
+  const text = value !== null && typeof value === 'object' ? JSON.stringify(value, jsonSafe) : String(value);
+  const quote = typeof value === 'string' ? text === '' || /[\s"'=\\\p{Cc}]/u.test(text) : /[\s=]/u.test(text);
+  return quote ? JSON.stringify(text) : text;
 }

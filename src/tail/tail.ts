@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedStore, StoreRegistry } from '../config/stores.js';
-import { selectStores } from '../config/stores.js';
-import { CairnError } from '../errors.js';
+import { isPostgresStore, selectAnyStores, type PostgresStore } from '../config/stores.js';
+import { CairnError, isCairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import { buildTailQuery, lastRows, maxId, rowsAfter, type TailFilters, type TailQuery, type TailRow } from './query.js';
 import { databaseExists } from '../sqlite/files.js';
@@ -19,6 +19,8 @@ export interface TailOptions extends TailFilters {
   /** An ever-increasing column to order and follow by (default: the rowid). */
   idColumn?: string;
   signal?: AbortSignal;
+  /** Where a PostgreSQL store's URL takes its `${NAME}` parts (default: process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Receives the first rows, then each poll's new ones, oldest first. */
   onRows: (rows: TailRow[], query: TailQuery) => void;
 }
@@ -35,7 +37,9 @@ const FOLLOW_BATCH = 1000;
  * "Newer" means a higher id: rows written with explicit lower ids are not seen.
  */
 export async function tailTable(registry: StoreRegistry, options: TailOptions): Promise<{ store: string; rows: number }> {
-  const store = storeWithTable(registry, options.table, options.store);
+  const found = await storeWithTable(registry, options.table, options.store, options.env);
+  if (isPostgresStore(found)) return (await import('../postgres/tail.js')).tailPostgres(found, options);
+  const store = found;
   const db = openDatabase(store.file, { readonly: true, pragmas: store.pragmas });
   let shown = 0;
   try {
@@ -66,10 +70,11 @@ export async function tailTable(registry: StoreRegistry, options: TailOptions): 
   }
 }
 
-/** The named store, or the only one whose database has `table`. */
-export function storeWithTable(registry: StoreRegistry, table: string, name?: string): ResolvedStore {
+/** The named store, or the only one (SQLite file or PostgreSQL schema) that has `table`. */
+export async function storeWithTable(registry: StoreRegistry, table: string, name?: string, env?: NodeJS.ProcessEnv): Promise<ResolvedStore | PostgresStore> {
   if (name) {
-    const [store] = selectStores(registry, [name]) as [ResolvedStore];
+    const [store] = selectAnyStores(registry, [name]) as [ResolvedStore | PostgresStore];
+    if (isPostgresStore(store)) return store;
     if (!databaseExists(store.file)) {
       throw new CairnError(
         'E_NO_DATABASE',
@@ -82,14 +87,27 @@ export function storeWithTable(registry: StoreRegistry, table: string, name?: st
     }
     return store;
   }
-  const holders = registry.stores.filter((s) => databaseExists(s.file) && hasTable(s, table));
-  if (holders.length === 1) return holders[0] as ResolvedStore;
+  const holders: (ResolvedStore | PostgresStore)[] = registry.stores.filter((s) => databaseExists(s.file) && hasTable(s, table));
+  const servers = registry.postgres ?? [];
+  if (servers.length > 0) {
+    // A server that cannot be reached is an error, not "no table there": the table may well be on it.
+    const { postgresHasTable } = await import('../postgres/tail.js');
+    for (const server of servers) {
+      const has = await postgresHasTable(server, table, env).catch((error: unknown) => {
+        if (!isCairnError(error)) throw error;
+        throw new CairnError(
+          error.code,
+          `${error.message}; while looking for the store with table ${JSON.stringify(table)}: name it with --store`,
+          error.details,
+        );
+      });
+      if (has) holders.push(server);
+    }
+  }
+  if (holders.length === 1) return holders[0]!;
   if (holders.length === 0) {
-    throw new CairnError(
-      'E_USAGE',
-      `no store has a table ${JSON.stringify(table)} (stores: ${registry.stores.map((s) => s.name).join(', ')}); name it with --store`,
-      { table },
-    );
+    const all = [...registry.stores, ...servers].map((s) => s.name);
+    throw new CairnError('E_USAGE', `no store has a table ${JSON.stringify(table)} (stores: ${all.join(', ')}); name it with --store`, { table });
   }
   throw new CairnError('E_USAGE', `${holders.map((s) => s.name).join(' and ')} both have a table ${JSON.stringify(table)}; choose one with --store`, { table });
 }

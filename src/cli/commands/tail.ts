@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CairnError } from '../../errors.js';
 import { DEFAULT_POLL_MS, DEFAULT_TAIL_LINES } from '../../tail/defaults.js';
-import { loadRegistry, noteSqliteOnly, type GlobalFlags } from '../context.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, type Io } from '../io.js';
 
@@ -59,13 +59,12 @@ export function registerTail(program: Command, io: Io, done: (code: number) => v
     .option('--from <time>', 'rows at or after this time: RFC 3339 (2026-11-23T10:00:00Z) or unix seconds')
     .option('--to <time>', 'rows at or before this time: RFC 3339 or unix seconds')
     .option('--time-column <column>', 'the column --from/--to apply to (default: ts, timestamp, time, at, created_at, … whichever the table has)')
-    .option('--id-column <column>', 'an ever-increasing column to order and follow by (default: the rowid)')
+    .option('--id-column <column>', 'an ever-increasing column to order and follow by (default: the rowid, or on PostgreSQL the integer primary key)')
     .option('--json', 'one JSON object per row (JSON lines)')
     .action(async (table: string, opts: TailFlags) => {
       const { tailTable } = await import('../../tail/tail.js');
       const { renderTailRow, tailRowJson } = await import('../render-tail.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-      noteSqliteOnly(io, registry, 'tail', opts.store ? [opts.store] : undefined);
       const style = styleFor(io.stdout, io.env);
       // Ctrl-C ends a --follow cleanly (exit 0), as it does tail -f; only while this command runs.
       const controller = new AbortController();
@@ -89,6 +88,7 @@ export function registerTail(program: Command, io: Io, done: (code: number) => v
           timeColumn: opts.timeColumn,
           idColumn: opts.idColumn,
           signal: controller.signal,
+          env: io.env,
           onRows: (rows, query) => {
             io.stdout.write(rows.map((row) => (opts.json ? tailRowJson(row) : renderTailRow(row, query, style))).join('\n') + '\n');
           },
