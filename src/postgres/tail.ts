@@ -1,12 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_POLL_MS, DEFAULT_TAIL_LINES } from '../tail/defaults.js';
+import { DEFAULT_TAIL_LINES } from '../tail/defaults.js';
+import { followRows } from '../tail/follow.js';
 import type { TailOptions } from '../tail/tail.js';
-import type { TailRow } from '../tail/query.js';
 import { openSession, type PgSession } from './session.js';
 import { buildPgTailQuery, lastPgRows, pgMaxId, pgRowsAfter } from './tail-query.js';
 import type { PostgresTarget } from './target.js';
-
-const FOLLOW_BATCH = 1000;
 
 /**
  * `tail` on a PostgreSQL store: the last rows, then with `follow` each newer
@@ -24,22 +21,13 @@ export async function tailPostgres(target: PostgresTarget, options: TailOptions)
     shown += first.length;
     if (first.length) options.onRows(first, query);
     if (!options.follow) return { store: target.name, rows: shown };
-    let after: TailRow['id'] | string = first.at(-1)?.id ?? (await pgMaxId(session, query));
-    const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
-    while (!options.signal?.aborted) {
-      const rows = await pgRowsAfter(session, query, after, FOLLOW_BATCH);
-      if (rows.length) {
-        after = (rows.at(-1) as TailRow).id;
-        shown += rows.length;
-        options.onRows(rows, query);
-        if (rows.length === FOLLOW_BATCH) continue;
-      }
-      try {
-        await sleep(pollMs, undefined, { signal: options.signal });
-      } catch {
-        break; // aborted
-      }
-    }
+    shown += await followRows({
+      after: first.at(-1)?.id ?? (await pgMaxId(session, query)),
+      fetch: (after, limit) => pgRowsAfter(session, query, after, limit),
+      onRows: (rows) => options.onRows(rows, query),
+      pollMs: options.pollMs,
+      signal: options.signal,
+    });
     return { store: target.name, rows: shown };
   } finally {
     await session.end().catch(() => {});

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedStore, StoreRegistry } from '../config/stores.js';
 import { isPostgresStore, selectAnyStores, type PostgresStore } from '../config/stores.js';
 import { CairnError, isCairnError } from '../errors.js';
@@ -26,8 +25,8 @@ export interface TailOptions extends TailFilters {
 }
 
 export { DEFAULT_TAIL_LINES, DEFAULT_POLL_MS } from './defaults.js';
-import { DEFAULT_TAIL_LINES, DEFAULT_POLL_MS } from './defaults.js';
-const FOLLOW_BATCH = 1000;
+import { DEFAULT_TAIL_LINES } from './defaults.js';
+import { followRows } from './follow.js';
 
 /**
  * Prints a table's last rows and, with `follow`, every newer one as it lands,
@@ -48,22 +47,13 @@ export async function tailTable(registry: StoreRegistry, options: TailOptions): 
     shown += first.length;
     if (first.length) options.onRows(first, query);
     if (!options.follow) return { store: store.name, rows: shown };
-    let after = first.at(-1)?.id ?? maxId(db, query);
-    const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
-    while (!options.signal?.aborted) {
-      const rows = rowsAfter(db, query, after, FOLLOW_BATCH);
-      if (rows.length) {
-        after = (rows.at(-1) as TailRow).id;
-        shown += rows.length;
-        options.onRows(rows, query);
-        if (rows.length === FOLLOW_BATCH) continue;
-      }
-      try {
-        await sleep(pollMs, undefined, { signal: options.signal });
-      } catch {
-        break; // aborted
-      }
-    }
+    shown += await followRows({
+      after: first.at(-1)?.id ?? maxId(db, query),
+      fetch: (after, limit) => rowsAfter(db, query, after as TailRow['id'], limit),
+      onRows: (rows) => options.onRows(rows, query),
+      pollMs: options.pollMs,
+      signal: options.signal,
+    });
     return { store: store.name, rows: shown };
   } finally {
     db.close();
