@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { POSTGRES_COMMANDS, selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
 import type { Io } from './io.js';
@@ -29,4 +30,9 @@ export function noteSqliteOnly(io: Io, registry: StoreRegistry, command: string,
     `cairn: ${command} covers SQLite stores only in this version; not covered: ${left.map((s) => `${s.name} (PostgreSQL)`).join(', ')}. On PostgreSQL: ${POSTGRES_COMMANDS.map((c) => `cairn ${c}`).join(', ')}\n`,
   );
   return left.map((s) => s.name);
+}
+
+/** A path given on the command line, against the command's working folder (which a caller of run() may set), not the process's. */
+export function fromCwd(io: Io, file: string | undefined): string | undefined {
+  return file === undefined ? undefined : path.resolve(io.cwd, file);
 }

@@ -1,5 +1,3 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedStore } from '../config/stores.js';
 import { CairnError } from '../errors.js';
@@ -7,21 +5,13 @@ import type { Env } from '../migrations/envsub.js';
 import { storeStatus } from '../migrations/status.js';
 import type { Db } from '../sqlite/db.js';
 import { inReadTransaction } from '../sqlite/read-transaction.js';
-import { databaseExists, ensurePrivateDir, FILE_MODE } from '../sqlite/files.js';
+import { databaseExists } from '../sqlite/files.js';
 import { openDatabase } from '../sqlite/open.js';
 import { foreignKeyOrder, readSkippedTables, readTables, type TableInfo } from '../sqlite/schema-info.js';
 import { CAIRN_VERSION } from '../version.js';
 import { exportedColumns, lineSelectSql, registerLineFunctions } from './line-format.js';
-import {
-  carriedInSnapshot,
-  MANIFEST_FILE,
-  SNAPSHOT_FORMAT,
-  SNAPSHOT_FORMAT_VERSION,
-  syncDir,
-  writeManifest,
-  type SnapshotManifest,
-  type SnapshotTable,
-} from './manifest.js';
+import { LineFileWriter, prepareOutDir, snapshotFileNames } from './line-file.js';
+import { carriedInSnapshot, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION, syncDir, writeManifest, type SnapshotManifest, type SnapshotTable } from './manifest.js';
 
 export interface ExportOptions {
   /** The snapshot folder; default `<db>.snapshot-<time>` beside the database. */
@@ -89,7 +79,7 @@ export function exportSnapshot(
   return inReadTransaction(db, () => {
     const all = readTables(db, { includeInternal: true });
     const tables = new Map([...all].filter(([name]) => carriedInSnapshot(name)));
-    const names = fileNames([...tables.keys()]);
+    const names = snapshotFileNames([...tables.keys()]);
     const entries: SnapshotTable[] = [];
     let rows = 0;
     let bytes = 0;
@@ -109,6 +99,7 @@ export function exportSnapshot(
       legacyChain: options.legacyChain,
       createdAt: (options.now ?? new Date()).toISOString(),
       cairnVersion: CAIRN_VERSION,
+      engine: 'sqlite',
       sqliteVersion: String(db.prepare('SELECT sqlite_version() AS v').get<{ v: string }>()?.v),
       tables: entries,
       sequences: readSequences(db, tables),
@@ -124,50 +115,28 @@ export function exportSnapshot(
   });
 }
 
-const FLUSH_BYTES = 1 << 20;
-
 function writeTable(db: Db, table: TableInfo, file: string, onProgress: ExportOptions['onProgress']): SnapshotTable {
   const columns = exportedColumns(table);
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'w', FILE_MODE);
-  let rows = 0;
-  let bytes = 0;
+  const writer = new LineFileWriter(file, (rows) => onProgress?.({ table: table.name, rows }));
   try {
-    let pending: string[] = [];
-    let pendingLength = 0;
-    const flush = (): void => {
-      if (pending.length === 0) return;
-      const chunk = Buffer.from(pending.join('\n') + '\n', 'utf8');
-      hash.update(chunk);
-      fs.writeSync(fd, chunk);
-      bytes += chunk.length;
-      pending = [];
-      pendingLength = 0;
-      onProgress?.({ table: table.name, rows });
-    };
     const select = db.prepare(
       lineSelectSql(
         table,
         columns.map((c) => c.name),
       ),
     );
-    for (const line of select.iterateFirst<string>()) {
-      pending.push(line);
-      pendingLength += line.length;
-      rows += 1;
-      if (pendingLength >= FLUSH_BYTES) flush();
-    }
-    flush();
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    for (const line of select.iterateFirst<string>()) writer.push(line);
+  } catch (error) {
+    writer.abandon();
+    throw error;
   }
+  const { rows, bytes, sha256 } = writer.finish();
   return {
     name: table.name,
     file: path.basename(file),
     rows,
     bytes,
-    sha256: hash.digest('hex'),
+    sha256,
     columns: columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notNull, pk: c.pk })),
   };
 }
@@ -180,41 +149,4 @@ function readSequences(db: Db, tables: Map<string, TableInfo>): Record<string, n
     if (tables.has(name)) sequences[name] = Number(seq);
   }
   return sequences;
-}
-
-/** One file name per table: readable, safe on every file system, unique even where names differ only in case. */
-function fileNames(tables: string[]): Map<string, string> {
-  const used = new Set<string>();
-  const names = new Map<string, string>();
-  for (const table of tables) {
-    const base = table.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_') || 'table';
-    let candidate = `${base}.jsonl`;
-    for (let n = 2; used.has(candidate.toLowerCase()); n++) candidate = `${base}-${n}.jsonl`;
-    used.add(candidate.toLowerCase());
-    names.set(table, candidate);
-  }
-  return names;
-}
-
-/** The out folder must be new or empty; `force` replaces an earlier snapshot, never other files. */
-function prepareOutDir(dir: string, force: boolean): void {
-  if (fs.existsSync(dir)) {
-    const entries = fs.readdirSync(dir);
-    if (entries.length > 0) {
-      const isSnapshot = entries.includes(MANIFEST_FILE) || entries.every((e) => e.endsWith('.jsonl'));
-      if (!force || !isSnapshot) {
-        throw new CairnError(
-          'E_TARGET_EXISTS',
-          force
-            ? `${dir} holds files that are not a cairn snapshot; choose an empty folder with --out`
-            : `${dir} is not empty; choose another folder with --out, or pass --force to replace the snapshot in it`,
-          { dir },
-        );
-      }
-      // The manifest goes first: a folder caught half-replaced must not pass for a finished snapshot.
-      fs.rmSync(path.join(dir, MANIFEST_FILE), { force: true });
-      for (const entry of entries) if (entry.endsWith('.jsonl')) fs.rmSync(path.join(dir, entry), { force: true });
-    }
-  }
-  ensurePrivateDir(dir);
 }

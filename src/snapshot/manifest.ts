@@ -57,7 +57,12 @@ const manifestSchema = z
     legacyChain: z.boolean(),
     createdAt: z.string(),
     cairnVersion: z.string(),
-    sqliteVersion: z.string(),
+    /** The engine the store was exported from; absent in snapshots from before PostgreSQL stores (SQLite). */
+    engine: z.enum(['sqlite', 'postgres']).optional(),
+    /** The SQLite library's version, for a SQLite source. */
+    sqliteVersion: z.string().optional(),
+    /** The server's version, for a PostgreSQL source. */
+    serverVersion: z.string().optional(),
     /** Parents before children: the order restore inserts in. */
     tables: z.array(tableSchema),
     /** AUTOINCREMENT counters (sqlite_sequence), so restored tables never reuse an id. */

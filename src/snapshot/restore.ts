@@ -72,13 +72,6 @@ export async function restoreSnapshot(store: ResolvedStore, options: RestoreOpti
   const dir = path.resolve(options.from);
   const target = path.resolve(options.target);
   const manifest = readManifest(dir);
-  if (manifest.store !== store.name) {
-    throw new CairnError(
-      'E_SNAPSHOT_SCHEMA',
-      `${dir} is a snapshot of store ${JSON.stringify(manifest.store)}, not ${JSON.stringify(store.name)}; restore it with --store ${manifest.store}`,
-      { snapshot: dir, snapshotStore: manifest.store, store: store.name },
-    );
-  }
   if (sameFile(target, store.file)) {
     throw new CairnError(
       'E_USAGE',
@@ -119,7 +112,14 @@ export async function restoreSnapshot(store: ResolvedStore, options: RestoreOpti
       droppedTables: plan.droppedTables,
       rows: tables.reduce((sum, t) => sum + t.rows, 0),
       verification,
-      warnings: [...prepared.warnings, ...manifest.skipped.filter((s) => s.kind === 'virtual').map((s) => `${s.name} was not in the snapshot: ${s.reason}`)],
+      warnings: [
+        ...prepared.warnings,
+        // Any store whose schema fits may take a snapshot (a move between stores or engines); said, since it is rarely a slip.
+        ...(manifest.store !== store.name
+          ? [`the snapshot is of store ${manifest.store} (${manifest.engine ?? 'sqlite'}); restored into store ${store.name}, whose schema fits it`]
+          : []),
+        ...manifest.skipped.filter((s) => s.kind === 'virtual').map((s) => `${s.name} was not in the snapshot: ${s.reason}`),
+      ],
       elapsedMs: Math.round(performance.now() - started),
       timings: { checksumMs: Math.round(checksumMs), insertMs: Math.round(insertMs), verifyMs: Math.round(verifyMs) },
     };

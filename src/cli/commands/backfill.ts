@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CairnError } from '../../errors.js';
-import { loadRegistry, type GlobalFlags } from '../context.js';
+import { loadRegistry, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
@@ -48,10 +48,10 @@ export function registerBackfill(program: Command, io: Io, done: (code: number) 
       const result = await runBackfill(registry, {
         job: located.file,
         name: located.name,
-        from: opts.from,
+        from: fromCwd(io, opts.from),
         refresh: opts.refresh,
         migrate: opts.migrate,
-        rejectsFile: opts.rejects,
+        rejectsFile: fromCwd(io, opts.rejects),
         env: io.env,
         onProgress: (p) => {
           bar ??= progressBar(

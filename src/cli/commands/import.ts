@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../commander.js';
 import type { ImportMode } from '../../importers/define.js';
-import { loadRegistry, type GlobalFlags } from '../context.js';
+import { loadRegistry, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
@@ -35,11 +35,11 @@ export function registerImport(program: Command, io: Io, done: (code: number) =>
       const summary = await runImport(registry, {
         plan: plan.file,
         name: plan.name,
-        from: opts.from,
+        from: fromCwd(io, opts.from),
         dryRun: opts.dryRun,
         migrate: opts.migrate,
         mode: opts.mode,
-        rejectsFile: opts.rejects,
+        rejectsFile: fromCwd(io, opts.rejects),
         env: io.env,
         onProgress: (p) => {
           bar ??= progressBar(io, p.bytesTotal, ' {bar} {percentage}% | {records} records | {rows} rows | {rejected} rejected | ETA {eta_formatted}', {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import path from 'node:path';
 import type { ResolvedStore, StoreRegistry } from '../../config/stores.js';
-import { selectStores } from '../../config/stores.js';
+import { isPostgresStore, selectAnyStores, selectStores } from '../../config/stores.js';
 import { CairnError } from '../../errors.js';
-import { loadRegistry, noteSqliteOnly, type GlobalFlags } from '../context.js';
+import { loadRegistry, noteSqliteOnly, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
@@ -20,15 +21,17 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .command('export')
     .description('write a store to a portable snapshot: one JSONL file per table plus manifest.json (counts, SHA-256); only reads the store')
     .option('--store <name>', 'the store (default: the only one)')
-    .option('--out <dir>', 'the snapshot folder (default: <db>.snapshot-<time> beside the database)')
+    .option('--out <dir>', 'the snapshot folder (default: <db>.snapshot-<time> beside the database; for a PostgreSQL store, <store>.snapshot-<time> here)')
     .option('--force', 'replace the snapshot already in --out')
     .option('--json', 'print one JSON summary')
     .action(async (opts: { store?: string; out?: string; force?: boolean; json?: boolean }) => {
-      const { exportStore } = await import('../../snapshot/export.js');
       const { renderExport } = await import('../render-snapshot.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-      const store = oneStore(registry, opts.store);
-      const result = exportStore(store, { out: opts.out, force: opts.force, env: io.env });
+      const store = opts.store ? selectAnyStores(registry, [opts.store])[0]! : oneStore(registry, undefined);
+      const out = opts.out ? path.resolve(io.cwd, opts.out) : undefined;
+      const result = isPostgresStore(store)
+        ? await (await import('../../postgres/export.js')).exportPostgres(store, { out, force: opts.force, env: io.env, root: io.cwd })
+        : (await import('../../snapshot/export.js')).exportStore(store, { out, force: opts.force, env: io.env });
       if (opts.json) writeJson(io, { ok: true, ...result });
       else io.stdout.write(renderExport(result, styleFor(io.stdout, io.env)));
       done(EXIT.ok);
@@ -59,11 +62,12 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         const { progressBar } = await import('../progress.js');
         const { renderRestore } = await import('../render-snapshot.js');
         const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-        const store = oneStore(registry, opts.store ?? readManifest(opts.from).store);
+        const from = fromCwd(io, opts.from)!;
+        const store = oneStore(registry, opts.store ?? readManifest(from).store);
         let bar: ReturnType<typeof progressBar> | null = null;
         const result = await restoreSnapshot(store, {
-          from: opts.from,
-          target: opts.target,
+          from,
+          target: fromCwd(io, opts.target)!,
           force: opts.force,
           dropUnknownColumns: opts.dropUnknownColumns,
           dropUnknownTables: opts.dropUnknownTables,
@@ -133,7 +137,13 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
       const { renderDoctor } = await import('../render-doctor.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const notCovered = noteSqliteOnly(io, registry, 'verify', opts.store);
-      const report = await verifyStores(registry, { stores: opts.store, file: opts.db, snapshot: opts.snapshot, full: opts.full, env: io.env });
+      const report = await verifyStores(registry, {
+        stores: opts.store,
+        file: fromCwd(io, opts.db),
+        snapshot: fromCwd(io, opts.snapshot),
+        full: opts.full,
+        env: io.env,
+      });
       // The stores verify left out are named in the document too: a script reading only stdout must not take them as checked.
       if (opts.json) writeJson(io, notCovered.length > 0 ? { ...report, notCovered: notCovered.map((store) => ({ store, engine: 'postgres' })) } : report);
       else io.stdout.write(renderDoctor(report, styleFor(io.stdout, io.env), { summary: true, title: 'cairn verify' }));

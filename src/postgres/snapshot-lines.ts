@@ -1,0 +1,88 @@
+import { quotePgIdent as qi } from './target.js';
+
+/**
+ * The snapshot's row format (snapshot/line-format.ts) written by a
+ * PostgreSQL server: one JSON array per row, built by the server as text so
+ * every value keeps its exact digits, typed as a SQLite export types them:
+ *
+ *   smallint … bigint      1, 9223372036854775807 (exact)
+ *   real, double precision 1.0, 0.1, 1e+300, -0.0, 5e-324 (always a point or an exponent,
+ *                          shortest text that round-trips: extra_float_digits = 1);
+ *                          ±Infinity as ±9.0e+999, as SQLite writes them
+ *   numeric                its exact decimal text as a JSON number (123.4500)
+ *   boolean                1 / 0, what SQLite stores for one
+ *   bytea                  {"$base64":true,"encoded":"…"}
+ *   anything else          its text as a JSON string: text, json and jsonb (kept as text), times
+ *                          (ISO, UTC), uuid, arrays, enums …
+ *
+ * NaN has no place in the format (SQLite cannot store it): the export
+ * refuses a table holding one, naming the column (see nanCheckSql).
+ */
+export interface PgSnapshotColumn {
+  name: string;
+  /** format_type(): `bigint`, `double precision`, `numeric(10,2)` … */
+  type: string;
+  notNull: boolean;
+  /** 1-based position in the primary key, 0 when not part of it. */
+  pk: number;
+}
+
+/** The session settings the text of dates, times and floats depends on. */
+export const LINE_SETTINGS = [
+  "SET LOCAL DateStyle = 'ISO, YMD'",
+  "SET LOCAL TimeZone = 'UTC'",
+  "SET LOCAL IntervalStyle = 'postgres'",
+  'SET LOCAL extra_float_digits = 1',
+];
+
+function kind(type: string): 'integer' | 'float' | 'numeric' | 'boolean' | 'bytea' | 'text' {
+  if (/^(smallint|integer|bigint|oid)$/.test(type)) return 'integer';
+  if (/^(real|double precision)$/.test(type)) return 'float';
+  if (/^numeric\b/.test(type)) return 'numeric';
+  if (type === 'boolean') return 'boolean';
+  if (type === 'bytea') return 'bytea';
+  return 'text';
+}
+
+/** The SQL text expression giving one column's value as JSON text. */
+export function valueJson(column: Pick<PgSnapshotColumn, 'name' | 'type'>): string {
+  const c = qi(column.name);
+  switch (kind(column.type)) {
+    case 'integer':
+      return `coalesce(${c}::text, 'null')`;
+    case 'float':
+      return `CASE WHEN ${c} IS NULL THEN 'null' WHEN ${c} = 'Infinity' THEN '9.0e+999' WHEN ${c} = '-Infinity' THEN '-9.0e+999'
+        WHEN ${c}::text ~ '[.e]' THEN ${c}::text ELSE ${c}::text || '.0' END`;
+    case 'numeric':
+      return `CASE WHEN ${c} IS NULL THEN 'null' WHEN ${c}::text = 'Infinity' THEN '9.0e+999' WHEN ${c}::text = '-Infinity' THEN '-9.0e+999' ELSE ${c}::text END`;
+    case 'boolean':
+      return `CASE WHEN ${c} THEN '1' WHEN NOT ${c} THEN '0' ELSE 'null' END`;
+    case 'bytea':
+      return `CASE WHEN ${c} IS NULL THEN 'null' ELSE '{"$base64":true,"encoded":"' || translate(encode(${c}, 'base64'), E'\\n', '') || '"}' END`;
+    case 'text':
+      return `coalesce(to_json(${c}::text)::text, 'null')`;
+  }
+}
+
+/** One line per row, in primary-key order (a table without one: by the line itself, byte order). */
+export function lineSelectPg(schema: string, table: string, columns: readonly PgSnapshotColumn[]): string {
+  const line = `'[' || ${columns.map(valueJson).join(" || ',' || ")} || ']'`;
+  const keys = columns
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => qi(c.name));
+  const from = `${qi(schema)}.${qi(table)}`;
+  if (keys.length > 0) return `SELECT ${line} AS line FROM ${from} ORDER BY ${keys.join(', ')}`;
+  return `SELECT line FROM (SELECT ${line} AS line FROM ${from}) rows ORDER BY line COLLATE "C"`;
+}
+
+/** A query giving, for the first float or numeric column holding NaN in `table`, the column and that row's key (no row: none does). */
+export function nanCheckSql(schema: string, table: string, columns: readonly PgSnapshotColumn[]): string | null {
+  const checks = columns.filter((c) => kind(c.type) === 'float' || kind(c.type) === 'numeric');
+  if (checks.length === 0) return null;
+  const keys = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+  const key = keys.length > 0 ? `concat_ws(', ', ${keys.map((k) => `${qi(k.name)}::text`).join(', ')})` : 'NULL::text';
+  return checks
+    .map((c) => `(SELECT '${c.name.replace(/'/g, "''")}' AS column, ${key} AS key FROM ${qi(schema)}.${qi(table)} WHERE ${qi(c.name)} = 'NaN' LIMIT 1)`)
+    .join(' UNION ALL ');
+}
