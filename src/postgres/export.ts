@@ -16,7 +16,7 @@ import {
 import { CAIRN_VERSION } from '../version.js';
 import { planInput } from './plan-input.js';
 import { inTransaction, openSession, type PgSession } from './session.js';
-import { LINE_SETTINGS, lineSelectPg, nanCheckSql, type PgSnapshotColumn } from './snapshot-lines.js';
+import { LINE_SETTINGS, lineSelectPg, nanCheckSql, storedColumns, type PgSnapshotColumn } from './snapshot-lines.js';
 import { describeTarget, type PostgresTarget } from './target.js';
 
 const FETCH_ROWS = 5000;
@@ -108,21 +108,9 @@ async function writeTable(
 
 /** The store's tables with their exported columns (generated ones are recomputed on insert), cairn's history left out. */
 async function readTables(session: PgSession, schema: string): Promise<Map<string, PgSnapshotColumn[]>> {
-  const rows = await session.query<{ table: string; name: string; type: string; notnull: boolean; pk: number }>(
-    `SELECT c.relname AS table, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
-       coalesce(array_position(k.conkey, a.attnum), 0) AS pk
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
-     LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
-     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-     ORDER BY c.relname, a.attnum`,
-    [schema],
-  );
   const tables = new Map<string, PgSnapshotColumn[]>();
-  for (const row of rows) {
-    if (!carriedInSnapshot(row.table)) continue;
-    const columns = tables.get(row.table) ?? [];
-    columns.push({ name: row.name, type: row.type, notNull: row.notnull, pk: Number(row.pk) });
-    tables.set(row.table, columns);
+  for (const [name, columns] of [...(await storedColumns(session, schema))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (carriedInSnapshot(name)) tables.set(name, [...columns.values()]);
   }
   return tables;
 }

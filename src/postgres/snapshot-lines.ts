@@ -1,3 +1,4 @@
+import type { PgSession } from './session.js';
 import { quotePgIdent as qi } from './target.js';
 
 /**
@@ -46,8 +47,12 @@ function kind(type: string): 'integer' | 'float' | 'numeric' | 'boolean' | 'byte
 
 /** The SQL text expression giving one column's value as JSON text. */
 export function valueJson(column: Pick<PgSnapshotColumn, 'name' | 'type'>): string {
-  const c = qi(column.name);
-  switch (kind(column.type)) {
+  return valueJsonOf(qi(column.name), column.type);
+}
+
+/** The same for any expression of that type (a snapshot value cast into the column's type, when comparing under it). */
+export function valueJsonOf(c: string, type: string): string {
+  switch (kind(type)) {
     case 'integer':
       return `coalesce(${c}::text, 'null')`;
     case 'float':
@@ -67,10 +72,12 @@ export function valueJson(column: Pick<PgSnapshotColumn, 'name' | 'type'>): stri
 /** One line per row, in primary-key order (a table without one: by the line itself, byte order). */
 export function lineSelectPg(schema: string, table: string, columns: readonly PgSnapshotColumn[]): string {
   const line = `'[' || ${columns.map(valueJson).join(" || ',' || ")} || ']'`;
+  // Text keys in byte order, as SQLite's BINARY sorts them, whatever the database's collation: a snapshot's
+  // lines then come in the same order from either engine.
   const keys = columns
     .filter((c) => c.pk > 0)
     .sort((a, b) => a.pk - b.pk)
-    .map((c) => qi(c.name));
+    .map((c) => (/^(text|character varying|character|name)\b/.test(c.type) ? `${qi(c.name)} COLLATE "C"` : qi(c.name)));
   const from = `${qi(schema)}.${qi(table)}`;
   if (keys.length > 0) return `SELECT ${line} AS line FROM ${from} ORDER BY ${keys.join(', ')}`;
   return `SELECT line FROM (SELECT ${line} AS line FROM ${from}) rows ORDER BY line COLLATE "C"`;
@@ -85,4 +92,24 @@ export function nanCheckSql(schema: string, table: string, columns: readonly PgS
   return checks
     .map((c) => `(SELECT '${c.name.replace(/'/g, "''")}' AS column, ${key} AS key FROM ${qi(schema)}.${qi(table)} WHERE ${qi(c.name)} = 'NaN' LIMIT 1)`)
     .join(' UNION ALL ');
+}
+
+/** Each table's stored columns in table order (generated ones left out), with their types and key positions. */
+export async function storedColumns(session: PgSession, schema: string): Promise<Map<string, Map<string, PgSnapshotColumn>>> {
+  const rows = await session.query<{ table: string; name: string; type: string; notnull: boolean; pk: number }>(
+    `SELECT c.relname AS table, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+       coalesce(array_position(k.conkey, a.attnum), 0) AS pk
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+     LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+     ORDER BY c.relname, a.attnum`,
+    [schema],
+  );
+  const out = new Map<string, Map<string, PgSnapshotColumn>>();
+  for (const r of rows) {
+    const table = out.get(r.table) ?? new Map<string, PgSnapshotColumn>();
+    table.set(r.name, { name: r.name, type: r.type, notNull: r.notnull, pk: Number(r.pk) });
+    out.set(r.table, table);
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { quoteIdent } from '../sqlite/quote.js';
 import { readTableInfo } from '../sqlite/schema-info.js';
 import { lineSelectSql, registerLineFunctions } from './line-format.js';
 import type { SnapshotManifest } from './manifest.js';
-import { numberKindOf, sameRowAcrossEngines } from './value-equality.js';
+import { numberKindOf, sameRowAcrossEngines, type NumberKind } from './value-equality.js';
 
 export interface TableComparison {
   table: string;
@@ -76,24 +76,7 @@ export function compareWithSnapshot(
         ),
       )
       .iterateFirst<string>();
-    const expected = readLines(path.join(dir, entry.file));
-    const kinds = entry.columns.map((c) => numberKindOf(c.type));
-    let line = 0;
-    let rows = 0;
-    let difference: TableComparison['firstDifference'] = null;
-    // Both sides are read to the end, so the report gives the database's full row count.
-    for (;;) {
-      const a = actual.next();
-      const e = expected.next();
-      if (a.done && e.done) break;
-      line += 1;
-      if (!a.done) rows += 1;
-      const actualText = a.done ? null : a.value;
-      const expectedText = e.done ? null : e.value.text;
-      const same =
-        actualText === expectedText || (crossEngine && actualText !== null && expectedText !== null && sameRowAcrossEngines(expectedText, actualText, kinds));
-      if (difference === null && !same) difference = { line, expected: shorten(expectedText), actual: shorten(actualText) };
-    }
+    const { rows, difference } = pairLines(readLines(path.join(dir, entry.file)), actual, crossEngine, entry.columns);
     tables.push({ ...base, rows, equal: difference === null, firstDifference: difference });
   }
   return { equal: tables.every((t) => t.equal), tables };
@@ -106,4 +89,43 @@ function countRows(db: Db, table: string): number {
 function shorten(text: string | null): string | null {
   if (text === null) return null;
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * A snapshot file's lines taken beside the lines rebuilt from a database,
+ * one pair at a time, both to the end (so the report gives the database's
+ * full row count): keeps the first line where they differ, exactly, or by
+ * value between engines (value-equality.ts). Both engines' comparisons use it.
+ */
+export class LineComparer {
+  private readonly kinds: NumberKind[];
+  private line = 0;
+  rows = 0;
+  difference: TableComparison['firstDifference'] = null;
+
+  constructor(
+    private readonly crossEngine: boolean,
+    columns: readonly { type: string }[],
+  ) {
+    this.kinds = columns.map((c) => numberKindOf(c.type));
+  }
+
+  /** One more pair; null on the side that has run out. */
+  add(expected: string | null, actual: string | null): void {
+    this.line += 1;
+    if (actual !== null) this.rows += 1;
+    if (this.difference !== null || actual === expected) return;
+    if (this.crossEngine && actual !== null && expected !== null && sameRowAcrossEngines(expected, actual, this.kinds)) return;
+    this.difference = { line: this.line, expected: shorten(expected), actual: shorten(actual) };
+  }
+}
+
+function pairLines(expected: Iterator<{ text: string }>, actual: Iterator<string>, crossEngine: boolean, columns: readonly { type: string }[]): LineComparer {
+  const comparer = new LineComparer(crossEngine, columns);
+  for (;;) {
+    const a = actual.next();
+    const e = expected.next();
+    if (a.done && e.done) return comparer;
+    comparer.add(e.done ? null : e.value.text, a.done ? null : a.value);
+  }
 }

@@ -3,6 +3,7 @@ export { exportStore, exportSnapshot } from './export.js';
 export type { ExportOptions, ExportResult } from './export.js';
 export { exportPostgres } from '../postgres/export.js';
 export { restoreSnapshot } from './restore.js';
+export { restorePostgres } from '../postgres/restore.js';
 export type { RestoreOptions, RestoreResult, RestoredTable } from './restore.js';
 export { cutoverStore } from './cutover.js';
 export type { CutoverOptions, CutoverResult, CutoverPhase } from './cutover.js';

@@ -188,20 +188,23 @@ function planRestore(manifest: SnapshotManifest, targetTables: Map<string, Table
     if (columns.length === 0 && entry.rows > 0) problems.push(`${entry.name}: none of the snapshot's columns is in the target's schema`);
     tables.push({ entry, info, columns, droppedColumns, defaultedColumns });
   }
-  if (problems.length > 0) {
-    const hint = [
-      problems.some((p) => p.startsWith('table ')) ? '--drop-unknown-tables' : null,
-      problems.some((p) => p.includes('column')) && !problems.some((p) => p.includes('NOT NULL')) ? '--drop-unknown-columns' : null,
-    ].filter(Boolean);
-    throw new CairnError(
-      'E_SNAPSHOT_SCHEMA',
-      `the snapshot does not fit the target's schema; nothing was written:\n  ${problems.join('\n  ')}\n${
-        hint.length ? `Pass ${hint.join(' and ')} to leave those out (their data is not restored), or add` : 'Add'
-      } a migration that gives the target what the snapshot needs`,
-      { problems },
-    );
-  }
+  if (problems.length > 0) throw snapshotDoesNotFit(problems);
   return { tables, droppedTables };
+}
+
+/** The refusal when a snapshot does not fit a target's schema (either engine), with the flags that would leave the misfits out. */
+export function snapshotDoesNotFit(problems: readonly string[]): CairnError {
+  const hint = [
+    problems.some((p) => p.startsWith('table ')) ? '--drop-unknown-tables' : null,
+    problems.some((p) => p.includes('column')) && !problems.some((p) => p.includes('NOT NULL')) ? '--drop-unknown-columns' : null,
+  ].filter(Boolean);
+  return new CairnError(
+    'E_SNAPSHOT_SCHEMA',
+    `the snapshot does not fit the target's schema; nothing was written:\n  ${problems.join('\n  ')}\n${
+      hint.length ? `Pass ${hint.join(' and ')} to leave those out (their data is not restored), or add` : 'Add'
+    } a migration that gives the target what the snapshot needs`,
+    { problems },
+  );
 }
 
 async function restoreRows(

@@ -41,7 +41,10 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .command('restore')
     .description("restore a snapshot into a new database file at the app's current schema, in one transaction, then verify it")
     .requiredOption('--from <dir>', 'the snapshot folder')
-    .requiredOption('--target <file>', 'the database file to fill (never the live store: use cutover for that)')
+    .option(
+      '--target <file>',
+      'the database file to fill (never the live store: use cutover for that); a PostgreSQL store is restored into its own schema, with no --target',
+    )
     .option('--store <name>', "the store whose schema the target gets (default: the snapshot's)")
     .option('--force', 'replace the rows of a target that already holds data')
     .option('--drop-unknown-columns', "leave out snapshot columns the target's schema no longer has")
@@ -50,7 +53,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .action(
       async (opts: {
         from: string;
-        target: string;
+        target?: string;
         store?: string;
         force?: boolean;
         dropUnknownColumns?: boolean;
@@ -63,20 +66,32 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         const { renderRestore } = await import('../render-snapshot.js');
         const registry = await loadRegistry(io, program.opts<GlobalFlags>());
         const from = fromCwd(io, opts.from)!;
-        const store = oneStore(registry, opts.store ?? readManifest(from).store);
+        const name = opts.store ?? readManifest(from).store;
+        const store = opts.store ? selectAnyStores(registry, [name])[0]! : oneStore(registry, name);
         let bar: ReturnType<typeof progressBar> | null = null;
-        const result = await restoreSnapshot(store, {
+        const options = {
           from,
-          target: fromCwd(io, opts.target)!,
           force: opts.force,
           dropUnknownColumns: opts.dropUnknownColumns,
           dropUnknownTables: opts.dropUnknownTables,
           env: io.env,
-          onProgress: (p) => {
+          onProgress: (p: { table: string; rowsDone: number; rowsTotal: number }) => {
             bar ??= progressBar(io, p.rowsTotal, ' {bar} {percentage}% | {table} | {value}/{total} rows', { json: opts.json });
             bar.update(p.rowsDone, { table: p.table });
           },
-        }).finally(() => (bar as { stop(): void } | null)?.stop());
+        };
+        if (isPostgresStore(store) && opts.target) {
+          throw new CairnError('E_USAGE', `stores.${store.name} is a PostgreSQL store: a restore fills its own schema; leave out --target`, {
+            store: store.name,
+          });
+        }
+        if (!isPostgresStore(store) && !opts.target)
+          throw new CairnError('E_USAGE', `--target <file>: name the new database file to fill`, { store: store.name });
+        const result = await (
+          isPostgresStore(store)
+            ? (await import('../../postgres/restore.js')).restorePostgres(store, options)
+            : restoreSnapshot(store, { ...options, target: fromCwd(io, opts.target)! })
+        ).finally(() => (bar as { stop(): void } | null)?.stop());
         if (opts.json) writeJson(io, { ok: result.verification.equal, ...result });
         else io.stdout.write(renderRestore(result, styleFor(io.stdout, io.env)));
         done(result.verification.equal ? EXIT.ok : EXIT.failed);

@@ -1,0 +1,109 @@
+import path from 'node:path';
+import { readLines } from '../importers/read-lines.js';
+import { LineComparer, type SnapshotComparison, type TableComparison } from '../snapshot/compare.js';
+import type { SnapshotManifest } from '../snapshot/manifest.js';
+import { inTransaction, type PgSession } from './session.js';
+import { castFromLine } from './restore-plan.js';
+import { LINE_SETTINGS, lineSelectPg, storedColumns, valueJsonOf, type PgSnapshotColumn } from './snapshot-lines.js';
+import { quotePgIdent as qi } from './target.js';
+
+const FETCH_ROWS = 5000;
+
+/**
+ * Proves a PostgreSQL store's schema holds a snapshot's rows: each table's
+ * lines rebuilt by the server the way export writes them, beside the
+ * snapshot's, in key order (one REPEATABLE READ snapshot for all tables).
+ * A snapshot from another engine is compared by value (LineComparer).
+ */
+export async function comparePgWithSnapshot(
+  session: PgSession,
+  schema: string,
+  dir: string,
+  manifest: SnapshotManifest,
+  options: { skip?: ReadonlySet<string>; countOnly?: ReadonlyMap<string, string> } = {},
+): Promise<SnapshotComparison> {
+  const crossEngine = (manifest.engine ?? 'sqlite') !== 'postgres';
+  return inTransaction(session, async () => {
+    await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    for (const setting of LINE_SETTINGS) await session.query(setting);
+    const columnsOf = await storedColumns(session, schema);
+    const tables: TableComparison[] = [];
+    for (const entry of manifest.tables) {
+      if (options.skip?.has(entry.name)) continue;
+      const base: TableComparison = {
+        table: entry.name,
+        expectedRows: entry.rows,
+        rows: null,
+        comparedBy: 'values',
+        equal: false,
+        firstDifference: null,
+        note: null,
+      };
+      const target = columnsOf.get(entry.name);
+      if (!target) {
+        tables.push({ ...base, note: 'the table is not in the database' });
+        continue;
+      }
+      const absent = entry.columns.filter((c) => !target.has(c.name)).map((c) => c.name);
+      const countOnlyWhy = options.countOnly?.get(entry.name) ?? (absent.length > 0 ? `not in the database: ${absent.join(', ')}` : null);
+      if (countOnlyWhy) {
+        const [row] = await session.query<{ n: string }>(`SELECT count(*) AS n FROM ${qi(schema)}.${qi(entry.name)}`);
+        const rows = Number(row?.n ?? 0);
+        tables.push({ ...base, rows, comparedBy: 'count', equal: rows === entry.rows, note: `values not compared (${countOnlyWhy})` });
+        continue;
+      }
+      const columns = entry.columns.map((c) => target.get(c.name)!);
+      // From another engine, each snapshot value is read into the column's type and written back the way export writes it,
+      // so the lines compare exactly under the target's own equality (jsonb, timestamptz, numeric …).
+      const canonical = crossEngine ? (lines: string[]) => underTargetTypes(session, columns, lines) : null;
+      const comparer = await compareTable(
+        session,
+        lineSelectPg(schema, entry.name, columns),
+        path.join(dir, entry.file),
+        new LineComparer(false, entry.columns),
+        canonical,
+      );
+      tables.push({ ...base, rows: comparer.rows, equal: comparer.difference === null, firstDifference: comparer.difference });
+    }
+    return { equal: tables.every((t) => t.equal), tables };
+  });
+}
+
+async function compareTable(
+  session: PgSession,
+  select: string,
+  file: string,
+  comparer: LineComparer,
+  canonical: ((lines: string[]) => Promise<string[]>) | null,
+): Promise<LineComparer> {
+  const expected = readLines(file);
+  const take = async (n: number): Promise<string[]> => {
+    const lines: string[] = [];
+    while (lines.length < n) {
+      const e = expected.next();
+      if (e.done) break;
+      lines.push(e.value.text);
+    }
+    return canonical && lines.length > 0 ? canonical(lines) : lines;
+  };
+  await session.query(`DECLARE cairn_compare NO SCROLL CURSOR FOR ${select}`);
+  for (;;) {
+    const rows = await session.query<{ line: string }>(`FETCH ${FETCH_ROWS} FROM cairn_compare`);
+    const want = await take(rows.length);
+    rows.forEach((row, i) => comparer.add(want[i] ?? null, row.line));
+    if (rows.length < FETCH_ROWS) break;
+  }
+  await session.query('CLOSE cairn_compare');
+  for (let rest = await take(FETCH_ROWS); rest.length > 0; rest = await take(FETCH_ROWS)) for (const line of rest) comparer.add(line, null);
+  return comparer;
+}
+
+/** Snapshot lines as the target would write them: each value through its column type, then encoded as export does. */
+async function underTargetTypes(session: PgSession, columns: PgSnapshotColumn[], lines: string[]): Promise<string[]> {
+  const values = columns.map((c, i) => valueJsonOf(`(${castFromLine(i, c.type)})`, c.type));
+  const rows = await session.query<{ line: string }>(
+    `SELECT '[' || ${values.join(" || ',' || ")} || ']' AS line FROM json_array_elements($1::json) WITH ORDINALITY AS r(j, n) ORDER BY n`,
+    [`[${lines.join(',')}]`],
+  );
+  return rows.map((r) => r.line);
+}

@@ -1,0 +1,243 @@
+import path from 'node:path';
+import { CairnError, errorMessage } from '../errors.js';
+import { readLines } from '../importers/read-lines.js';
+import { readManifest, verifySnapshotFiles } from '../snapshot/manifest.js';
+import type { RestoredTable, RestoreOptions, RestoreResult } from '../snapshot/restore.js';
+import { comparePgWithSnapshot } from './compare.js';
+import { migratePostgres } from './migrate.js';
+import { castFromLine, insertFromLines, planPgRestore, targetTables, type PgTablePlan } from './restore-plan.js';
+import { inTransaction, openSession, type PgSession } from './session.js';
+import { describeTarget, quotePgIdent as qi, type PostgresTarget } from './target.js';
+
+const BATCH_LINES = 2000;
+
+/**
+ * `cairn restore --store S` into a PostgreSQL store: the snapshot (from
+ * either engine) goes into the store's own schema, brought to the app's
+ * schema by its migrations first. The files are checked against the
+ * manifest, the mapping is planned and refused by name before any write,
+ * then one transaction: user triggers set aside, foreign keys among the
+ * restored tables dropped and added back after the rows (so self-references
+ * and cycles load, and every row is checked once at the end), tables
+ * emptied children first and filled parents first, sequences moved past
+ * every id. A value the target's type cannot take stops it all, naming the
+ * table, column and line. After the commit the rows are compared with the
+ * snapshot.
+ */
+export async function restorePostgres(target: PostgresTarget, options: Omit<RestoreOptions, 'target'>): Promise<RestoreResult> {
+  const started = performance.now();
+  const dir = path.resolve(options.from);
+  const manifest = readManifest(dir);
+  const checksumStarted = performance.now();
+  verifySnapshotFiles(dir, manifest);
+  const checksumMs = performance.now() - checksumStarted;
+  const migrated = await migratePostgres(target, { env: options.env });
+  const session = await openSession(target, { env: options.env, applicationName: `cairn restore ${target.name}` });
+  try {
+    const plan = planPgRestore(manifest, await targetTables(session, target.schema), options);
+    const insertStarted = performance.now();
+    const tables = await inTransaction(session, () => fill(session, target, dir, plan.tables, options));
+    const insertMs = performance.now() - insertStarted;
+    const countOnly = new Map(
+      plan.tables.filter((t) => t.droppedColumns.length > 0).map((t) => [t.entry.name, `columns dropped: ${t.droppedColumns.join(', ')}`]),
+    );
+    const verifyStarted = performance.now();
+    const verification = await comparePgWithSnapshot(session, target.schema, dir, manifest, { skip: new Set(plan.droppedTables), countOnly });
+    const verifyMs = performance.now() - verifyStarted;
+    return {
+      store: target.name,
+      snapshot: dir,
+      target: describeTarget(target),
+      created: false,
+      migrated,
+      tables,
+      droppedTables: plan.droppedTables,
+      rows: tables.reduce((n, t) => n + t.rows, 0),
+      verification,
+      warnings: [
+        ...migrated.warnings,
+        ...(manifest.store !== target.name
+          ? [`the snapshot is of store ${manifest.store} (${manifest.engine ?? 'sqlite'}); restored into store ${target.name}, whose schema fits it`]
+          : []),
+      ],
+      elapsedMs: Math.round(performance.now() - started),
+      timings: { checksumMs: Math.round(checksumMs), insertMs: Math.round(insertMs), verifyMs: Math.round(verifyMs) },
+    };
+  } finally {
+    await session.end().catch(() => {});
+  }
+}
+
+async function fill(
+  session: PgSession,
+  target: PostgresTarget,
+  dir: string,
+  plans: PgTablePlan[],
+  options: Omit<RestoreOptions, 'target'>,
+): Promise<RestoredTable[]> {
+  const schema = qi(target.schema);
+  await session.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
+  await session.query(`SET LOCAL TimeZone = 'UTC'`);
+  const names = plans.map((p) => p.entry.name);
+  await refuseRowsUnlessForced(session, target, names, options.force ?? false);
+  for (const name of names) await session.query(`ALTER TABLE ${schema}.${qi(name)} DISABLE TRIGGER USER`);
+  const keys = await session.query<{ table: string; name: string; def: string }>(
+    `SELECT c.relname AS table, k.conname AS name, pg_get_constraintdef(k.oid) AS def FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+     JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE k.contype = 'f' AND n.nspname = $1 AND c.relname = ANY($2) AND p.relname = ANY($2) AND p.relnamespace = c.relnamespace ORDER BY k.oid`,
+    [target.schema, names],
+  );
+  for (const k of keys) await session.query(`ALTER TABLE ${schema}.${qi(k.table)} DROP CONSTRAINT ${qi(k.name)}`);
+  for (const name of [...names].reverse()) await session.query(`DELETE FROM ${schema}.${qi(name)}`);
+  const identityTables = new Set(
+    (
+      await session.query<{ table: string }>(
+        `SELECT DISTINCT c.relname AS table FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND a.attidentity <> '' AND NOT a.attisdropped`,
+        [target.schema],
+      )
+    ).map((r) => r.table),
+  );
+  const rowsTotal = plans.reduce((n, p) => n + p.entry.rows, 0);
+  let rowsDone = 0;
+  const restored: RestoredTable[] = [];
+  for (const plan of plans) {
+    let rows = 0;
+    if (plan.columns.length > 0) {
+      const sql = insertFromLines(target.schema, plan, identityTables.has(plan.entry.name));
+      let batch: { text: string; number: number }[] = [];
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        await insertBatch(session, plan, sql, batch, path.join(dir, plan.entry.file));
+        rows += batch.length;
+        rowsDone += batch.length;
+        batch = [];
+        options.onProgress?.({ table: plan.entry.name, rows, rowsDone, rowsTotal });
+      };
+      for (const line of readLines(path.join(dir, plan.entry.file))) {
+        batch.push({ text: line.text, number: line.number });
+        if (batch.length >= BATCH_LINES) await flush();
+      }
+      await flush();
+    }
+    restored.push({ table: plan.entry.name, rows, droppedColumns: plan.droppedColumns, defaultedColumns: plan.defaultedColumns });
+  }
+  await resetSequences(session, target, plans, dir);
+  // Added back, each checks every row at once: a dangling reference stops the restore here.
+  for (const k of keys) {
+    await session.query(`ALTER TABLE ${schema}.${qi(k.table)} ADD CONSTRAINT ${qi(k.name)} ${k.def}`).catch((error: unknown) => {
+      throw new CairnError(
+        'E_SNAPSHOT_SCHEMA',
+        `${k.table}: the snapshot's rows break foreign key ${k.name} (${k.def}): ${errorMessage(error)}. Nothing was written`,
+        { table: k.table, constraint: k.name },
+      );
+    });
+  }
+  for (const name of names) await session.query(`ALTER TABLE ${schema}.${qi(name)} ENABLE TRIGGER USER`);
+  return restored;
+}
+
+async function refuseRowsUnlessForced(session: PgSession, target: PostgresTarget, names: string[], force: boolean): Promise<void> {
+  if (force) return;
+  const filled: string[] = [];
+  for (const name of names) {
+    if ((await session.query(`SELECT 1 FROM ${qi(target.schema)}.${qi(name)} LIMIT 1`)).length > 0) filled.push(name);
+  }
+  if (filled.length > 0) {
+    throw new CairnError(
+      'E_TARGET_EXISTS',
+      `${target.name}: ${filled.join(', ')} already hold rows in schema ${target.schema}; pass --force to replace them with the snapshot's (nothing was written)`,
+      { store: target.name, tables: filled },
+    );
+  }
+}
+
+/**
+ * One batch in one statement. When the server refuses it, the batch is run
+ * again line by line, and that line column by column, each under a
+ * savepoint, to name exactly what the target cannot hold.
+ */
+async function insertBatch(session: PgSession, plan: PgTablePlan, sql: string, batch: { text: string; number: number }[], file: string): Promise<void> {
+  const nul = batch.find((l) => l.text.includes('\\u0000'));
+  if (nul) {
+    throw valueError(plan, file, nul.number, 'a text value holds a NUL character (\\u0000), which PostgreSQL text cannot store');
+  }
+  await session.query('SAVEPOINT cairn_batch');
+  try {
+    await session.query(sql, [`[${batch.map((l) => l.text).join(',')}]`]);
+    await session.query('RELEASE SAVEPOINT cairn_batch');
+    return;
+  } catch (error) {
+    await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
+    for (const line of batch) {
+      try {
+        await session.query(sql, [`[${line.text}]`]);
+        await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
+      } catch (lineError) {
+        await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
+        throw await pinpoint(session, plan, file, line, lineError);
+      }
+    }
+    // Each line goes in alone: together they clash (a key twice in the snapshot).
+    throw valueError(plan, file, batch[0]!.number, `lines ${batch[0]!.number}–${batch.at(-1)!.number} cannot go in together: ${errorMessage(error)}`);
+  }
+}
+
+async function pinpoint(session: PgSession, plan: PgTablePlan, file: string, line: { text: string; number: number }, lineError: unknown): Promise<CairnError> {
+  for (const column of plan.columns) {
+    try {
+      await session.query(`SELECT ${castFromLine(column.index, column.type)} FROM (SELECT $1::json AS j) r`, [line.text]);
+      await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
+    } catch (error) {
+      await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
+      return valueError(
+        plan,
+        file,
+        line.number,
+        `column ${column.name} (${column.type}) cannot take ${valueAt(line.text, column.index)}: ${errorMessage(error)}`,
+      );
+    }
+  }
+  return valueError(plan, file, line.number, errorMessage(lineError));
+}
+
+function valueError(plan: PgTablePlan, file: string, line: number, why: string): CairnError {
+  return new CairnError(
+    'E_SNAPSHOT_SCHEMA',
+    `${plan.entry.name}: ${file}:${line}: ${why}. Nothing was written; change the target column's type with a migration, or the value at its source`,
+    { table: plan.entry.name, file, line },
+  );
+}
+
+function valueAt(text: string, index: number): string {
+  try {
+    const value = (JSON.parse(text) as unknown[])[index];
+    const shown = JSON.stringify(value);
+    return shown.length > 80 ? `${shown.slice(0, 80)}…` : shown;
+  } catch {
+    return 'its value';
+  }
+}
+
+/** Every owned sequence of a restored table moves past both the snapshot's counter and the highest id now in the table. */
+async function resetSequences(session: PgSession, target: PostgresTarget, plans: PgTablePlan[], dir: string): Promise<void> {
+  const manifest = readManifest(dir);
+  for (const plan of plans) {
+    const owned = await session.query<{ seq: string; col: string }>(
+      `SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.relname) AS seq, a.attname AS col FROM pg_depend d
+       JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+       JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace n ON n.oid = t.relnamespace
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+       WHERE n.nspname = $1 AND t.relname = $2 AND d.deptype IN ('a', 'i') AND d.classid = 'pg_class'::regclass`,
+      [target.schema, plan.entry.name],
+    );
+    const counter = manifest.sequences[plan.entry.name] ?? 0;
+    for (const { seq, col } of owned) {
+      await session.query(
+        `SELECT setval($1::regclass, GREATEST(m, $2::bigint), true) FROM (SELECT max(${qi(col)})::bigint AS m FROM ${qi(target.schema)}.${qi(plan.entry.name)}) x
+         WHERE GREATEST(m, $2::bigint) >= 1`,
+        [seq, counter],
+      );
+    }
+  }
+}
