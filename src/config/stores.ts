@@ -195,7 +195,7 @@ export function isStoreRegistry(value: unknown): value is StoreRegistry {
 }
 
 /** What works on a PostgreSQL store in this version; every other command names the store and says so. */
-export const POSTGRES_COMMANDS = ['migrate', 'status', 'new', 'lint', 'doctor', 'adopt', 'baseline', 'tail', 'export', 'restore'] as const;
+export const POSTGRES_COMMANDS = ['migrate', 'status', 'new', 'lint', 'doctor', 'adopt', 'baseline', 'tail', 'export', 'restore', 'verify'] as const;
 
 /** Every store's name, SQLite and PostgreSQL, in config order. */
 function allNames(registry: StoreRegistry): string[] {

@@ -1,7 +1,10 @@
+import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { PostgresStore } from '../config/stores.js';
 import { checkResult, skipped } from '../doctor/checks/result.js';
 import { schemaCheck } from '../doctor/checks/schema.js';
+import { readSnapshot, snapshotVerdict } from '../doctor/checks/snapshot.js';
+import { comparePgWithSnapshot } from './compare.js';
 import type { DoctorCheck } from '../doctor/types.js';
 import { postgresStatus } from './status.js';
 import { openSession, type PgSession } from './session.js';
@@ -19,7 +22,7 @@ const LONG_TRANSACTION_MS = 5 * 60_000;
  */
 export async function postgresChecks(
   store: PostgresStore,
-  options: { env?: NodeJS.ProcessEnv; now: number; wanted: (check: string) => boolean },
+  options: { env?: NodeJS.ProcessEnv; now: number; wanted: (check: string) => boolean; snapshot?: string },
 ): Promise<DoctorCheck[]> {
   const name = store.name;
   let session: PgSession;
@@ -27,7 +30,8 @@ export async function postgresChecks(
     session = await openSession(store, { env: options.env, applicationName: `cairn doctor ${name}` });
   } catch (error) {
     const failed = checkResult(name, 'server', 'fail', `cannot connect: ${errorMessage(error)}`, { server: safeUrl(store, options.env) }, reachRemedy(store));
-    return [failed, ...['schema', 'lock', 'transactions'].map((check) => skipped(name, check, 'the server cannot be reached (see server)'))].filter((c) =>
+    const rest = ['schema', 'lock', 'transactions', ...(options.snapshot !== undefined ? ['snapshot'] : [])];
+    return [failed, ...rest.map((check) => skipped(name, check, 'the server cannot be reached (see server)'))].filter((c) =>
       options.wanted(c.id.slice(name.length + 1)),
     );
   }
@@ -45,6 +49,7 @@ export async function postgresChecks(
       ['lock', () => lockCheck(session, store)],
       ['transactions', () => transactionsCheck(session, store, options.now)],
     ];
+    if (options.snapshot !== undefined) checks.push(['snapshot', () => snapshotCheckPg(session, store, path.resolve(options.snapshot as string))]);
     const out: DoctorCheck[] = [];
     for (const [check, run] of checks) {
       if (!options.wanted(check)) continue;
@@ -60,6 +65,13 @@ export async function postgresChecks(
   } finally {
     await session.end().catch(() => {});
   }
+}
+
+/** The store's schema holds a snapshot's rows (the same verdict as a SQLite store's, under the target's types across engines). */
+async function snapshotCheckPg(session: PgSession, store: PostgresStore, dir: string): Promise<DoctorCheck> {
+  const read = readSnapshot(store.name, dir);
+  if (!('manifest' in read)) return read.failed;
+  return snapshotVerdict(store.name, dir, read.manifest, await comparePgWithSnapshot(session, store.schema, dir, read.manifest));
 }
 
 /** The server as support needs it (host, port, database), the password masked; the config's template when it cannot be expanded. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { CairnError } from '../errors.js';
-import { selectStores, type StoreRegistry } from '../config/stores.js';
+import { isPostgresStore, selectAnyStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
 import { runDoctor } from '../doctor/run.js';
 import type { DoctorReport } from '../doctor/types.js';
 import { readManifest } from './manifest.js';
@@ -18,8 +18,8 @@ export interface VerifyOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** What `cairn verify` checks: the doctor's checks a cutover or restore has to pass, plus the snapshot. */
-export const VERIFY_CHECKS = ['file', 'integrity', 'foreign_keys', 'schema', 'snapshot'] as const;
+/** What `cairn verify` checks: the doctor's checks a cutover or restore has to pass, plus the snapshot (on a server: reachable, schema, snapshot). */
+export const VERIFY_CHECKS = ['file', 'server', 'integrity', 'foreign_keys', 'schema', 'snapshot'] as const;
 
 /**
  * Is this database sound and at the app's schema, and (given a snapshot)
@@ -30,8 +30,9 @@ export async function verifyStores(registry: StoreRegistry, options: VerifyOptio
   let stores = options.stores;
   if ((!stores || stores.length === 0) && options.snapshot !== undefined) stores = [readManifest(options.snapshot).store];
   if ((!stores || stores.length === 0) && options.file !== undefined && registry.stores.length === 1) stores = [registry.stores[0]?.name as string];
-  const selected = selectStores(registry, stores);
+  const selected = selectAnyStores(registry, stores).filter((s): s is ResolvedStore => !isPostgresStore(s));
   // Verifying proves a file holds what it should: a file that is not there (a typo in --db) is never an empty one that passes.
+  // (A PostgreSQL store's schema that is not there fails its schema check instead.)
   const files = options.file !== undefined ? [{ name: selected[0]?.name ?? '', file: path.resolve(options.file) }] : selected;
   for (const { name, file } of files) {
     if (!databaseExists(file)) {

@@ -123,6 +123,9 @@ describe('cairn restore into a PostgreSQL store', () => {
       },
     ]);
     assert.deepEqual(await pgQuery(a.url, 'SELECT what FROM shared.audit ORDER BY id'), [{ what: 'kept' }], 'the trigger did not fire for restored rows');
+    const verified = await run(a, 'verify', '--store', 'shared', '--snapshot', 'snap', '--json');
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.equal(JSON.parse(verified.stdout).checks['shared.snapshot'].status, 'ok');
     // The comparison under the column types is not blind: one changed timestamp is a difference, on its line.
     await pgQuery(a.url, "UPDATE shared.people SET joined = joined + interval '1 second' WHERE id = 2");
     const after = await compareDirectly(a.url, path.join(a.dir, 'snap'));
@@ -130,6 +133,9 @@ describe('cairn restore into a PostgreSQL store', () => {
       after.tables.filter((t) => !t.equal).map((t) => [t.table, t.firstDifference?.line]),
       [['people', 2]],
     );
+    const differs = await run(a, 'verify', '--store', 'shared', '--snapshot', 'snap');
+    assert.equal(differs.code, 1);
+    assert.match(differs.stdout, /1 table differ from the snapshot: people/);
     await pgQuery(a.url, "SET search_path = shared; INSERT INTO people (name) VALUES ('new')");
     assert.deepEqual(await pgQuery(a.url, "SELECT id FROM shared.people WHERE name = 'new'"), [{ id: '4' }], 'the identity moved past the restored ids');
     assert.deepEqual(await pgQuery(a.url, "SELECT what FROM shared.audit WHERE what = 'insert new'"), [{ what: 'insert new' }], 'the trigger is back');
