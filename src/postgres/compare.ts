@@ -3,7 +3,7 @@ import { readLines } from '../importers/read-lines.js';
 import { LineComparer, type SnapshotComparison, type TableComparison } from '../snapshot/compare.js';
 import type { SnapshotManifest } from '../snapshot/manifest.js';
 import { inTransaction, type PgSession } from './session.js';
-import { castFromLine } from './restore-plan.js';
+import { baseType, castFromLine } from './restore-plan.js';
 import { LINE_SETTINGS, lineSelectPg, storedColumns, valueJsonOf, type PgSnapshotColumn } from './snapshot-lines.js';
 import { quotePgIdent as qi } from './target.js';
 
@@ -20,11 +20,18 @@ export async function comparePgWithSnapshot(
   schema: string,
   dir: string,
   manifest: SnapshotManifest,
-  options: { skip?: ReadonlySet<string>; countOnly?: ReadonlyMap<string, string> } = {},
+  options: { skip?: ReadonlySet<string>; countOnly?: ReadonlyMap<string, string>; withinTransaction?: boolean } = {},
 ): Promise<SnapshotComparison> {
   const crossEngine = (manifest.engine ?? 'sqlite') !== 'postgres';
-  return inTransaction(session, async () => {
-    await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  // Inside a restore's own transaction (before its commit), or in a read-only one of its own.
+  const within = async <T>(fn: () => Promise<T>): Promise<T> =>
+    options.withinTransaction
+      ? fn()
+      : inTransaction(session, async () => {
+          await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+          return fn();
+        });
+  return within(async () => {
     for (const setting of LINE_SETTINGS) await session.query(setting);
     const columnsOf = await storedColumns(session, schema);
     const tables: TableComparison[] = [];
@@ -100,7 +107,7 @@ async function compareTable(
 
 /** Snapshot lines as the target would write them: each value through its column type, then encoded as export does. */
 async function underTargetTypes(session: PgSession, columns: PgSnapshotColumn[], lines: string[]): Promise<string[]> {
-  const values = columns.map((c, i) => valueJsonOf(`(${castFromLine(i, c.type)})`, c.type));
+  const values = columns.map((c, i) => valueJsonOf(`(${castFromLine(i, c.type)})`, baseType(c.type)));
   const rows = await session.query<{ line: string }>(
     `SELECT '[' || ${values.join(" || ',' || ")} || ']' AS line FROM json_array_elements($1::json) WITH ORDINALITY AS r(j, n) ORDER BY n`,
     [`[${lines.join(',')}]`],

@@ -82,8 +82,20 @@ export function planPgRestore(
 }
 
 /**
+ * A column type without its length, precision or scale (`character
+ * varying(20)` → `character varying`, `numeric(10,2)` → `numeric`). An
+ * explicit cast to the full type would cut a long string or round a number
+ * without a word; cast to the base type, the value then meets the column's
+ * limits on assignment, where too long is an error, and the check before
+ * the commit catches what the column rounds.
+ */
+export function baseType(type: string): string {
+  return type.replace(/\(\d+(?:,\s*\d+)?\)/g, '');
+}
+
+/**
  * The SQL reading column `index` of a line (a json value `j`) as the
- * target's type, through the type's own input: exact for every number
+ * target's base type, through the type's own input: exact for every number
  * (the json keeps the token's text), NULL for null, base64 for bytea, and
  * the snapshot's ±9.0e+999 as ±Infinity where the type has one. A value the
  * type cannot take fails the cast, which the restore turns into a refusal
@@ -91,11 +103,12 @@ export function planPgRestore(
  */
 export function castFromLine(index: number, type: string): string {
   const text = `(j->>${index})`;
-  if (type === 'bytea') return `CASE WHEN json_typeof(j->${index}) = 'object' THEN decode(j->${index}->>'encoded', 'base64') ELSE ${text}::bytea END`;
-  if (/^(real|double precision)$/.test(type) || /^numeric\b/.test(type)) {
-    return `CASE ${text} WHEN '9.0e+999' THEN 'Infinity'::${type} WHEN '-9.0e+999' THEN '-Infinity'::${type} ELSE ${text}::${type} END`;
+  const base = baseType(type);
+  if (base === 'bytea') return `CASE WHEN json_typeof(j->${index}) = 'object' THEN decode(j->${index}->>'encoded', 'base64') ELSE ${text}::bytea END`;
+  if (/^(real|double precision|numeric)$/.test(base)) {
+    return `CASE ${text} WHEN '9.0e+999' THEN 'Infinity'::${base} WHEN '-9.0e+999' THEN '-Infinity'::${base} ELSE ${text}::${base} END`;
   }
-  return `${text}::${type}`;
+  return `${text}::${base}`;
 }
 
 /** INSERT of a batch of lines (one json array parameter) into `table`, identity columns taking the snapshot's values. */

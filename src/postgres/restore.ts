@@ -2,6 +2,7 @@ import path from 'node:path';
 import { CairnError, errorMessage } from '../errors.js';
 import { readLines } from '../importers/read-lines.js';
 import { readManifest, verifySnapshotFiles } from '../snapshot/manifest.js';
+import type { SnapshotComparison } from '../snapshot/compare.js';
 import type { RestoredTable, RestoreOptions, RestoreResult } from '../snapshot/restore.js';
 import { comparePgWithSnapshot } from './compare.js';
 import { migratePostgres } from './migrate.js';
@@ -10,6 +11,20 @@ import { inTransaction, openSession, type PgSession } from './session.js';
 import { describeTarget, quotePgIdent as qi, type PostgresTarget } from './target.js';
 
 const BATCH_LINES = 2000;
+
+/** A JSON \u0000 escape: the backslash before it not itself escaped (an even run of backslashes before it, none counted). */
+const NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+
+function nulColumn(plan: PgTablePlan, text: string): string {
+  try {
+    const values = JSON.parse(text) as unknown[];
+    const column = plan.columns.find((c) => typeof values[c.index] === 'string' && (values[c.index] as string).includes('\0'));
+    if (column) return `column ${column.name} (${column.type})`;
+  } catch {
+    // the server names anything else
+  }
+  return 'a text value';
+}
 
 /**
  * `cairn restore --store S` into a PostgreSQL store: the snapshot (from
@@ -21,8 +36,8 @@ const BATCH_LINES = 2000;
  * and cycles load, and every row is checked once at the end), tables
  * emptied children first and filled parents first, sequences moved past
  * every id. A value the target's type cannot take stops it all, naming the
- * table, column and line. After the commit the rows are compared with the
- * snapshot.
+ * table, column and line; so do rows that would not read back as the
+ * snapshot's (compared before the commit).
  */
 export async function restorePostgres(target: PostgresTarget, options: Omit<RestoreOptions, 'target'>): Promise<RestoreResult> {
   const started = performance.now();
@@ -36,14 +51,26 @@ export async function restorePostgres(target: PostgresTarget, options: Omit<Rest
   try {
     const plan = planPgRestore(manifest, await targetTables(session, target.schema), options);
     const insertStarted = performance.now();
-    const tables = await inTransaction(session, () => fill(session, target, dir, plan.tables, options));
-    const insertMs = performance.now() - insertStarted;
     const countOnly = new Map(
       plan.tables.filter((t) => t.droppedColumns.length > 0).map((t) => [t.entry.name, `columns dropped: ${t.droppedColumns.join(', ')}`]),
     );
-    const verifyStarted = performance.now();
-    const verification = await comparePgWithSnapshot(session, target.schema, dir, manifest, { skip: new Set(plan.droppedTables), countOnly });
-    const verifyMs = performance.now() - verifyStarted;
+    let insertMs = 0;
+    let verifyMs = 0;
+    // The comparison runs before the commit: rows that would not read back as the snapshot's (a scale or a
+    // precision the column imposes) roll everything back instead of being left in the store.
+    const { tables, verification } = await inTransaction(session, async () => {
+      const filled = await fill(session, target, dir, plan.tables, options);
+      insertMs = performance.now() - insertStarted;
+      const verifyStarted = performance.now();
+      const compared = await comparePgWithSnapshot(session, target.schema, dir, manifest, {
+        skip: new Set(plan.droppedTables),
+        countOnly,
+        withinTransaction: true,
+      });
+      verifyMs = performance.now() - verifyStarted;
+      if (!compared.equal) throw notAsInSnapshot(target, compared);
+      return { tables: filled, verification: compared };
+    });
     return {
       store: target.name,
       snapshot: dir,
@@ -152,16 +179,28 @@ async function refuseRowsUnlessForced(session: PgSession, target: PostgresTarget
   }
 }
 
+function notAsInSnapshot(target: PostgresTarget, comparison: SnapshotComparison): CairnError {
+  const bad = comparison.tables.filter((t) => !t.equal);
+  const lines = bad.map((t) =>
+    t.firstDifference
+      ? `${t.table} line ${t.firstDifference.line}: snapshot ${t.firstDifference.expected ?? '(no row)'} · restored ${t.firstDifference.actual ?? '(no row)'}`
+      : `${t.table}: ${t.rows ?? 'no'} rows, snapshot ${t.expectedRows}${t.note ? ` (${t.note})` : ''}`,
+  );
+  return new CairnError(
+    'E_SNAPSHOT_SCHEMA',
+    `${target.name}: the restored rows would not read back as the snapshot's, so nothing was written:\n  ${lines.join('\n  ')}\nA column of the target changes these values (a numeric scale, a time precision): widen it with a migration, or fix the values at their source`,
+    { store: target.name, tables: bad.map((t) => t.table) },
+  );
+}
+
 /**
  * One batch in one statement. When the server refuses it, the batch is run
  * again line by line, and that line column by column, each under a
  * savepoint, to name exactly what the target cannot hold.
  */
 async function insertBatch(session: PgSession, plan: PgTablePlan, sql: string, batch: { text: string; number: number }[], file: string): Promise<void> {
-  const nul = batch.find((l) => l.text.includes('\\u0000'));
-  if (nul) {
-    throw valueError(plan, file, nul.number, 'a text value holds a NUL character (\\u0000), which PostgreSQL text cannot store');
-  }
+  const nul = batch.find((l) => NUL.test(l.text));
+  if (nul) throw valueError(plan, file, nul.number, `${nulColumn(plan, nul.text)} holds a NUL character (\\u0000), which PostgreSQL text cannot store`);
   await session.query('SAVEPOINT cairn_batch');
   try {
     await session.query(sql, [`[${batch.map((l) => l.text).join(',')}]`]);

@@ -159,7 +159,7 @@ describe('cairn restore into a PostgreSQL store', () => {
 
   it('a value the target cannot hold is refused naming table, column and line, and nothing is written', async () => {
     for (const [sql, want] of [
-      ["UPDATE people SET name = 'nul' || char(0) || 'byte' WHERE id = 2", /people: .*people\.jsonl:2: a text value holds a NUL character/],
+      ["UPDATE people SET name = 'nul' || char(0) || 'byte' WHERE id = 2", /people: .*people\.jsonl:2: column name \(text\) holds a NUL character/],
       ['UPDATE people SET big = 1.5 WHERE id = 3', /people: .*people\.jsonl:3: column big \(bigint\) cannot take 1\.5/],
       ["UPDATE people SET doc = '{not json' WHERE id = 1", /people: .*people\.jsonl:1: column doc \(jsonb\) cannot take "\{not json"/],
     ] as const) {
@@ -171,6 +171,31 @@ describe('cairn restore into a PostgreSQL store', () => {
       assert.match(r.stderr, want);
       assert.deepEqual(await pgQuery(a.url, 'SELECT count(*)::int AS n FROM shared.people'), [{ n: 0 }], 'nothing was written');
     }
+  });
+
+  it('a column that would cut or round a value refuses the restore, and nothing is written; an escaped backslash before u0000 is text, not a NUL', async () => {
+    const a = await app();
+    await pgQuery(a.url, 'ALTER TABLE shared.audit ADD COLUMN amount numeric(10, 2), ADD COLUMN code character varying(3)');
+    const sqlite = new Database(path.join(a.dir, 'state.sqlite'));
+    sqlite.exec('ALTER TABLE audit ADD COLUMN amount NUMERIC; ALTER TABLE audit ADD COLUMN code TEXT');
+    sqlite.close();
+    const attempt = async (amount: string, code: string): Promise<{ code: number; stderr: string }> => {
+      const db = new Database(path.join(a.dir, 'state.sqlite'));
+      db.exec(`DELETE FROM audit; INSERT INTO audit (id, what, amount, code) VALUES (1, 'C:\\u0000 is a path', ${amount}, '${code}')`);
+      db.close();
+      assert.equal((await run(a, 'export', '--store', 'state', '--out', 'snap', '--force')).code, 0);
+      return run(a, 'restore', '--from', 'snap', '--store', 'shared', '--force');
+    };
+    const rounded = await attempt('1.234', 'abc');
+    assert.equal(rounded.code, 2, rounded.stderr);
+    assert.match(rounded.stderr, /restored rows would not read back as the snapshot's.*audit line 1/s);
+    const long = await attempt('1.23', 'abcdef');
+    assert.equal(long.code, 2, long.stderr);
+    assert.match(long.stderr, /audit: .*audit\.jsonl:1: .*value too long for type character varying\(3\)/);
+    assert.deepEqual(await pgQuery(a.url, 'SELECT count(*)::int AS n FROM shared.audit'), [{ n: 0 }], 'nothing was written');
+    const fine = await attempt('1.23', 'abc');
+    assert.equal(fine.code, 0, fine.stderr);
+    assert.deepEqual(await pgQuery(a.url, 'SELECT what, amount::text AS amount FROM shared.audit'), [{ what: 'C:\\u0000 is a path', amount: '1.23' }]);
   });
 
   it('a store that already holds rows is refused without --force; --force replaces them', async () => {
