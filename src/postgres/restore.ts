@@ -59,7 +59,7 @@ export async function restorePostgres(target: PostgresTarget, options: Omit<Rest
     // The comparison runs before the commit: rows that would not read back as the snapshot's (a scale or a
     // precision the column imposes) roll everything back instead of being left in the store.
     const { tables, verification } = await inTransaction(session, async () => {
-      const filled = await fill(session, target, dir, plan.tables, options);
+      const filled = await fill(session, target, dir, plan.tables, manifest.sequences, options);
       insertMs = performance.now() - insertStarted;
       const verifyStarted = performance.now();
       const compared = await comparePgWithSnapshot(session, target.schema, dir, manifest, {
@@ -100,6 +100,7 @@ async function fill(
   target: PostgresTarget,
   dir: string,
   plans: PgTablePlan[],
+  counters: Record<string, number>,
   options: Omit<RestoreOptions, 'target'>,
 ): Promise<RestoredTable[]> {
   const schema = qi(target.schema);
@@ -149,7 +150,7 @@ async function fill(
     }
     restored.push({ table: plan.entry.name, rows, droppedColumns: plan.droppedColumns, defaultedColumns: plan.defaultedColumns });
   }
-  await resetSequences(session, target, plans, dir);
+  await resetSequences(session, target, plans, counters);
   // Added back, each checks every row at once: a dangling reference stops the restore here.
   for (const k of keys) {
     await session.query(`ALTER TABLE ${schema}.${qi(k.table)} ADD CONSTRAINT ${qi(k.name)} ${k.def}`).catch((error: unknown) => {
@@ -259,8 +260,7 @@ function valueAt(text: string, index: number): string {
 }
 
 /** Every owned sequence of a restored table moves past both the snapshot's counter and the highest id now in the table. */
-async function resetSequences(session: PgSession, target: PostgresTarget, plans: PgTablePlan[], dir: string): Promise<void> {
-  const manifest = readManifest(dir);
+async function resetSequences(session: PgSession, target: PostgresTarget, plans: PgTablePlan[], counters: Record<string, number>): Promise<void> {
   for (const plan of plans) {
     const owned = await session.query<{ seq: string; col: string }>(
       `SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.relname) AS seq, a.attname AS col FROM pg_depend d
@@ -270,7 +270,7 @@ async function resetSequences(session: PgSession, target: PostgresTarget, plans:
        WHERE n.nspname = $1 AND t.relname = $2 AND d.deptype IN ('a', 'i') AND d.classid = 'pg_class'::regclass`,
       [target.schema, plan.entry.name],
     );
-    const counter = manifest.sequences[plan.entry.name] ?? 0;
+    const counter = counters[plan.entry.name] ?? 0;
     for (const { seq, col } of owned) {
       await session.query(
         `SELECT setval($1::regclass, GREATEST(m, $2::bigint), true) FROM (SELECT max(${qi(col)})::bigint AS m FROM ${qi(target.schema)}.${qi(plan.entry.name)}) x

@@ -139,16 +139,17 @@ const ID_ALIAS = '__cairn_tail_id';
 /** The last `limit` matching rows, oldest first: one statement, no transaction held. */
 export async function lastPgRows(session: PgSession, query: PgTailQuery, limit: number): Promise<TailRow[]> {
   const id = qi(query.idColumn);
-  const sql = `SELECT * FROM (SELECT ${id} AS ${ID_ALIAS}, ${query.select} FROM ${qi(query.table)} WHERE ${query.where} ORDER BY ${id} DESC LIMIT ${Math.floor(limit)}) last ORDER BY ${ID_ALIAS}`;
-  return toRows(await session.query(sql, query.params as unknown[]), query);
+  const at = query.params.length + 1;
+  const sql = `SELECT * FROM (SELECT ${id} AS ${ID_ALIAS}, ${query.select} FROM ${qi(query.table)} WHERE ${query.where} ORDER BY ${id} DESC LIMIT $${at}) last ORDER BY ${ID_ALIAS}`;
+  return toRows(await session.query(sql, [...(query.params as unknown[]), limit]), query);
 }
 
 /** Matching rows with an id above `after`, oldest first, at most `limit`. */
 export async function pgRowsAfter(session: PgSession, query: PgTailQuery, after: number | bigint | string, limit: number): Promise<TailRow[]> {
   const id = qi(query.idColumn);
   const at = query.params.length + 1;
-  const sql = `SELECT ${id} AS ${ID_ALIAS}, ${query.select} FROM ${qi(query.table)} WHERE ${id} > $${at} AND (${query.where}) ORDER BY ${id} LIMIT ${Math.floor(limit)}`;
-  return toRows(await session.query(sql, [...(query.params as unknown[]), String(after)]), query);
+  const sql = `SELECT ${id} AS ${ID_ALIAS}, ${query.select} FROM ${qi(query.table)} WHERE ${id} > $${at} AND (${query.where}) ORDER BY ${id} LIMIT $${at + 1}`;
+  return toRows(await session.query(sql, [...(query.params as unknown[]), String(after), limit]), query);
 }
 
 /** The highest id in the table, matching or not. */
