@@ -39,7 +39,12 @@ function nulColumn(plan: PgTablePlan, text: string): string {
  * table, column and line; so do rows that would not read back as the
  * snapshot's (compared before the commit).
  */
-export async function restorePostgres(target: PostgresTarget, options: Omit<RestoreOptions, 'target'>): Promise<RestoreResult> {
+export interface PgRestoreOptions extends Omit<RestoreOptions, 'target'> {
+  /** Runs in the restore's transaction after the rows are in and compared, before the commit (a cutover records the move there). */
+  beforeCommit?: (session: PgSession) => Promise<void>;
+}
+
+export async function restorePostgres(target: PostgresTarget, options: PgRestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
   const dir = path.resolve(options.from);
   const manifest = readManifest(dir);
@@ -69,6 +74,7 @@ export async function restorePostgres(target: PostgresTarget, options: Omit<Rest
       });
       verifyMs = performance.now() - verifyStarted;
       if (!compared.equal) throw notAsInSnapshot(target, compared);
+      await options.beforeCommit?.(session);
       return { tables: filled, verification: compared };
     });
     return {

@@ -192,7 +192,7 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
  * part of it in a WAL that would sit beside the new file), then a write
  * transaction held open. Readers still read.
  */
-function holdWriteLock(store: ResolvedStore): Db {
+export function holdWriteLock(store: ResolvedStore): Db {
   // Opened bare: the store's pragmas would switch the journal mode, and the original must stay as it is.
   const db = openBetterSqlite3(store.file, { fileMustExist: true });
   try {
@@ -215,7 +215,7 @@ function holdWriteLock(store: ResolvedStore): Db {
  * after the swap it would go on reading and writing the replaced file (or
  * its unlinked WAL), and the app's next write would be lost.
  */
-function assertNoOtherConnections(store: ResolvedStore): void {
+export function assertNoOtherConnections(store: ResolvedStore): void {
   const { holders, lockedByOther } = findHolders(store.file);
   if (holders.length === 0 && !lockedByOther) return;
   const who = holders.length > 0 ? `it is open in ${describeHolders(holders)}` : 'another connection has it open';

@@ -6,6 +6,8 @@ export { restoreSnapshot } from './restore.js';
 export { restorePostgres } from '../postgres/restore.js';
 export type { RestoreOptions, RestoreResult, RestoredTable } from './restore.js';
 export { cutoverStore } from './cutover.js';
+export { cutoverInto, movedTo } from '../postgres/cutover-into.js';
+export type { CutoverIntoOptions, CutoverIntoResult, StoreMove } from '../postgres/cutover-into.js';
 export type { CutoverOptions, CutoverResult, CutoverPhase } from './cutover.js';
 export { verifyStores, VERIFY_CHECKS } from './verify.js';
 export type { VerifyOptions } from './verify.js';

@@ -107,9 +107,14 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .option('--drop-unknown-columns', 'leave out columns the new schema no longer has')
     .option('--drop-unknown-tables', 'leave out tables the new schema no longer has')
     .option('--accept-differences', 'swap even where the new schema converts values (every row must still be there)')
+    .option(
+      '--into <store>',
+      "move the store's rows into this PostgreSQL store instead, verified row by row; the local file is left as it was, marked as moved",
+    )
     .option('--json', 'print one JSON summary')
     .action(
       async (opts: {
+        into?: string;
         store?: string;
         dryRun?: boolean;
         force?: boolean;
@@ -122,6 +127,10 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         const { renderCutover } = await import('../render-snapshot.js');
         const registry = await loadRegistry(io, program.opts<GlobalFlags>());
         const store = oneStore(registry, opts.store);
+        if (opts.into !== undefined) {
+          done(await moveInto(io, registry, store, opts as typeof opts & { into: string }));
+          return;
+        }
         const result = await cutoverStore(store, {
           dryRun: opts.dryRun,
           force: opts.force,
@@ -162,4 +171,31 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
       else io.stdout.write(renderDoctor(report, styleFor(io.stdout, io.env), { summary: true, title: 'cairn verify' }));
       done(report.overallStatus === 'fail' ? EXIT.failed : EXIT.ok);
     });
+}
+
+/** `cutover --store S --into P`: a SQLite store's rows moved into a PostgreSQL store (postgres/cutover-into.ts). */
+async function moveInto(
+  io: Io,
+  registry: StoreRegistry,
+  store: ResolvedStore,
+  opts: { into: string; force?: boolean; dryRun?: boolean; dropUnknownColumns?: boolean; dropUnknownTables?: boolean; json?: boolean },
+): Promise<number> {
+  const [into] = selectAnyStores(registry, [opts.into]);
+  if (!into || !isPostgresStore(into)) {
+    throw new CairnError('E_USAGE', `--into ${opts.into}: not a PostgreSQL store; --into moves a SQLite store's rows into one`, { into: opts.into });
+  }
+  if (opts.dryRun) throw new CairnError('E_USAGE', '--into has no --dry-run: the move changes the local store only by marking it, once everything is verified');
+  const { cutoverInto } = await import('../../postgres/cutover-into.js');
+  const result = await cutoverInto(store, into, {
+    force: opts.force,
+    dropUnknownColumns: opts.dropUnknownColumns,
+    dropUnknownTables: opts.dropUnknownTables,
+    env: io.env,
+    onPhase: (phase, detail) => {
+      if (!opts.json) io.stderr.write(`cutover: ${phase} ${detail}\n`);
+    },
+  });
+  if (opts.json) writeJson(io, { ok: true, ...result });
+  else io.stdout.write(result.next.join('\n') + '\n');
+  return EXIT.ok;
 }
