@@ -108,6 +108,10 @@ export async function cutoverInto(store: ResolvedStore, into: PostgresStore, opt
         `Point the app at ${into.name}; ${store.file} is left as it was, marked as moved (movedTo() from cairndb/snapshot reads the mark).`,
       ],
     };
+  } catch (error) {
+    // A refusal or a failure leaves nothing behind to trip over (a killed run's folder is removed by the next one).
+    fs.rmSync(snapshot, { recursive: true, force: true });
+    throw error;
   } finally {
     if (holder) {
       holder.exec('ROLLBACK');

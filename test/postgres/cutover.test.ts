@@ -124,6 +124,11 @@ describe('cairn cutover --into a PostgreSQL store', () => {
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /notes already hold rows in schema shared; pass --force/);
     assert.equal(movedTo({ file: a.file }), null);
+    assert.deepEqual(
+      fs.readdirSync(a.dir).filter((f) => f.includes('.move-')),
+      [],
+      'a refused move leaves no snapshot folder',
+    );
     const open = new Database(a.file);
     try {
       const busy = await cliWith({ cwd: a.dir, env: a.env }, 'cutover', '--store', 'state', '--into', 'shared', '--force');
