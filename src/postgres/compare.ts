@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readLines } from '../importers/read-lines.js';
-import { LineComparer, type SnapshotComparison, type TableComparison } from '../snapshot/compare.js';
+import { comparisonOf, countOnlyReason, LineComparer, type SnapshotComparison, type TableComparison } from '../snapshot/compare.js';
 import type { SnapshotManifest } from '../snapshot/manifest.js';
 import { inTransaction, type PgSession } from './session.js';
 import { baseType, castFromLine } from './restore-plan.js';
@@ -37,22 +37,13 @@ export async function comparePgWithSnapshot(
     const tables: TableComparison[] = [];
     for (const entry of manifest.tables) {
       if (options.skip?.has(entry.name)) continue;
-      const base: TableComparison = {
-        table: entry.name,
-        expectedRows: entry.rows,
-        rows: null,
-        comparedBy: 'values',
-        equal: false,
-        firstDifference: null,
-        note: null,
-      };
+      const base = comparisonOf(entry);
       const target = columnsOf.get(entry.name);
       if (!target) {
         tables.push({ ...base, note: 'the table is not in the database' });
         continue;
       }
-      const absent = entry.columns.filter((c) => !target.has(c.name)).map((c) => c.name);
-      const countOnlyWhy = options.countOnly?.get(entry.name) ?? (absent.length > 0 ? `not in the database: ${absent.join(', ')}` : null);
+      const countOnlyWhy = countOnlyReason(entry, new Set(target.keys()), options.countOnly);
       if (countOnlyWhy) {
         const [row] = await session.query<{ n: string }>(`SELECT count(*) AS n FROM ${qi(schema)}.${qi(entry.name)}`);
         const rows = Number(row?.n ?? 0);

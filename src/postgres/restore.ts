@@ -3,7 +3,7 @@ import { CairnError, errorMessage } from '../errors.js';
 import { readLines } from '../importers/read-lines.js';
 import { readManifest, verifySnapshotFiles } from '../snapshot/manifest.js';
 import type { SnapshotComparison } from '../snapshot/compare.js';
-import type { RestoredTable, RestoreOptions, RestoreResult } from '../snapshot/restore.js';
+import { otherStoreWarning, type RestoredTable, type RestoreOptions, type RestoreResult } from '../snapshot/restore.js';
 import { comparePgWithSnapshot } from './compare.js';
 import { migratePostgres } from './migrate.js';
 import { castFromLine, insertFromLines, planPgRestore, targetTables, type PgTablePlan } from './restore-plan.js';
@@ -87,12 +87,7 @@ export async function restorePostgres(target: PostgresTarget, options: PgRestore
       droppedTables: plan.droppedTables,
       rows: tables.reduce((n, t) => n + t.rows, 0),
       verification,
-      warnings: [
-        ...migrated.warnings,
-        ...(manifest.store !== target.name
-          ? [`the snapshot is of store ${manifest.store} (${manifest.engine ?? 'sqlite'}); restored into store ${target.name}, whose schema fits it`]
-          : []),
-      ],
+      warnings: [...migrated.warnings, ...otherStoreWarning(manifest, target.name)],
       elapsedMs: Math.round(performance.now() - started),
       timings: { checksumMs: Math.round(checksumMs), insertMs: Math.round(insertMs), verifyMs: Math.round(verifyMs) },
     };

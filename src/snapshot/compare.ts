@@ -46,23 +46,13 @@ export function compareWithSnapshot(
   const tables: TableComparison[] = [];
   for (const entry of manifest.tables) {
     if (options.skip?.has(entry.name)) continue;
-    const base: TableComparison = {
-      table: entry.name,
-      expectedRows: entry.rows,
-      rows: null,
-      comparedBy: 'values',
-      equal: false,
-      firstDifference: null,
-      note: null,
-    };
+    const base = comparisonOf(entry);
     const info = readTableInfo(db, entry.name);
     if (!info) {
       tables.push({ ...base, note: 'the table is not in the database' });
       continue;
     }
-    const names = new Set(info.columns.filter((c) => !c.generated).map((c) => c.name));
-    const absent = entry.columns.filter((c) => !names.has(c.name)).map((c) => c.name);
-    const countOnlyWhy = options.countOnly?.get(entry.name) ?? (absent.length > 0 ? `not in the database: ${absent.join(', ')}` : null);
+    const countOnlyWhy = countOnlyReason(entry, new Set(info.columns.filter((c) => !c.generated).map((c) => c.name)), options.countOnly);
     if (countOnlyWhy) {
       const rows = countRows(db, entry.name);
       tables.push({ ...base, rows, comparedBy: 'count', equal: rows === entry.rows, note: `values not compared (${countOnlyWhy})` });
@@ -89,6 +79,21 @@ function countRows(db: Db, table: string): number {
 function shorten(text: string | null): string | null {
   if (text === null) return null;
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** A table's comparison before anything is known of it. */
+export function comparisonOf(entry: SnapshotManifest['tables'][number]): TableComparison {
+  return { table: entry.name, expectedRows: entry.rows, rows: null, comparedBy: 'values', equal: false, firstDifference: null, note: null };
+}
+
+/** Why a table's values cannot be compared, only its row count: columns dropped on restore, or columns the database lacks. */
+export function countOnlyReason(
+  entry: SnapshotManifest['tables'][number],
+  stored: ReadonlySet<string>,
+  countOnly: ReadonlyMap<string, string> | undefined,
+): string | null {
+  const absent = entry.columns.filter((c) => !stored.has(c.name)).map((c) => c.name);
+  return countOnly?.get(entry.name) ?? (absent.length > 0 ? `not in the database: ${absent.join(', ')}` : null);
 }
 
 /**

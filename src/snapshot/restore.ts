@@ -114,10 +114,7 @@ export async function restoreSnapshot(store: ResolvedStore, options: RestoreOpti
       verification,
       warnings: [
         ...prepared.warnings,
-        // Any store whose schema fits may take a snapshot (a move between stores or engines); said, since it is rarely a slip.
-        ...(manifest.store !== store.name
-          ? [`the snapshot is of store ${manifest.store} (${manifest.engine ?? 'sqlite'}); restored into store ${store.name}, whose schema fits it`]
-          : []),
+        ...otherStoreWarning(manifest, store.name),
         ...manifest.skipped.filter((s) => s.kind === 'virtual').map((s) => `${s.name} was not in the snapshot: ${s.reason}`),
       ],
       elapsedMs: Math.round(performance.now() - started),
@@ -190,6 +187,13 @@ function planRestore(manifest: SnapshotManifest, targetTables: Map<string, Table
   }
   if (problems.length > 0) throw snapshotDoesNotFit(problems);
   return { tables, droppedTables };
+}
+
+/** Any store whose schema fits may take a snapshot (a move between stores or engines); said, since it is rarely a slip. */
+export function otherStoreWarning(manifest: SnapshotManifest, store: string): string[] {
+  return manifest.store === store
+    ? []
+    : [`the snapshot is of store ${manifest.store} (${manifest.engine ?? 'sqlite'}); restored into store ${store}, whose schema fits it`];
 }
 
 /** The refusal when a snapshot does not fit a target's schema (either engine), with the flags that would leave the misfits out. */

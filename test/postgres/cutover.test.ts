@@ -9,8 +9,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { movedTo } from '../../dist/snapshot/index.js';
-import { BIN, cliWith, scratchApp } from '../helpers.js';
-import { pgQuery, startPostgres, type TestServer } from './server.js';
+import { BIN, cliWith } from '../helpers.js';
+import { mixedServerApp, pgQuery, startPostgres, type TestServer } from './server.js';
 
 let server: TestServer;
 
@@ -18,16 +18,7 @@ const SQLITE = `CREATE TABLE notes (id INTEGER PRIMARY KEY, parent_id INTEGER RE
 const PG = `CREATE TABLE notes (id bigint PRIMARY KEY, parent_id bigint REFERENCES notes (id), body text NOT NULL, score double precision, data bytea);\n`;
 
 async function app(rows = 20_000): Promise<{ dir: string; env: NodeJS.ProcessEnv; url: string; file: string }> {
-  const { dir, config } = scratchApp({ state: { '00001_notes.sql': SQLITE } });
-  const migrations = path.join(dir, 'migrations', 'shared.pg');
-  fs.mkdirSync(migrations, { recursive: true });
-  fs.writeFileSync(path.join(migrations, '00001_notes.sql'), PG);
-  const cfg = JSON.parse(fs.readFileSync(config, 'utf8'));
-  cfg.stores.shared = { engine: 'postgres', url: '${SHARED_URL}', schema: 'shared', migrations: 'migrations/shared.pg' };
-  fs.writeFileSync(config, JSON.stringify(cfg));
-  const url = server.url(await server.createDatabase());
-  const env = { ...process.env, SHARED_URL: url };
-  assert.equal((await cliWith({ cwd: dir, env }, 'migrate')).code, 0);
+  const { dir, env, url } = await mixedServerApp(server, { state: { '00001_notes.sql': SQLITE }, store: 'shared', files: { '00001_notes.sql': PG } });
   const file = path.join(dir, 'state.sqlite');
   const db = new Database(file);
   const insert = db.prepare('INSERT INTO notes (id, parent_id, body, score, data) VALUES (?, ?, ?, ?, ?)');

@@ -9,8 +9,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { comparePgWithSnapshot } from '../../dist/postgres/compare.js';
 import { readManifest } from '../../dist/snapshot/index.js';
-import { cliWith, scratchApp } from '../helpers.js';
-import { pgQuery, startPostgres, type TestServer } from './server.js';
+import { cliWith } from '../helpers.js';
+import { mixedServerApp, pgQuery, startPostgres, type TestServer } from './server.js';
 
 let server: TestServer;
 
@@ -39,18 +39,8 @@ CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT);
 `;
 
 /** An app with a SQLite store `state` and a PostgreSQL store `shared`, both holding people. */
-async function app(): Promise<{ dir: string; env: NodeJS.ProcessEnv; url: string }> {
-  const { dir, config } = scratchApp({ state: { '00001_people.sql': SQLITE_SCHEMA } });
-  const migrations = path.join(dir, 'migrations', 'shared.pg');
-  fs.mkdirSync(migrations, { recursive: true });
-  fs.writeFileSync(path.join(migrations, '00001_people.sql'), PG_SCHEMA);
-  const cfg = JSON.parse(fs.readFileSync(config, 'utf8'));
-  cfg.stores.shared = { engine: 'postgres', url: '${SHARED_URL}', schema: 'shared', migrations: 'migrations/shared.pg' };
-  fs.writeFileSync(config, JSON.stringify(cfg));
-  const url = server.url(await server.createDatabase());
-  const env = { ...process.env, SHARED_URL: url };
-  assert.equal((await cliWith({ cwd: dir, env }, 'migrate')).code, 0);
-  return { dir, env, url };
+function app(): Promise<{ dir: string; env: NodeJS.ProcessEnv; url: string }> {
+  return mixedServerApp(server, { state: { '00001_people.sql': SQLITE_SCHEMA }, store: 'shared', files: { '00001_people.sql': PG_SCHEMA } });
 }
 
 const run = (a: { dir: string; env: NodeJS.ProcessEnv }, ...argv: string[]) => cliWith({ cwd: a.dir, env: a.env }, ...argv);

@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { cliWith, scratchApp } from '../helpers.js';
 
 export interface TestServer {
   /** A connection URL for `database` (default: the server's `postgres` database). */
@@ -100,4 +101,29 @@ export async function pgStore(
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   const url = server.url(await server.createDatabase());
   return { dir, url, target: { name: 'shared', url, schema: 'shared', migrations: dir, baseline: null, allowOutOfOrder: false, lockTimeoutMs: 20_000 } };
+}
+
+/**
+ * A scratch app with a SQLite store `state` (these files) beside a
+ * PostgreSQL store `store` in schema `store`, whose URL comes from
+ * `${STORE_URL}` (the password stays out of the config), on a fresh
+ * database; both migrated.
+ */
+export async function mixedServerApp(
+  server: TestServer,
+  options: { state: Record<string, string>; store: string; files: Record<string, string> },
+): Promise<{ dir: string; env: NodeJS.ProcessEnv; url: string }> {
+  const { dir, config } = scratchApp({ state: options.state });
+  const migrations = path.join(dir, 'migrations', `${options.store}.pg`);
+  fs.mkdirSync(migrations, { recursive: true });
+  for (const [name, text] of Object.entries(options.files)) fs.writeFileSync(path.join(migrations, name), text);
+  const variable = `${options.store.toUpperCase()}_URL`;
+  const cfg = JSON.parse(fs.readFileSync(config, 'utf8'));
+  cfg.stores[options.store] = { engine: 'postgres', url: `\${${variable}}`, schema: options.store, migrations: `migrations/${options.store}.pg` };
+  fs.writeFileSync(config, JSON.stringify(cfg));
+  const url = server.url(await server.createDatabase());
+  const env = { ...process.env, [variable]: url };
+  const migrated = await cliWith({ cwd: dir, env }, 'migrate');
+  if (migrated.code !== 0) throw new Error(`migrate exited ${migrated.code}: ${migrated.stderr}`);
+  return { dir, env, url };
 }

@@ -1,13 +1,11 @@
 // `cairn tail` on a PostgreSQL store's table, on a real server: the same
 // filters, output and follow as on SQLite.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../dist/index.js';
 import { tailTable } from '../../dist/tail/index.js';
-import { cliWith, scratchApp } from '../helpers.js';
-import { pgQuery, startPostgres, type TestServer } from './server.js';
+import { cliWith } from '../helpers.js';
+import { mixedServerApp, pgQuery, startPostgres, type TestServer } from './server.js';
 
 let server: TestServer;
 
@@ -27,18 +25,12 @@ INSERT INTO log_lines (ts, level, msg, attrs, at_ms, at_text) VALUES
   ('2026-11-23T10:15:00Z', 'info', 'recovered', NULL, 1795428900000, NULL);
 `;
 
-async function app(): Promise<{ dir: string; env: NodeJS.ProcessEnv; url: string }> {
-  const { dir, config } = scratchApp({ state: { '00001_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY);\n' } });
-  const migrations = path.join(dir, 'migrations', 'logs.pg');
-  fs.mkdirSync(migrations, { recursive: true });
-  fs.writeFileSync(path.join(migrations, '00001_logs.sql'), LOGS);
-  const cfg = JSON.parse(fs.readFileSync(config, 'utf8'));
-  cfg.stores.logs = { engine: 'postgres', url: '${LOGS_URL}', schema: 'logs', migrations: 'migrations/logs.pg' };
-  fs.writeFileSync(config, JSON.stringify(cfg));
-  const url = server.url(await server.createDatabase());
-  const env = { ...process.env, LOGS_URL: url };
-  assert.equal((await cliWith({ cwd: dir, env }, 'migrate')).code, 0);
-  return { dir, env, url };
+function app(): Promise<{ dir: string; env: NodeJS.ProcessEnv; url: string }> {
+  return mixedServerApp(server, {
+    state: { '00001_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY);\n' },
+    store: 'logs',
+    files: { '00001_logs.sql': LOGS },
+  });
 }
 
 const tail = (a: { dir: string; env: NodeJS.ProcessEnv }, ...argv: string[]) => cliWith({ cwd: a.dir, env: a.env }, 'tail', ...argv);
