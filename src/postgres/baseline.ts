@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { CairnError } from '../errors.js';
+import { CairnError, isCairnError } from '../errors.js';
 import { parseMigration } from '../migrations/parse.js';
 import { schemaState } from '../migrations/plan.js';
 import { assertFullyMigrated, baselineText, defaultBaselinePath, writeBaselineFile } from '../schema/fully-migrated.js';
@@ -73,6 +73,8 @@ async function assertRecreates(session: PgSession, target: PostgresTarget, text:
   } finally {
     await session.query('ROLLBACK').catch(() => {});
   }
+  // No privilege to make the scratch schema, a full disk: already named, and not the baseline's fault.
+  if (isCairnError(failure)) throw failure;
   if (failure !== undefined) {
     throw new CairnError(
       'E_SNAPSHOT_SCHEMA',

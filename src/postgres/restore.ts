@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { CairnError, errorMessage } from '../errors.js';
+import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import { readLines } from '../importers/read-lines.js';
 import { readManifest, verifySnapshotFiles } from '../snapshot/manifest.js';
 import type { SnapshotComparison } from '../snapshot/compare.js';
@@ -209,6 +209,8 @@ async function insertBatch(session: PgSession, plan: PgTablePlan, sql: string, b
     await session.query('RELEASE SAVEPOINT cairn_batch');
     return;
   } catch (error) {
+    // A refusal of the session itself (no privilege, a full disk) is already named: no line is to blame.
+    if (isCairnError(error)) throw error;
     await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
     for (const line of batch) {
       try {
