@@ -16,11 +16,22 @@ function metaTable(schema: string): string {
   return `${quotePgIdent(schema)}.cairn_meta`;
 }
 
-/** Creates the schema and cairn's tables; run under the store's lock (CREATE … IF NOT EXISTS races between sessions). */
+/**
+ * Creates the schema and cairn's tables where they are missing; run under
+ * the store's lock (CREATE … IF NOT EXISTS races between sessions). Each is
+ * looked for first: PostgreSQL checks the privilege to create before it
+ * looks, so an app role given a schema an owner made (no CREATE on the
+ * database) would be refused even with nothing to create.
+ */
 export async function ensureHistory(session: PgSession, schema: string): Promise<void> {
-  await session.query(`CREATE SCHEMA IF NOT EXISTS ${quotePgIdent(schema)}`);
-  await session.query(
-    `CREATE TABLE IF NOT EXISTS ${historyTable(schema)} (
+  const [have] = await session.query<{ schema: boolean; history: boolean; meta: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema, to_regclass($2) IS NOT NULL AS history, to_regclass($3) IS NOT NULL AS meta`,
+    [schema, historyTable(schema), metaTable(schema)],
+  );
+  if (!have?.schema) await session.query(`CREATE SCHEMA IF NOT EXISTS ${quotePgIdent(schema)}`);
+  if (!have?.history) {
+    await session.query(
+      `CREATE TABLE IF NOT EXISTS ${historyTable(schema)} (
       version bigint PRIMARY KEY,
       name text NOT NULL,
       checksum text NOT NULL,
@@ -29,8 +40,9 @@ export async function ensureHistory(session: PgSession, schema: string): Promise
       additive boolean NOT NULL DEFAULT false,
       kind text NOT NULL DEFAULT 'migration' CHECK (kind IN ('migration', 'baseline'))
     )`,
-  );
-  await session.query(`CREATE TABLE IF NOT EXISTS ${metaTable(schema)} (key text PRIMARY KEY, value text NOT NULL)`);
+    );
+  }
+  if (!have?.meta) await session.query(`CREATE TABLE IF NOT EXISTS ${metaTable(schema)} (key text PRIMARY KEY, value text NOT NULL)`);
 }
 
 export async function hasHistory(session: PgSession, schema: string): Promise<boolean> {

@@ -21,7 +21,7 @@ export async function lintPostgresStore(target: PostgresTarget, options: { all?:
     }
     const input = await planInput(session, target, options.env);
     const files = schemaState(input).pending;
-    const findings = await lintPostgresFiles(session, target.schema, files, { scratch: input.fresh });
+    const findings = await lintPostgresFiles(session, target.schema, files, { scratch: input.fresh ? 'when-absent' : false });
     return reportOf(target.name, input.fresh ? null : describeTarget(target), files, findings);
   } finally {
     await session.end().catch(() => {});

@@ -14,7 +14,8 @@ const PREPARABLE = /^\s*(\(\s*)*(select|insert|update|delete|values|with|merge|t
  * (data statements are PREPAREd, not run), so PostgreSQL itself says which
  * statement fails, with the schema as the earlier files leave it. With
  * `scratch`, the files run in an empty schema made inside that transaction
- * (what a fresh database meets). What cannot run in a transaction (a NO
+ * (what a fresh database meets); with `'when-absent'`, only when the store's
+ * own schema is not there yet. What cannot run in a transaction (a NO
  * TRANSACTION file) is parsed only, and a finding says so. Lock waits are
  * bounded (lock_timeout), so a busy table is reported, never waited on with
  * the app's queries queued behind.
@@ -23,13 +24,16 @@ export async function lintPostgresFiles(
   session: PgSession,
   schema: string,
   files: readonly Migration[],
-  options: { scratch?: boolean } = {},
+  options: { scratch?: boolean | 'when-absent' } = {},
 ): Promise<LintFinding[]> {
   const findings: LintFinding[] = [];
+  // A fresh store whose (empty) schema is already there is judged in it, inside the rolled-back transaction: a user
+  // given that schema by an owner may create nothing outside it, so a scratch schema is made only when there is none.
+  const scratch = options.scratch === 'when-absent' ? !(await schemaExists(session, schema)) : Boolean(options.scratch);
   await session.query('BEGIN');
   try {
     await session.query("SET LOCAL lock_timeout = '2s'");
-    if (options.scratch) {
+    if (scratch) {
       const scratch = `cairn_lint_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
       await session.query(`CREATE SCHEMA ${quotePgIdent(scratch)}`);
       await session.query(`SET LOCAL search_path TO ${quotePgIdent(scratch)}, public`);
@@ -75,6 +79,10 @@ export async function lintPostgresFiles(
     await session.query('ROLLBACK').catch(() => {});
   }
   return findings;
+}
+
+async function schemaExists(session: PgSession, schema: string): Promise<boolean> {
+  return (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length > 0;
 }
 
 function notExecuted(file: Migration, statement: MigrationStatement | null, why: string): LintFinding {

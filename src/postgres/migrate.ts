@@ -140,7 +140,7 @@ async function lintPlan(session: PgSession, target: PostgresTarget, plan: Migrat
     }
   }
   if (files.length === 0) return [];
-  return lintPostgresFiles(session, target.schema, files, { scratch: fresh });
+  return lintPostgresFiles(session, target.schema, files, { scratch: fresh ? 'when-absent' : false });
 }
 
 /** An interrupted NO TRANSACTION file refuses every run until the user chooses `rerun` (a server has no copy to restore). */

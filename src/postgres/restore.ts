@@ -117,7 +117,17 @@ async function fill(
     [target.schema, names],
   );
   for (const k of keys) await session.query(`ALTER TABLE ${schema}.${qi(k.table)} DROP CONSTRAINT ${qi(k.name)}`);
-  for (const name of [...names].reverse()) await session.query(`DELETE FROM ${schema}.${qi(name)}`);
+  for (const name of [...names].reverse()) {
+    await session.query(`DELETE FROM ${schema}.${qi(name)}`).catch((error: unknown) => {
+      // Rows a table outside the snapshot still points at cannot be replaced: say which, instead of the server's words alone.
+      if ((error as { code?: string }).code !== '23503') throw error;
+      throw new CairnError(
+        'E_SNAPSHOT_SCHEMA',
+        `${target.name}: the rows of ${name} cannot be replaced: ${errorMessage(error)} (a table the snapshot does not carry refers to them). Nothing was written`,
+        { table: name },
+      );
+    });
+  }
   const identityTables = new Set(
     (
       await session.query<{ table: string }>(

@@ -137,7 +137,7 @@ async function migrateAll(run: {
   // All or nothing: every store with work is planned (and linted) before any is changed, so one store's refusal changes none.
   let total = 0;
   for (const store of pending) {
-    const plan = await migrateStore(store, { dryRun: true, stores: [...registry.stores, ...(registry.postgres ?? [])] });
+    const plan = await migrateStore(store, { dryRun: true, stores: selectAnyStores(registry) });
     if (!options.force) assertLintClean(reportOf(store.name, store.file, [], plan.lint));
     total += plan.planned.length;
   }
@@ -160,7 +160,7 @@ async function migrateAll(run: {
     const result = await migrateStore(store, {
       db: dbs[store.name],
       force: options.force,
-      stores: [...registry.stores, ...(registry.postgres ?? [])],
+      stores: selectAnyStores(registry),
       onStep: onStep(store.name),
       onMove: progress ? (event) => progress({ kind: 'move', store: store.name, ...event }) : undefined,
     });

@@ -201,5 +201,10 @@ describe('cairn restore into a PostgreSQL store', () => {
     assert.deepEqual(await pgQuery(a.url, "SELECT count(*)::int AS n FROM shared.people WHERE name = 'already here'"), [{ n: 0 }]);
     const target = await run(a, 'restore', '--from', 'snap', '--store', 'shared', '--target', 'x.sqlite');
     assert.equal(target.code, 64);
+    // A table outside the snapshot that points at the rows: they cannot be replaced, and the refusal says why.
+    await pgQuery(a.url, 'CREATE TABLE shared.badges (person_id bigint REFERENCES shared.people (id)); INSERT INTO shared.badges VALUES (1)');
+    const pinned = await run(a, 'restore', '--from', 'snap', '--store', 'shared', '--force');
+    assert.equal(pinned.code, 2, pinned.stderr);
+    assert.match(pinned.stderr, /the rows of people cannot be replaced: .*badges.*a table the snapshot does not carry refers to them/);
   });
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, openStores, type OpenStoresProgress } from '../../dist/index.js';
 import { cliWith, scratchApp } from '../helpers.js';
-import { startPostgres, type TestServer } from './server.js';
+import { pgQuery, startPostgres, type TestServer } from './server.js';
 
 let server: TestServer;
 
@@ -213,6 +213,34 @@ describe('a PostgreSQL store beside a SQLite one', () => {
     assert.doesNotMatch(migrate.stderr, /at .*node_modules/, 'no stack trace');
     const status = await cliWith({ cwd: dir, env: limited }, 'migrate', '--store', 'shared', '--json');
     assert.equal(JSON.parse(status.stdout).error.code, 'E_PERMISSION');
+  });
+
+  it('a user given a schema an owner made (no CREATE on the database) migrates it, as the refusal above advises', async () => {
+    const { dir, env, url } = await mixedApp();
+    const { default: pg } = await import('pg');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const role = `schema_user_${process.pid}`;
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'schema-pw'`);
+    await admin.query(`CREATE SCHEMA shared AUTHORIZATION ${role}`);
+    await admin.end();
+    const limited = { ...env, CAIRN_SHARED_URL: url.replace(/\/\/postgres:[^@]+@/, `//${role}:schema-pw@`) };
+    // A dry run and the lint judge the files in that schema, in a rolled-back transaction: no scratch schema to create.
+    const dry = await cliWith({ cwd: dir, env: limited }, 'migrate', '--store', 'shared', '--dry-run', '--json');
+    assert.equal(dry.code, 0, dry.stderr);
+    const lint = await cliWith({ cwd: dir, env: limited }, 'lint', '--store', 'shared', '--json');
+    assert.equal(lint.code, 0, lint.stderr);
+    assert.equal(JSON.parse(lint.stdout).stores[0].linted.length, 2);
+    assert.deepEqual(
+      await pgQuery(url, "SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'shared'::regnamespace"),
+      [{ n: 0 }],
+      'the lint left nothing',
+    );
+    const first = await cliWith({ cwd: dir, env: limited }, 'migrate', '--store', 'shared');
+    assert.equal(first.code, 0, first.stderr);
+    const again = await cliWith({ cwd: dir, env: limited }, 'migrate', '--store', 'shared');
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await pgQuery(url, 'SELECT count(*)::int AS n FROM shared.cairn_migrations'), [{ n: 2 }]);
   });
 
   it('config mistakes on a PostgreSQL store name the key', async () => {

@@ -57,11 +57,14 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
         recover: opts.recover,
         expandEnv: opts.expandEnv,
         env: io.env,
-        stores: [...registry.stores, ...(registry.postgres ?? [])],
+        stores: selectAnyStores(registry),
       };
       // Every store is checked before any is changed, so a refusal anywhere writes nothing anywhere.
       const plans = stores.map((store) =>
-        isPostgresStore(store) ? migratePostgres(store, { ...options, dryRun: true }) : migrateStore(store, { ...options, dryRun: true }),
+        // A real run does not lint a fresh PostgreSQL store (nothing there to damage), so neither does its check first.
+        isPostgresStore(store)
+          ? migratePostgres(store, { ...options, dryRun: true, lintFresh: Boolean(opts.dryRun) })
+          : migrateStore(store, { ...options, dryRun: true }),
       );
       let results: MigrateResult[] = await Promise.all(plans);
       if (!opts.dryRun && !opts.force) for (const r of results) assertLintClean(reportOf(r.store, r.file, [], r.lint));

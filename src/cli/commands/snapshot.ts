@@ -1,18 +1,24 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import type { ResolvedStore, StoreRegistry } from '../../config/stores.js';
+import type { PostgresStore, ResolvedStore, StoreRegistry } from '../../config/stores.js';
 import { isPostgresStore, selectAnyStores, selectStores } from '../../config/stores.js';
 import { CairnError } from '../../errors.js';
 import { loadRegistry, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
-/** `--store`, or the only store there is. */
+/** `--store`, or the only store there is, on either engine. */
+function anyStore(registry: StoreRegistry, name: string | undefined): ResolvedStore | PostgresStore {
+  if (name) return selectAnyStores(registry, [name])[0]!;
+  const all = selectAnyStores(registry);
+  if (all.length === 1) return all[0]!;
+  throw new CairnError('E_USAGE', `name the store with --store (this config declares: ${all.map((s) => s.name).join(', ')})`);
+}
+
+/** The same for a command that works on SQLite stores (a PostgreSQL one is refused by name). */
 function oneStore(registry: StoreRegistry, name: string | undefined): ResolvedStore {
-  if (name) return selectStores(registry, [name])[0] as ResolvedStore;
-  if (registry.stores.length === 1 && (registry.postgres ?? []).length === 0) return registry.stores[0] as ResolvedStore;
-  const names = [...registry.stores, ...(registry.postgres ?? [])].map((s) => s.name);
-  throw new CairnError('E_USAGE', `name the store with --store (this config declares: ${names.join(', ')})`);
+  const store = anyStore(registry, name);
+  return selectStores(registry, [store.name])[0] as ResolvedStore;
 }
 
 /** export, restore, cutover and verify: the snapshot commands. */
@@ -27,7 +33,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .action(async (opts: { store?: string; out?: string; force?: boolean; json?: boolean }) => {
       const { renderExport } = await import('../render-snapshot.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-      const store = opts.store ? selectAnyStores(registry, [opts.store])[0]! : oneStore(registry, undefined);
+      const store = anyStore(registry, opts.store);
       const out = opts.out ? path.resolve(io.cwd, opts.out) : undefined;
       const result = isPostgresStore(store)
         ? await (await import('../../postgres/export.js')).exportPostgres(store, { out, force: opts.force, env: io.env, root: io.cwd })
@@ -67,7 +73,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         const registry = await loadRegistry(io, program.opts<GlobalFlags>());
         const from = fromCwd(io, opts.from)!;
         const name = opts.store ?? readManifest(from).store;
-        const store = opts.store ? selectAnyStores(registry, [name])[0]! : oneStore(registry, name);
+        const store = anyStore(registry, name);
         let bar: ReturnType<typeof progressBar> | null = null;
         const options = {
           from,
