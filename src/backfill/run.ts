@@ -1,23 +1,19 @@
 import path from 'node:path';
 import { loadDefaultExport, resolveModule, type ModuleKind } from '../config/modules.js';
 import { expandTilde } from '../config/paths.js';
-import { selectStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
-import { CairnError, type CairnErrorCode } from '../errors.js';
+import { findTargetStore, isPostgresStore, type PostgresStore, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
+import { CairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
-import { assertMigrated, migrateStore } from '../migrations/migrator.js';
-import { storeStatus } from '../migrations/status.js';
 import { originOf, type RejectEntry } from '../importers/produce.js';
-import type { RecordOrigin } from '../importers/define.js';
-import { rowObject, RowWriter, type Outcome, type TableCounts } from '../importers/writer.js';
-import type { Db } from '../sqlite/db.js';
-import { openDatabase } from '../sqlite/open.js';
+import type { TableCounts } from '../importers/outcome.js';
 import { DEFAULT_LEASE_MS, isBackfillJob, type BackfillContext, type BackfillJob } from './define.js';
 import { fingerprintOf, listItems, tailHash } from './items.js';
 import { workerBatches, yieldingBatches } from '../importers/pipeline.js';
 import { produceBackfillBatches, type BackfillBatch, type WorkItem, type WorkReason } from './produce.js';
 import { RejectsLedger } from './rejects-ledger.js';
-import { ensureStateTables, leaseIsLive, newLeaseOwner, readItemRecords, readJobState, type ItemRecord, type JobState } from './state.js';
-import { databaseExists } from '../sqlite/files.js';
+import { newLeaseOwner, type ItemRecord } from './state.js';
+import { sqliteBackfillTarget } from './sqlite-target.js';
+import type { BackfillWriter, Checkpoint } from './target.js';
 
 export interface RunBackfillOptions {
   /** A job object, a job's name in the config's `backfills`, or the path of a job module (.mjs/.js/.ts). */
@@ -159,17 +155,19 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
   if (!isBackfillJob(job)) throw new CairnError('E_PLAN', 'expected a backfill job made with defineBackfill({ target, items, map })');
   const name = options.name ?? job.name ?? located?.name ?? null;
   if (!name) throw new CairnError('E_PLAN', 'a backfill job passed as an object needs a name (defineBackfill({ name, … }) or the name option)');
-  const [store] = selectStores(registry, [job.target]);
-  if (!store) throw new CairnError('E_PLAN', `backfill ${name}: unknown target store ${job.target}`);
+  const store = findTargetStore(registry, job.target, `backfill ${name}`);
   const root = options.from ? path.resolve(process.cwd(), expandTilde(options.from)) : registry.home;
   const context: BackfillContext = { home: registry.home, root, from: root };
   const rejectsPath = path.resolve(options.rejectsFile ?? path.join(registry.home, `backfill-${name}.rejects.jsonl`));
   const result = emptyResult(name, store);
 
-  // The startup fast path comes first: a complete job costs this one indexed read, not a look at the migrations.
-  let db: Db | null = databaseExists(store.file) ? openDatabase(store.file, { pragmas: store.pragmas }) : null;
+  const target = isPostgresStore(store)
+    ? (await import('../postgres/backfill-target.js')).pgBackfillTarget(store, options.env)
+    : sqliteBackfillTarget(store, options.env);
+  result.file = target.where;
   try {
-    const before = db ? readJobState(db, name) : null;
+    // The startup fast path comes first: a complete job costs this one indexed read, not a look at the migrations.
+    const before = await target.readJobState(name);
     // A job that completed with unreadable items is not done: a plain re-run retries them (the fast path would skip them forever).
     if (before?.status === 'complete' && !options.refresh && before.itemsFailed === 0) {
       result.outcome = 'already-complete';
@@ -177,11 +175,10 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
       result.elapsedMs = Math.round(performance.now() - started);
       return result;
     }
-    await assertWritable(store, options);
-    db ??= openDatabase(store.file, { pragmas: store.pragmas });
+    await target.assertWritable(options.migrate ?? false);
     const leaseMs = job.leaseMs ?? DEFAULT_LEASE_MS;
     const owner = newLeaseOwner();
-    const lease = acquireLease(db, name, owner, leaseMs, clock(), rejectsPath);
+    const lease = await target.acquireLease(name, owner, leaseMs, clock(), rejectsPath);
     if ('busy' in lease) {
       result.outcome = 'busy';
       result.holder = { owner: lease.busy.leaseOwner ?? '', expiresAt: new Date(lease.busy.leaseExpiresAt ?? 0).toISOString() };
@@ -191,53 +188,24 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
     const ledger = RejectsLedger.open(rejectsPath, lease.state?.rejectsFile === rejectsPath ? lease.state.rejectsBytes : Number.MAX_SAFE_INTEGER);
     const ledgerStart = ledger.bytes;
     try {
-      const work = planWork(listItems(job, name, context), readItemRecords(db, name), options.refresh ?? false, result.items);
-      const writer = new RowWriter<RecordOrigin>(db, { mode: job.mode ?? 'insert', holdBack: false });
-      const checkpoint = checkpointer(db, name, owner, leaseMs, clock, ledger);
-      const progress: BackfillProgress = { itemsTotal: work.length, itemsDone: 0, rows: 0, rejected: 0 };
-      options.onProgress?.({ ...progress });
-      let stopped = false;
-      let committed: RejectEntry[] = [];
-      const batches =
-        located && options.worker !== false
-          ? workerBatches<BackfillBatch>({ kind: 'backfill', jobFile: located.file, name, queue: work, context })
-          : yieldingBatches(produceBackfillBatches(job, name, work, context));
-      for await (const batch of batches) {
-        writer.write(
-          batch.groups,
-          (tag) => originOf(batch, tag),
-          () => undefined, // rejects reach the ledger inside the transaction (checkpoint)
-          (outcome) => void (committed = checkpoint(batch, outcome)),
-        );
-        for (const entry of committed) if (result.rejectSamples.length < 5) result.rejectSamples.push(entry);
-        result.rejected += committed.length;
-        committed = [];
-        for (const item of batch.items) {
-          if (item.status === 'failed') result.items.failed += 1;
-          if (item.status !== 'partial') progress.itemsDone += 1;
-        }
-        progress.rows += batch.rowCount;
-        progress.rejected = result.rejected;
-        options.onProgress?.({ ...progress });
-        if (options.signal?.aborted) {
-          stopped = true;
-          break;
-        }
-      }
+      const work = planWork(listItems(job, name, context), await target.readItemRecords(name), options.refresh ?? false, result.items);
+      const writer = await target.openWriter(job.mode ?? 'insert');
+      const checkpoint = target.checkpointer(name, owner, leaseMs, clock, ledger);
+      const stopped = await writeBatches(job, { name, work, context, located, options, writer, checkpoint, result });
       result.tables = writer.counts();
       if (stopped) result.outcome = 'stopped';
       else {
-        completeJob(db, name, owner, clock());
+        await target.completeJob(name, owner, clock());
         result.outcome = 'complete';
       }
     } finally {
       ledger.close();
-      releaseLease(db, name, owner, clock());
+      await target.releaseLease(name, owner, clock());
       result.rejectsFile = ledger.bytes > ledgerStart ? rejectsPath : null;
     }
-    result.lastWatermark = readJobState(db, name)?.lastWatermark ?? null;
+    result.lastWatermark = (await target.readJobState(name))?.lastWatermark ?? null;
   } finally {
-    db?.close();
+    await target.close();
   }
   result.elapsedMs = Math.round(performance.now() - started);
   const rows = Object.values(result.tables).reduce((n, t) => n + t.inserted + t.alreadyPresent + t.updated, 0);
@@ -245,11 +213,60 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
   return result;
 }
 
-function emptyResult(job: string, store: ResolvedStore): BackfillResult {
+/** Reads, maps and writes the work in batches, each checkpointed in its own commit; true when stopped by the signal. */
+async function writeBatches(
+  job: BackfillJob,
+  run: {
+    name: string;
+    work: WorkItem[];
+    context: BackfillContext;
+    located: { file: string } | null;
+    options: RunBackfillOptions;
+    writer: BackfillWriter;
+    checkpoint: Checkpoint;
+    result: BackfillResult;
+  },
+): Promise<boolean> {
+  const { options, result, writer, checkpoint } = run;
+  const progress: BackfillProgress = { itemsTotal: run.work.length, itemsDone: 0, rows: 0, rejected: 0 };
+  options.onProgress?.({ ...progress });
+  const batches =
+    run.located && options.worker !== false
+      ? workerBatches<BackfillBatch>({ kind: 'backfill', jobFile: run.located.file, name: run.name, queue: run.work, context: run.context })
+      : yieldingBatches(produceBackfillBatches(job, run.name, run.work, run.context));
+  for await (const batch of batches) {
+    let committed: RejectEntry[] = [];
+    await writer.write(
+      batch.groups,
+      (tag) => originOf(batch, tag),
+      () => undefined, // rejects reach the ledger inside the transaction (checkpoint)
+      (outcome) => {
+        // SQLite's writer runs this inside a synchronous transaction: it must not be deferred to a later tick there.
+        const entries = checkpoint(batch, outcome);
+        if (entries instanceof Promise) return entries.then((e) => void (committed = e));
+        committed = entries;
+        return undefined;
+      },
+    );
+    for (const entry of committed) if (result.rejectSamples.length < 5) result.rejectSamples.push(entry);
+    result.rejected += committed.length;
+    for (const item of batch.items) {
+      if (item.status === 'failed') result.items.failed += 1;
+      if (item.status !== 'partial') progress.itemsDone += 1;
+    }
+    progress.rows += batch.rowCount;
+    progress.rejected = result.rejected;
+    options.onProgress?.({ ...progress });
+    if (options.signal?.aborted) return true;
+  }
+  return false;
+}
+
+function emptyResult(job: string, store: ResolvedStore | PostgresStore): BackfillResult {
   return {
     job,
     store: store.name,
-    file: store.file,
+    file: '',
     outcome: 'complete',
     holder: null,
     items: { listed: 0, unchanged: 0, new: 0, resumed: 0, grown: 0, changed: 0, retried: 0, failed: 0, missing: 0 },
@@ -261,30 +278,6 @@ function emptyResult(job: string, store: ResolvedStore): BackfillResult {
     elapsedMs: 0,
     rowsPerSecond: 0,
   };
-}
-
-/** The store must exist at the app's schema: a backfill fills tables, it never creates them. */
-async function assertWritable(store: ResolvedStore, options: RunBackfillOptions): Promise<void> {
-  const status = storeStatus(store, { env: options.env });
-  if (status.error) throw new CairnError(status.error.code as CairnErrorCode, status.error.message, { store: store.name });
-  if (status.newerThanApp) {
-    throw new CairnError(
-      'E_NEWER_THAN_APP',
-      `${store.name}: ${store.file} has migrations this app does not know (${status.unknown.map((u) => u.version).join(', ')}); upgrade the app before backfilling into it`,
-      { store: store.name, file: store.file },
-    );
-  }
-  const behind = !status.exists || status.pending.length > 0 || status.baselinePending;
-  if (!behind) return;
-  if (options.migrate) {
-    assertMigrated(await migrateStore(store, { env: options.env }));
-    return;
-  }
-  const what = status.exists ? `is at version ${status.current ?? 0} with ${status.pending.length} pending migration(s)` : 'does not exist yet';
-  throw new CairnError('E_SCHEMA_BEHIND', `${store.name}: ${store.file} ${what}; run cairn migrate (or openStores) first, or pass --migrate`, {
-    store: store.name,
-    file: store.file,
-  });
 }
 
 /** Which items to read, from where, and why; counts the rest into `counts`. */
@@ -330,130 +323,4 @@ function changeOf(file: string, record: ItemRecord): 'unchanged' | 'grown' | 'ch
   if (now.size === record.size && now.mtime === record.mtime) return 'unchanged';
   if (now.size >= record.offset && tailHash(file, record.offset) === record.tailSha256) return 'grown';
   return 'changed';
-}
-
-type Lease = { state: JobState | null } | { busy: JobState };
-
-/** Takes the job's lease in one IMMEDIATE transaction, creating the state tables on first use. */
-function acquireLease(db: Db, job: string, owner: string, leaseMs: number, now: number, rejectsFile: string): Lease {
-  return db.withTransaction((): Lease => {
-    ensureStateTables(db);
-    const state = readJobState(db, job);
-    if (state && leaseIsLive(state, now)) return { busy: state };
-    const at = new Date(now).toISOString();
-    db.prepare(
-      `INSERT INTO cairn_backfill_state (job, status, started_at, updated_at, lease_owner, lease_expires_at, rejects_file)
-       VALUES (?, 'running', ?, ?, ?, ?, ?)
-       ON CONFLICT (job) DO UPDATE SET status = 'running', started_at = coalesce(started_at, excluded.started_at),
-         updated_at = excluded.updated_at, lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at,
-         rejects_file = excluded.rejects_file,
-         rejects_bytes = CASE WHEN rejects_file IS excluded.rejects_file THEN rejects_bytes ELSE 0 END`,
-    ).run(job, at, at, owner, now + leaseMs, rejectsFile);
-    return { state };
-  });
-}
-
-/**
- * The checkpoint, inside the batch's transaction: the batch's rejects are
- * appended to the ledger, each item's offset and fingerprint recorded, the
- * job's counters recomputed and its lease renewed. A lease taken over by
- * another process (ours expired) aborts the batch.
- */
-function checkpointer(db: Db, job: string, owner: string, leaseMs: number, clock: () => number, ledger: RejectsLedger) {
-  const upsertItem = db.prepare(
-    `INSERT INTO cairn_backfill_items (job, watermark, file, status, size, mtime, offset, line, tail_sha256, rows, rejected, error, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (job, watermark) DO UPDATE SET file = excluded.file, status = excluded.status, size = excluded.size, mtime = excluded.mtime,
-       offset = excluded.offset, line = excluded.line, tail_sha256 = excluded.tail_sha256, error = excluded.error, updated_at = excluded.updated_at,
-       rows = CASE WHEN ? THEN excluded.rows ELSE rows + excluded.rows END,
-       rejected = CASE WHEN ? THEN excluded.rejected ELSE rejected + excluded.rejected END`,
-  );
-  const readItem = db.prepare('SELECT status, rows, rejected FROM cairn_backfill_items WHERE job = ? AND watermark = ?');
-  // Counters move by deltas (one indexed read per item), never by recounting: a checkpoint costs the same at item 10 and at item 1,000,000.
-  const updateState = db.prepare(
-    `UPDATE cairn_backfill_state SET
-       last_watermark = CASE WHEN last_watermark IS NULL OR ? > last_watermark THEN coalesce(?, last_watermark) ELSE last_watermark END,
-       items_done = items_done + ?, items_failed = items_failed + ?, rows_done = rows_done + ?, rejected = rejected + ?,
-       rejects_bytes = ?, updated_at = ?, lease_expires_at = ?
-     WHERE job = ? AND lease_owner = ?`,
-  );
-  // Where the ledger stood before each batch: if a batch's checkpoint runs twice (its COMMIT failed on a
-  // deferred constraint and the writer redid it row by row), the first attempt's lines are taken back.
-  const ledgerBefore = new WeakMap<BackfillBatch, number>();
-  return (batch: BackfillBatch, outcome: Outcome<RecordOrigin>): RejectEntry[] => {
-    const now = clock();
-    const at = new Date(now).toISOString();
-    const rowRejects: RejectEntry[] = outcome.rejects.map(([row, reason]) => ({ ...row.origin, table: row.table, reason, row: rowObject(row) }));
-    const entries = [...batch.rejects, ...rowRejects];
-    const start = ledgerBefore.get(batch);
-    if (start === undefined) ledgerBefore.set(batch, ledger.bytes);
-    else ledger.truncate(start);
-    const bytes = ledger.append(entries);
-    const rowRejectsByFile = new Map<string, number>();
-    for (const entry of rowRejects) rowRejectsByFile.set(entry.file, (rowRejectsByFile.get(entry.file) ?? 0) + 1);
-    let lastDone: string | null = null;
-    const delta = { done: 0, failed: 0, rows: 0, rejected: 0 };
-    for (const item of batch.items) {
-      const rowRejected = rowRejectsByFile.get(item.file) ?? 0;
-      rowRejectsByFile.delete(item.file); // counted once, on the item's first slice in this batch
-      const rows = item.rows - rowRejected;
-      const rejected = item.rejected + rowRejected;
-      const old = readItem.get<{ status: string; rows: number; rejected: number }>(job, item.watermark);
-      const restart = item.fromStart || !old;
-      upsertItem.run(
-        job,
-        item.watermark,
-        item.file,
-        item.status,
-        item.size,
-        item.mtime,
-        item.offset,
-        item.line,
-        item.tailSha256,
-        rows,
-        rejected,
-        item.error,
-        at,
-        restart ? 1 : 0,
-        restart ? 1 : 0,
-      );
-      delta.done += (item.status === 'done' ? 1 : 0) - (old?.status === 'done' ? 1 : 0);
-      delta.failed += (item.status === 'failed' ? 1 : 0) - (old?.status === 'failed' ? 1 : 0);
-      delta.rows += restart ? rows - (old?.rows ?? 0) : rows;
-      delta.rejected += restart ? rejected - (old?.rejected ?? 0) : rejected;
-      if (item.status !== 'partial' && (lastDone === null || item.watermark > lastDone)) lastDone = item.watermark;
-    }
-    const changes = updateState.run(lastDone, lastDone, delta.done, delta.failed, delta.rows, delta.rejected, bytes, at, now + leaseMs, job, owner).changes;
-    if (changes === 0) {
-      throw new CairnError(
-        'E_BACKFILL_LEASE_LOST',
-        `backfill ${job}: another process took over the job (this run's lease expired); this batch was rolled back`,
-        {
-          job,
-        },
-      );
-    }
-    return entries;
-  };
-}
-
-function completeJob(db: Db, job: string, owner: string, now: number): void {
-  const at = new Date(now).toISOString();
-  db.prepare("UPDATE cairn_backfill_state SET status = 'complete', last_success_at = ?, updated_at = ? WHERE job = ? AND lease_owner = ?").run(
-    at,
-    at,
-    job,
-    owner,
-  );
-}
-
-/** Frees the lease; a run that did not complete leaves the job pending for the next one. */
-function releaseLease(db: Db, job: string, owner: string, now: number): void {
-  try {
-    db.prepare(
-      "UPDATE cairn_backfill_state SET lease_owner = NULL, lease_expires_at = NULL, status = CASE WHEN status = 'running' THEN 'pending' ELSE status END, updated_at = ? WHERE job = ? AND lease_owner = ?",
-    ).run(new Date(now).toISOString(), job, owner);
-  } catch {
-    // The DB is failing (the reason we are unwinding); the lease expires on its own.
-  }
 }

@@ -107,22 +107,22 @@ export function readItemRecords(db: Db, job: string): Map<string, ItemRecord> {
   const rows = db
     .prepare('SELECT watermark, file, status, size, mtime, offset, line, tail_sha256, error FROM cairn_backfill_items WHERE job = ?')
     .all<Record<string, unknown>>(job);
-  return new Map(
-    rows.map((r) => [
-      r.watermark as string,
-      {
-        watermark: r.watermark as string,
-        file: r.file as string,
-        status: r.status as ItemRecord['status'],
-        size: Number(r.size),
-        mtime: r.mtime as string,
-        offset: Number(r.offset),
-        line: Number(r.line),
-        tailSha256: (r.tail_sha256 as string | null) ?? null,
-        error: (r.error as string | null) ?? null,
-      },
-    ]),
-  );
+  return new Map(rows.map((r) => [r.watermark as string, toItemRecord(r)]));
+}
+
+/** An item's row, from either engine's driver (numbers may arrive as text from a bigint column). */
+export function toItemRecord(r: Record<string, unknown>): ItemRecord {
+  return {
+    watermark: r.watermark as string,
+    file: r.file as string,
+    status: r.status as ItemRecord['status'],
+    size: Number(r.size),
+    mtime: r.mtime as string,
+    offset: Number(r.offset),
+    line: Number(r.line),
+    tailSha256: (r.tail_sha256 as string | null) ?? null,
+    error: (r.error as string | null) ?? null,
+  };
 }
 
 /** Items that failed (unreadable) with their errors, for status reports. */
@@ -134,7 +134,8 @@ export function readFailedItems(db: Db, job: string, limit = 20): { file: string
     .map((r) => ({ file: r.file, error: r.error ?? '' }));
 }
 
-function toJobState(r: Record<string, unknown>): JobState {
+/** A job's state row, from either engine's driver. */
+export function toJobState(r: Record<string, unknown>): JobState {
   return {
     job: r.job as string,
     status: r.status as BackfillStatus,

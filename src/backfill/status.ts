@@ -3,7 +3,8 @@ import type { StoreRegistry } from '../config/stores.js';
 import { errorMessage } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
-import { readAllJobStates, readFailedItems } from './state.js';
+import { readAllJobStates, readFailedItems, type JobState } from './state.js';
+import type { Env } from '../migrations/envsub.js';
 import { readinessOf, type BackfillReadiness } from './readiness.js';
 import { databaseExists } from '../sqlite/files.js';
 
@@ -37,11 +38,22 @@ export async function declaredJobs(registry: StoreRegistry): Promise<DeclaredJob
  * read-only one): those with state in it, and those declared for it that never ran.
  */
 export function storeJobEntries(db: Db | null, store: string, declared: DeclaredJobs, now: number = Date.now()): BackfillStatusEntry[] {
+  return jobEntries(db ? readAllJobStates(db) : [], (job) => readFailedItems(db as Db, job), store, declared, now);
+}
+
+/** The entries of one store from its jobs' states, read by either engine, and the declared jobs that never ran in it. */
+export function jobEntries(
+  states: readonly JobState[],
+  failedItems: (job: string) => { file: string; error: string }[],
+  store: string,
+  declared: DeclaredJobs,
+  now: number,
+): BackfillStatusEntry[] {
   const entries: BackfillStatusEntry[] = [];
   const seen = new Set<string>();
-  for (const state of db ? readAllJobStates(db) : []) {
+  for (const state of states) {
     seen.add(state.job);
-    entries.push({ ...readinessOf(state.job, state, now), store, declared: declared.has(state.job), failedItems: readFailedItems(db as Db, state.job) });
+    entries.push({ ...readinessOf(state.job, state, now), store, declared: declared.has(state.job), failedItems: failedItems(state.job) });
   }
   for (const [name, job] of declared) {
     if ('target' in job && job.target === store && !seen.has(name)) entries.push({ ...readinessOf(name, null, now), store, declared: true, failedItems: [] });
@@ -53,18 +65,16 @@ export function storeJobEntries(db: Db | null, store: string, declared: Declared
  * Every job of every store: those with state in a DB and those the config
  * declares that never ran. Only reads (a missing DB is not created).
  */
-export async function backfillStatus(registry: StoreRegistry, options: { job?: string; now?: number } = {}): Promise<BackfillStatusEntry[]> {
+export async function backfillStatus(registry: StoreRegistry, options: { job?: string; now?: number; env?: Env } = {}): Promise<BackfillStatusEntry[]> {
   const now = options.now ?? Date.now();
   const declared = await declaredJobs(registry);
   const entries: BackfillStatusEntry[] = [];
   for (const [name, job] of declared) {
     if ('error' in job) entries.push({ ...readinessOf(name, null, now), reason: job.error, store: '?', declared: true, failedItems: [] });
-    else if (!registry.stores.some((s) => s.name === job.target)) {
+    else if (![...registry.stores, ...(registry.postgres ?? [])].some((s) => s.name === job.target)) {
       entries.push({
         ...readinessOf(name, null, now),
-        reason: (registry.postgres ?? []).some((s) => s.name === job.target)
-          ? `its target store ${JSON.stringify(job.target)} is a PostgreSQL store; backfill runs into SQLite stores only in this version`
-          : `its target store ${JSON.stringify(job.target)} is not in the config`,
+        reason: `its target store ${JSON.stringify(job.target)} is not in the config`,
         store: job.target,
         declared: true,
         failedItems: [],
@@ -78,6 +88,13 @@ export async function backfillStatus(registry: StoreRegistry, options: { job?: s
     } finally {
       db?.close();
     }
+  }
+  // A server store is asked only when a declared job writes to it: --status must not need every server up.
+  const targets = new Set([...declared.values()].flatMap((j) => ('target' in j ? [j.target] : [])));
+  for (const store of (registry.postgres ?? []).filter((s) => targets.has(s.name))) {
+    const { readPgJobs } = await import('../postgres/backfill-target.js');
+    const { states, failed } = await readPgJobs(store, options.env);
+    entries.push(...jobEntries(states, (job) => failed.get(job) ?? [], store.name, declared, now));
   }
   const selected = options.job ? entries.filter((e) => e.job === options.job) : entries;
   return selected.sort((a, b) => a.store.localeCompare(b.store) || a.job.localeCompare(b.job));

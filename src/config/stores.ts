@@ -195,7 +195,21 @@ export function isStoreRegistry(value: unknown): value is StoreRegistry {
 }
 
 /** What works on a PostgreSQL store in this version; every other command names the store and says so. */
-export const POSTGRES_COMMANDS = ['migrate', 'status', 'new', 'lint', 'doctor', 'adopt', 'baseline', 'tail', 'export', 'restore', 'verify'] as const;
+export const POSTGRES_COMMANDS = [
+  'migrate',
+  'status',
+  'new',
+  'lint',
+  'doctor',
+  'adopt',
+  'baseline',
+  'tail',
+  'export',
+  'restore',
+  'verify',
+  'import',
+  'backfill',
+] as const;
 
 /** Every store's name, SQLite and PostgreSQL, in config order. */
 function allNames(registry: StoreRegistry): string[] {
@@ -236,6 +250,13 @@ export function selectAnyStores(registry: StoreRegistry, names?: readonly string
     if (!store) throw unknownStore(registry, name);
     return store;
   });
+}
+
+/** A plan's or job's target by name, of either engine; an unknown name is the plan's error. */
+export function findTargetStore(registry: StoreRegistry, name: string, what: string): ResolvedStore | PostgresStore {
+  const store = [...registry.stores, ...(registry.postgres ?? [])].find((s) => s.name === name);
+  if (!store) throw new CairnError('E_PLAN', `${what}: unknown target store ${name}`);
+  return store;
 }
 
 export function isPostgresStore(store: ResolvedStore | PostgresStore): store is PostgresStore {

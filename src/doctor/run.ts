@@ -55,7 +55,7 @@ export async function runDoctor(registry: StoreRegistry, options: DoctorOptions 
   if (servers.length) {
     // The PostgreSQL checks (and the pg client) load only when such a store is declared.
     const { postgresChecks } = await import('../postgres/doctor.js');
-    for (const store of servers) all.push(...(await postgresChecks(store, { env: options.env, now, wanted, snapshot: options.snapshot })));
+    for (const store of servers) all.push(...(await postgresChecks(store, { env: options.env, now, wanted, snapshot: options.snapshot, jobs })));
   }
 
   const checks: Record<string, DoctorCheck> = {};

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import type { StoreRegistry } from '../config/stores.js';
-import { selectStores } from '../config/stores.js';
+import { findTargetStore, isPostgresStore, type PostgresStore, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
 import { loadDefaultExport, moduleNameOf, resolveModule, type ModuleKind } from '../config/modules.js';
 import { CairnError, errorMessage } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
@@ -14,6 +13,8 @@ import type { RecordOrigin } from './define.js';
 import { importRejectsFile, RejectsFile } from './rejects.js';
 import { expandPath, resolveSources, type ResolvedSource } from './sources.js';
 import { rowObject, RowWriter, type TableCounts, type WrittenRow } from './writer.js';
+import type { RejectSink, WriteGroup } from './outcome.js';
+import { describeTarget } from '../postgres/target.js';
 
 export interface RunImportOptions {
   /** A plan object, or the path of a plan module (.mjs/.js/.ts). A path lets reading run on a worker thread. */
@@ -104,20 +105,19 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
   const plan = planFile ? await loadPlan(planFile) : (options.plan as ImportPlan);
   if (!isImportPlan(plan)) throw new CairnError('E_PLAN', 'expected an import plan made with defineImport({ target, sources, map })');
   const name = options.name ?? (planFile ? moduleNameOf(planFile) : 'import');
-  const [store] = selectStores(registry, [plan.target]);
-  if (!store) throw new CairnError('E_PLAN', `import plan ${name}: unknown target store ${plan.target}`);
+  const store = findTargetStore(registry, plan.target, `import plan ${name}`);
   const mode = options.mode ?? plan.mode ?? 'insert';
   const dryRun = options.dryRun ?? false;
   const root = options.from ? expandPath(options.from, process.cwd()) : registry.home;
   const context: MapContext = { home: registry.home, root, from: root };
 
   const declared = resolveSources(plan.sources, context.root);
-  const target = await prepareTarget(store, { dryRun, migrate: options.migrate, env: options.env });
+  const target = await openImportTarget(store, { dryRun, migrate: options.migrate, env: options.env, mode });
   const rejects = new RejectsFile<RejectEntry>(dryRun ? null : (options.rejectsFile ?? importRejectsFile(registry.home, name, options.now?.() ?? new Date())));
   const summary: ImportSummary = {
     plan: name,
     store: store.name,
-    file: store.file,
+    file: target.where,
     dryRun,
     mode,
     created: target.created,
@@ -133,7 +133,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
     warnings: [...target.warnings, ...declared.flatMap((s) => (s.note && !s.spec.optional ? [`source ${s.name}: ${s.note}`] : []))],
   };
   try {
-    const writer = new RowWriter<RecordOrigin>(target.db, { mode });
+    const { writer } = target;
     const sources = orderSources(plan, declared, context, (table) => writer.rankOf(table));
     const rejectRow = (row: WrittenRow<RecordOrigin>, reason: string): void => {
       rejects.add({ ...row.origin, table: row.table, reason, row: rowObject(row) });
@@ -150,7 +150,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
       }
       for (const [source, n] of Object.entries(batch.records)) summary.sources[source]!.records += n;
       for (const [source, n] of Object.entries(batch.skipped)) summary.sources[source]!.skipped += n;
-      writer.write(batch.groups, (tag) => originOf(batch, tag), rejectRow);
+      await writer.write(batch.groups, (tag) => originOf(batch, tag), rejectRow);
       runCopies(batch, summary, rejects, dryRun, { fromRoot: context.root, toRoot: context.home });
       progress.bytesDone += batch.bytes;
       progress.records = Object.values(summary.sources).reduce((n, s) => n + s.records, 0);
@@ -158,11 +158,11 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
       progress.rejected = rejects.count;
       options.onProgress?.(progress);
     }
-    writer.finish(rejectRow);
+    await writer.finish(rejectRow);
     summary.tables = writer.counts();
   } finally {
     rejects.close();
-    target.close();
+    await target.close();
   }
   summary.rejected = rejects.count;
   summary.rejectsFile = rejects.path;
@@ -171,6 +171,37 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
   const rows = Object.values(summary.tables).reduce((n, t) => n + t.inserted + t.alreadyPresent + t.updated + t.rejected, 0);
   summary.rowsPerSecond = summary.elapsedMs > 0 ? Math.round((rows * 1000) / summary.elapsedMs) : rows;
   return summary;
+}
+
+/** The writer an import needs, on either engine (the SQLite one is synchronous; awaiting it costs nothing). */
+interface ImportWriter {
+  write(groups: readonly WriteGroup[], originOf: (tag: number) => RecordOrigin, onReject: RejectSink<RecordOrigin>): void | Promise<void>;
+  finish(onReject: RejectSink<RecordOrigin>): void | Promise<void>;
+  counts(): Record<string, TableCounts>;
+  rankOf(table: string): number;
+}
+
+interface ImportTarget {
+  writer: ImportWriter;
+  /** The file written (or the scratch copy of a dry run), or the server and schema. */
+  where: string;
+  created: boolean;
+  migrated: MigrateResult | null;
+  warnings: string[];
+  close(): void | Promise<void>;
+}
+
+async function openImportTarget(
+  store: ResolvedStore | PostgresStore,
+  options: { dryRun: boolean; migrate?: boolean; env?: Env; mode: ImportMode },
+): Promise<ImportTarget> {
+  if (isPostgresStore(store)) {
+    const { preparePgImport } = await import('../postgres/write-target.js');
+    const target = await preparePgImport<RecordOrigin>(store, options);
+    return { ...target, where: describeTarget(store), warnings: target.migrated?.warnings ?? [] };
+  }
+  const target = await prepareTarget(store, options);
+  return { ...target, where: store.file, writer: new RowWriter<RecordOrigin>(target.db, { mode: options.mode }) };
 }
 
 function runCopies(

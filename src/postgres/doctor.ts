@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { PostgresStore } from '../config/stores.js';
+import { jobEntries, type DeclaredJobs } from '../backfill/status.js';
+import { backfillCheck } from '../doctor/checks/backfill.js';
 import { checkResult, skipped } from '../doctor/checks/result.js';
+import { readPgJobStates } from './backfill-target.js';
 import { schemaCheck } from '../doctor/checks/schema.js';
 import { readSnapshot, snapshotVerdict } from '../doctor/checks/snapshot.js';
 import { comparePgWithSnapshot } from './compare.js';
@@ -18,11 +21,12 @@ const LONG_TRANSACTION_MS = 5 * 60_000;
  * SQLite store's: `server` (reachable, version), `schema` (history against
  * the files, the same check as SQLite's), `lock` (a migrator holding the
  * store's advisory lock), `transactions` (long-open transactions holding
- * locks in the store's schema). Reads only.
+ * locks in the store's schema), `backfill` (each job's phase, as on SQLite).
+ * Reads only.
  */
 export async function postgresChecks(
   store: PostgresStore,
-  options: { env?: NodeJS.ProcessEnv; now: number; wanted: (check: string) => boolean; snapshot?: string },
+  options: { env?: NodeJS.ProcessEnv; now: number; wanted: (check: string) => boolean; snapshot?: string; jobs?: DeclaredJobs },
 ): Promise<DoctorCheck[]> {
   const name = store.name;
   let session: PgSession;
@@ -30,7 +34,7 @@ export async function postgresChecks(
     session = await openSession(store, { env: options.env, applicationName: `cairn doctor ${name}` });
   } catch (error) {
     const failed = checkResult(name, 'server', 'fail', `cannot connect: ${errorMessage(error)}`, { server: safeUrl(store, options.env) }, reachRemedy(store));
-    const rest = ['schema', 'lock', 'transactions', ...(options.snapshot !== undefined ? ['snapshot'] : [])];
+    const rest = ['schema', 'lock', 'transactions', 'backfill', ...(options.snapshot !== undefined ? ['snapshot'] : [])];
     return [failed, ...rest.map((check) => skipped(name, check, 'the server cannot be reached (see server)'))].filter((c) =>
       options.wanted(c.id.slice(name.length + 1)),
     );
@@ -48,6 +52,16 @@ export async function postgresChecks(
       ],
       ['lock', () => lockCheck(session, store)],
       ['transactions', () => transactionsCheck(session, store, options.now)],
+      [
+        'backfill',
+        async () => {
+          const { states, failed } = await readPgJobStates(session, store.schema);
+          return backfillCheck(
+            { store },
+            jobEntries(states, (job) => failed.get(job) ?? [], name, options.jobs ?? new Map(), options.now),
+          );
+        },
+      ],
     ];
     if (options.snapshot !== undefined) checks.push(['snapshot', () => snapshotCheckPg(session, store, path.resolve(options.snapshot as string))]);
     const out: DoctorCheck[] = [];

@@ -12,6 +12,16 @@ export async function withMigrationLock<T>(
   store: { name: string; schema: string; lockTimeoutMs: number },
   fn: () => Promise<T>,
 ): Promise<T> {
+  const release = await acquireMigrationLock(session, store);
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}
+
+/** Takes the store's migration lock (see withMigrationLock) and returns what frees it, for work longer than one call (an import). */
+export async function acquireMigrationLock(session: PgSession, store: { name: string; schema: string; lockTimeoutMs: number }): Promise<() => Promise<void>> {
   const key = `cairn:migrate:${store.schema}`;
   if (store.lockTimeoutMs <= 0) {
     const [row] = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
@@ -27,11 +37,9 @@ export async function withMigrationLock<T>(
       await session.query('RESET lock_timeout');
     }
   }
-  try {
-    return await fn();
-  } finally {
+  return async () => {
     await session.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
-  }
+  };
 }
 
 async function lockedError(session: PgSession, store: { name: string; schema: string; lockTimeoutMs: number }, key: string): Promise<CairnError> {

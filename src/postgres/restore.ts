@@ -4,6 +4,8 @@ import { readLines } from '../importers/read-lines.js';
 import { readManifest, verifySnapshotFiles } from '../snapshot/manifest.js';
 import type { SnapshotComparison } from '../snapshot/compare.js';
 import { otherStoreWarning, type RestoredTable, type RestoreOptions, type RestoreResult } from '../snapshot/restore.js';
+import { STATE_TABLES } from '../backfill/state.js';
+import { ensurePgStateTables } from './backfill-target.js';
 import { comparePgWithSnapshot } from './compare.js';
 import { migratePostgres } from './migrate.js';
 import { castFromLine, insertFromLines, planPgRestore, targetTables, type PgTablePlan } from './restore-plan.js';
@@ -54,6 +56,8 @@ export async function restorePostgres(target: PostgresTarget, options: PgRestore
   const migrated = await migratePostgres(target, { env: options.env });
   const session = await openSession(target, { env: options.env, applicationName: `cairn restore ${target.name}` });
   try {
+    // A snapshot carries a backfill's bookkeeping with the rows it describes (a re-read would double a keyless table's rows), as on SQLite.
+    if (manifest.tables.some((t) => STATE_TABLES.includes(t.name))) await ensurePgStateTables(session, target.schema);
     const plan = planPgRestore(manifest, await targetTables(session, target.schema), options);
     const insertStarted = performance.now();
     const countOnly = new Map(

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Client, QueryResultRow } from 'pg';
 import { CairnError, errorMessage } from '../errors.js';
 import { expandUrl, quotePgIdent, redactUrl, type PostgresTarget } from './target.js';
@@ -12,6 +14,10 @@ import { expandUrl, quotePgIdent, redactUrl, type PostgresTarget } from './targe
 export interface PgSession {
   readonly pid: number;
   query<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** A statement whose row count matters (an INSERT … ON CONFLICT DO NOTHING: how many went in). */
+  run<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+  /** `COPY … FROM STDIN` fed with `data` (COPY's text format), over the session's own connection. */
+  copyIn(sql: string, data: string | Buffer): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -47,6 +53,23 @@ export async function openSession(target: PostgresTarget, options: { application
     async query<T extends QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]> {
       try {
         return (await client.query<T>(sql, params)).rows;
+      } catch (error) {
+        throw serverRefusal(target, error) ?? error;
+      }
+    },
+    async run<T extends QueryResultRow>(sql: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }> {
+      try {
+        const result = await client.query<T>(sql, params);
+        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      } catch (error) {
+        throw serverRefusal(target, error) ?? error;
+      }
+    },
+    async copyIn(sql: string, data: string | Buffer): Promise<void> {
+      // Loaded on the first COPY: only imports and backfills into a server need it.
+      const { from } = (await import('pg-copy-streams')).default;
+      try {
+        await pipeline(Readable.from([data]), client.query(from(sql)));
       } catch (error) {
         throw serverRefusal(target, error) ?? error;
       }

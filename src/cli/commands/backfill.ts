@@ -32,7 +32,7 @@ export function registerBackfill(program: Command, io: Io, done: (code: number) 
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const style = styleFor(io.stdout, io.env);
       if (opts.status) {
-        const jobs = await backfillStatus(registry, { job: jobArg });
+        const jobs = await backfillStatus(registry, { job: jobArg, env: io.env });
         if (opts.json) writeJson(io, { ok: jobs.every((j) => j.complete && j.itemsFailed === 0), jobs });
         else io.stdout.write(renderBackfillStatus(jobs, style));
         done(EXIT.ok);

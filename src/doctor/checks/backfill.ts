@@ -5,7 +5,10 @@ import type { DoctorCheck } from '../types.js';
 import { checkResult } from './result.js';
 
 /** Each backfill job of the store: complete, running, interrupted or never run, and what it rejected. */
-export function backfillCheck(ctx: StoreContext, jobs: readonly BackfillStatusEntry[] | { error: string }): DoctorCheck {
+export function backfillCheck(
+  ctx: Pick<StoreContext, 'store'> | { store: { name: string } },
+  jobs: readonly BackfillStatusEntry[] | { error: string },
+): DoctorCheck {
   const name = ctx.store.name;
   if ('error' in jobs) return checkResult(name, 'backfill', 'idle', `skipped: ${jobs.error}`);
   if (jobs.length === 0) return checkResult(name, 'backfill', 'idle', 'no backfill jobs');

@@ -1,0 +1,362 @@
+import {
+  countsFor,
+  merge,
+  unpack,
+  type Outcome,
+  type RejectSink,
+  type TableCounts,
+  type WriteGroup,
+  type WriteMode,
+  type WrittenRow,
+} from '../importers/outcome.js';
+import { errorMessage } from '../errors.js';
+import { foreignKeyOrder } from '../sqlite/schema-info.js';
+import { copyField } from './copy-text.js';
+import { inTransaction, type PgSession } from './session.js';
+import { quotePgIdent as qi } from './target.js';
+import { findColumn, readWriteTables, type PgWriteColumn, type PgWriteTable } from './write-tables.js';
+
+/** How one (table, columns) shape is written: COPY into a session temp table, then one INSERT … SELECT per range of it. */
+interface PgPrepared {
+  temp: string;
+  columns: PgWriteColumn[];
+  bytea: boolean[];
+  /** `$1`/`$2`: the range of the temp table's ordinals to insert. Returns `inserted`/`updated` counts in upsert mode. */
+  insert: string;
+  upsert: boolean;
+  /** Sequences behind the columns given a value: moved past the largest one after each batch. */
+  sequences: { column: string; sequence: string }[];
+}
+
+/** Types with no equality operator: an upsert compares their text. */
+const NO_EQUALITY = /^(json|xml|point|line|lseg|box|path|polygon|circle)(\[\])?$/;
+
+export interface PgRowWriterOptions {
+  mode?: WriteMode;
+  /** As RowWriterOptions.holdBack: false for a backfill, whose checkpoint says the batch is done. */
+  holdBack?: boolean;
+  /** Each batch is a savepoint of a transaction the caller holds (a dry run, rolled back at the end), not a transaction of its own. */
+  nested?: boolean;
+}
+
+/**
+ * The PostgreSQL counterpart of RowWriter, with the same semantics: tables
+ * in foreign-key order within each batch, existing rows left alone (or
+ * updated where their values differ), one transaction per batch, a row that
+ * breaks a constraint rejected alone with the server's reason, a row whose
+ * parent has not arrived held back, counts published after the commit.
+ *
+ * Rows go in through COPY into a temporary table of text columns, then one
+ * `INSERT … SELECT … ON CONFLICT DO NOTHING` into the table, each value
+ * read through its column's type. A failing INSERT is retried on halves of
+ * its range under savepoints, so k bad rows among n cost O(k log n)
+ * statements and every other row still goes in. Constraints are checked
+ * per statement (SET CONSTRAINTS ALL IMMEDIATE), so nothing fails at COMMIT.
+ */
+export class PgRowWriter<O = unknown> {
+  private readonly order: Map<string, number>;
+  private readonly prepared = new Map<string, PgPrepared | string>();
+  private readonly totals = new Map<string, TableCounts>();
+  private deferred: WrittenRow<O>[] = [];
+  private ordinal = 0;
+  private temps = 0;
+
+  private constructor(
+    private readonly session: PgSession,
+    private readonly schema: string,
+    readonly tables: Map<string, PgWriteTable>,
+    private readonly options: PgRowWriterOptions,
+  ) {
+    this.order = new Map(foreignKeyOrder(tables).map((name, i) => [name, i]));
+  }
+
+  static async open<O>(session: PgSession, schema: string, options: PgRowWriterOptions = {}): Promise<PgRowWriter<O>> {
+    return new PgRowWriter<O>(session, schema, await readWriteTables(session, schema), options);
+  }
+
+  /** Writes one batch in one transaction; `beforeCommit` runs in it, last, with what the batch did (a backfill's checkpoint). */
+  async write(
+    groups: readonly WriteGroup[],
+    originOf: (tag: number) => O,
+    onReject: RejectSink<O>,
+    beforeCommit?: (outcome: Outcome<O>) => Promise<unknown> | unknown,
+  ): Promise<void> {
+    const ordered = [...groups].sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+    await this.prepareAll(ordered);
+    const outcome = await this.transaction(async () => {
+      const result = await this.writeGroups(ordered, originOf);
+      if (this.options.holdBack === false) await this.settle(result);
+      await this.advanceSequences(ordered);
+      await beforeCommit?.(result);
+      return result;
+    });
+    this.publish(outcome, onReject);
+  }
+
+  /** Retries held-back rows, parents first, until a pass makes no progress; what is left has no parent anywhere and is rejected. */
+  async finish(onReject: RejectSink<O>): Promise<void> {
+    while (this.deferred.length > 0) {
+      const pending = this.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+      this.deferred = [];
+      const groups = regroup(pending);
+      await this.prepareAll(groups);
+      const outcome = await this.transaction(async () => {
+        const result = await this.writeGroups(groups, (tag) => (pending[tag] as WrittenRow<O>).origin);
+        await this.advanceSequences(groups);
+        return result;
+      });
+      if (outcome.deferred.length === pending.length) {
+        for (const row of outcome.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
+        outcome.deferred = [];
+      }
+      this.publish(outcome, onReject);
+    }
+  }
+
+  counts(): Record<string, TableCounts> {
+    return Object.fromEntries([...this.totals.entries()].sort((a, b) => this.rankOf(a[0]) - this.rankOf(b[0])));
+  }
+
+  rankOf(table: string): number {
+    return this.order.get(table) ?? this.order.size;
+  }
+
+  private async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const body = async (): Promise<T> => {
+      await this.session.query('SET CONSTRAINTS ALL IMMEDIATE');
+      return fn();
+    };
+    if (!this.options.nested) return inTransaction(this.session, body);
+    await this.session.query('SAVEPOINT cairn_batch');
+    try {
+      const out = await body();
+      await this.session.query('RELEASE SAVEPOINT cairn_batch');
+      return out;
+    } catch (error) {
+      await this.session.query('ROLLBACK TO SAVEPOINT cairn_batch').catch(() => {});
+      throw error;
+    }
+  }
+
+  private async settle(outcome: Outcome<O>): Promise<void> {
+    while (outcome.deferred.length > 0) {
+      const pending = outcome.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+      const retried = await this.writeGroups(regroup(pending), (tag) => (pending[tag] as WrittenRow<O>).origin);
+      merge(outcome, { ...retried, deferred: [] });
+      if (retried.deferred.length === pending.length) {
+        for (const row of retried.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
+        outcome.deferred = [];
+      } else {
+        outcome.deferred = retried.deferred;
+      }
+    }
+  }
+
+  private publish(outcome: Outcome<O>, onReject: RejectSink<O>): void {
+    for (const [table, delta] of outcome.counts) {
+      const total = countsFor(this.totals, table);
+      total.inserted += delta.inserted;
+      total.alreadyPresent += delta.alreadyPresent;
+      total.updated += delta.updated;
+    }
+    for (const [row, reason] of outcome.rejects) {
+      countsFor(this.totals, row.table).rejected += 1;
+      onReject(row, reason);
+    }
+    for (const row of outcome.deferred) this.deferred.push(row);
+  }
+
+  /** Each group: its rows as COPY text into the temp table (a value no column can hold is rejected here), then inserted by ranges. */
+  private async writeGroups(groups: readonly WriteGroup[], originOf: (tag: number) => O): Promise<Outcome<O>> {
+    const outcome: Outcome<O> = { counts: new Map(), rejects: [], deferred: [] };
+    for (const group of groups) {
+      const prepared = this.prepared.get(shapeKey(group.table, group.columns)) as PgPrepared | string;
+      const rowAt = (r: number): WrittenRow<O> => {
+        const width = group.columns.length;
+        return {
+          table: group.table,
+          columns: group.columns,
+          params: group.values.slice(r * width, (r + 1) * width),
+          origin: originOf(group.origins[r] as number),
+        };
+      };
+      if (typeof prepared === 'string') {
+        for (const row of unpack(group, originOf)) outcome.rejects.push([row, prepared]);
+        continue;
+      }
+      const { text, kept } = this.encode(group, prepared, (r, reason) => outcome.rejects.push([rowAt(r), reason]));
+      if (kept.length === 0) continue;
+      const base = this.ordinal;
+      this.ordinal += kept.length;
+      await this.session.copyIn(`COPY ${prepared.temp} FROM STDIN`, text);
+      const counts = countsFor(outcome.counts, group.table);
+      await this.insertRange(prepared, base, 0, kept.length - 1, counts, (i, error) => {
+        const row = rowAt(kept[i] as number);
+        if (codeOf(error) === '23503') outcome.deferred.push(row);
+        else outcome.rejects.push([row, reasonOf(error)]);
+      });
+    }
+    return outcome;
+  }
+
+  /** COPY text for a group's rows, each line led by its ordinal; `kept[i]` is the group row behind ordinal base + i. */
+  private encode(group: WriteGroup, prepared: PgPrepared, reject: (row: number, reason: string) => void): { text: string; kept: number[] } {
+    const width = group.columns.length;
+    const kept: number[] = [];
+    let text = '';
+    rows: for (let r = 0; r < group.origins.length; r++) {
+      let line = String(this.ordinal + kept.length);
+      for (let c = 0; c < width; c++) {
+        const field = copyField(group.values[r * width + c], prepared.bytea[c] as boolean);
+        if (typeof field !== 'string') {
+          reject(r, `column ${group.columns[c]}: ${field.reason}`);
+          continue rows;
+        }
+        line += '\t' + field;
+      }
+      text += line + '\n';
+      kept.push(r);
+    }
+    return { text, kept };
+  }
+
+  /** Inserts ordinals base+lo … base+hi; on a row's error, halves the range under savepoints until each bad row stands alone. */
+  private async insertRange(
+    prepared: PgPrepared,
+    base: number,
+    lo: number,
+    hi: number,
+    counts: TableCounts,
+    onRowError: (index: number, error: unknown) => void,
+  ): Promise<void> {
+    await this.session.query('SAVEPOINT cairn_rows');
+    try {
+      const { rows, rowCount } = await this.session.run<{ inserted: number; updated: number }>(prepared.insert, [base + lo, base + hi]);
+      await this.session.query('RELEASE SAVEPOINT cairn_rows');
+      const inserted = prepared.upsert ? Number(rows[0]?.inserted ?? 0) : rowCount;
+      const updated = prepared.upsert ? Number(rows[0]?.updated ?? 0) : 0;
+      counts.inserted += inserted;
+      counts.updated += updated;
+      counts.alreadyPresent += hi - lo + 1 - inserted - updated;
+    } catch (error) {
+      await this.session.query('ROLLBACK TO SAVEPOINT cairn_rows');
+      await this.session.query('RELEASE SAVEPOINT cairn_rows');
+      if (!isRowError(error)) throw error;
+      if (lo === hi) return onRowError(lo, error);
+      const mid = (lo + hi) >> 1;
+      await this.insertRange(prepared, base, lo, mid, counts, onRowError);
+      await this.insertRange(prepared, base, mid + 1, hi, counts, onRowError);
+    }
+  }
+
+  /** A serial or identity column given explicit values: its sequence moves past them, so the app's next insert does not collide. */
+  private async advanceSequences(groups: readonly WriteGroup[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const group of groups) {
+      const prepared = this.prepared.get(shapeKey(group.table, group.columns));
+      if (typeof prepared !== 'object') continue;
+      for (const { column, sequence } of prepared.sequences) {
+        if (seen.has(sequence)) continue;
+        seen.add(sequence);
+        await this.session.query(
+          `SELECT setval($1, m) FROM (SELECT max(${qi(column)}) AS m FROM ${qi(this.schema)}.${qi(group.table)}) x, ${sequence} s
+           WHERE m IS NOT NULL AND m > CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END`,
+          [sequence],
+        );
+      }
+    }
+  }
+
+  /** Temp tables are made outside the batch's transaction, so a rolled-back batch never leaves a cached shape without its table. */
+  private async prepareAll(groups: readonly WriteGroup[]): Promise<void> {
+    for (const group of groups) {
+      const key = shapeKey(group.table, group.columns);
+      if (!this.prepared.has(key)) this.prepared.set(key, await this.prepare(group.table, group.columns));
+    }
+  }
+
+  private async prepare(table: string, names: string[]): Promise<PgPrepared | string> {
+    const info = this.tables.get(table);
+    if (!info) return `the target has no table ${JSON.stringify(table)} (tables: ${[...this.tables.keys()].join(', ')})`;
+    if (names.length === 0) return `the row for ${table} has no columns`;
+    const columns: PgWriteColumn[] = [];
+    for (const name of names) {
+      const column = findColumn(info.columns, name);
+      if (!column) return `table ${table} has no column ${JSON.stringify(name)} (columns: ${info.columns.map((c) => c.name).join(', ')})`;
+      if (column.generated) return `column ${table}.${column.name} is generated and cannot be written`;
+      columns.push(column);
+    }
+    const temp = `pg_temp.cairn_rows_${++this.temps}`;
+    const fields = columns.map((_, i) => `c${i} text`).join(', ');
+    await this.session.query(`CREATE TEMP TABLE ${temp} (cairn_ord bigint, ${fields}) ON COMMIT DELETE ROWS`);
+    const target = `${qi(this.schema)}.${qi(table)}`;
+    const list = columns.map((c) => qi(c.name)).join(', ');
+    const overriding = columns.some((c) => c.identityAlways) ? ' OVERRIDING SYSTEM VALUE' : '';
+    const select = `SELECT ${columns.map((c, i) => `c${i}::${c.baseType}`).join(', ')} FROM ${temp} WHERE cairn_ord BETWEEN $1 AND $2 ORDER BY cairn_ord`;
+    const key = info.primaryKey.map((k) => columns.find((c) => c.name === k));
+    const upsert = this.options.mode === 'upsert' && key.length > 0 && key.every((c) => c !== undefined);
+    const sequences = columns.filter((c) => c.sequence !== null).map((c) => ({ column: c.name, sequence: c.sequence as string }));
+    const common = { temp, columns, bytea: columns.map((c) => c.baseType === 'bytea'), sequences };
+    if (!upsert) return { ...common, upsert: false, insert: `INSERT INTO ${target} (${list})${overriding} ${select} ON CONFLICT DO NOTHING` };
+    const others = columns.filter((c) => !info.primaryKey.includes(c.name));
+    const compare = (side: string, c: PgWriteColumn): string => (NO_EQUALITY.test(c.baseType) ? `${side}.${qi(c.name)}::text` : `${side}.${qi(c.name)}`);
+    const action =
+      others.length === 0
+        ? 'DO NOTHING'
+        : `DO UPDATE SET ${others.map((c) => `${qi(c.name)} = excluded.${qi(c.name)}`).join(', ')}
+           WHERE (${others.map((c) => compare('x', c)).join(', ')}, NULL) IS DISTINCT FROM (${others.map((c) => compare('excluded', c)).join(', ')}, NULL)`;
+    const conflict = info.primaryKey.map(qi).join(', ');
+    return {
+      ...common,
+      upsert: true,
+      insert: `WITH w AS (INSERT INTO ${target} AS x (${list})${overriding} ${select} ON CONFLICT (${conflict}) ${action} RETURNING (x.xmax = 0) AS fresh)
+        SELECT count(*) FILTER (WHERE fresh)::int AS inserted, count(*) FILTER (WHERE NOT fresh)::int AS updated FROM w`,
+    };
+  }
+
+  private missingParentReason(table: string): string {
+    const parents = (this.tables.get(table)?.foreignKeys ?? []).map((fk) => `${fk.table}(${fk.to.join(', ') || 'primary key'}) via ${fk.from.join(', ')}`);
+    return `FOREIGN KEY constraint failed: no parent row in ${parents.join(' or ') || 'a referenced table'}, in the target or anywhere in the input`;
+  }
+}
+
+function shapeKey(table: string, columns: readonly string[]): string {
+  return `${table}\u0000${columns.join('\u0000')}`;
+}
+
+/** Rows back into groups of one shape each, in order; a row's tag is its index in `rows`. */
+function regroup<O>(rows: readonly WrittenRow<O>[]): WriteGroup[] {
+  const groups: WriteGroup[] = [];
+  let last: WriteGroup | null = null;
+  rows.forEach((row, i) => {
+    if (!last || last.table !== row.table || shapeKey(last.table, last.columns) !== shapeKey(row.table, row.columns)) {
+      last = { table: row.table, columns: row.columns, values: [], origins: [] };
+      groups.push(last);
+    }
+    last.values.push(...row.params);
+    last.origins.push(i);
+  });
+  return groups;
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/**
+ * Errors that belong to a row's values: data exceptions (class 22: a value
+ * its type cannot read, too long, out of range), integrity violations (23),
+ * a key updated twice in one statement (21000), an index entry too large
+ * (54000). Anything else (the connection, a privilege, the disk) is not the
+ * row's and stops the write.
+ */
+function isRowError(error: unknown): boolean {
+  const code = codeOf(error);
+  return code.startsWith('22') || code.startsWith('23') || code === '21000' || code === '54000';
+}
+
+function reasonOf(error: unknown): string {
+  const detail = (error as { detail?: unknown } | null)?.detail;
+  return typeof detail === 'string' && detail ? `${errorMessage(error)} (${detail})` : errorMessage(error);
+}
