@@ -10,6 +10,7 @@ import { benchSnapshot } from './snapshot.mjs';
 import { benchStartup } from './startup.mjs';
 import { benchColdStart } from './cold-start.mjs';
 import { benchPostgres } from './postgres.mjs';
+import { benchPgData } from './pg-data.mjs';
 
 const quick = process.argv.includes('--quick');
 const results = [];
@@ -31,6 +32,7 @@ results.push(await benchSnapshot({ quick }));
 results.push(await benchMove({ quick }));
 results.push(await benchLint({ quick }));
 results.push(await benchPostgres({ quick }));
+results.push(await benchPgData({ quick }));
 
 for (const r of results) {
   console.log(`${r.name}: ${r.ok ? 'within goal' : 'OVER GOAL'}`);

@@ -7,6 +7,7 @@ import { otherStoreWarning, type RestoredTable, type RestoreOptions, type Restor
 import { STATE_TABLES } from '../backfill/state.js';
 import { ensurePgStateTables } from './backfill-target.js';
 import { comparePgWithSnapshot } from './compare.js';
+import { columnKinds, snapshotLineToCopy, type ColumnKind } from './snapshot-copy.js';
 import { migratePostgres } from './migrate.js';
 import { castFromLine, insertFromLines, planPgRestore, targetTables, type PgTablePlan } from './restore-plan.js';
 import { inTransaction, openSession, type PgSession } from './session.js';
@@ -148,10 +149,12 @@ async function fill(
     let rows = 0;
     if (plan.columns.length > 0) {
       const sql = insertFromLines(target.schema, plan, identityTables.has(plan.entry.name));
+      const copy = `COPY ${schema}.${qi(plan.entry.name)} (${plan.columns.map((c) => qi(c.name)).join(', ')}) FROM STDIN`;
+      const kinds = columnKinds(plan);
       let batch: { text: string; number: number }[] = [];
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
-        await insertBatch(session, plan, sql, batch, path.join(dir, plan.entry.file));
+        if (!(await copyBatch(session, copy, plan, kinds, batch))) await insertBatch(session, plan, sql, batch, path.join(dir, plan.entry.file));
         rows += batch.length;
         rowsDone += batch.length;
         batch = [];
@@ -207,6 +210,33 @@ function notAsInSnapshot(target: PostgresTarget, comparison: SnapshotComparison)
     `${target.name}: the restored rows would not read back as the snapshot's, so nothing was written:\n  ${lines.join('\n  ')}\nA column of the target changes these values (a numeric scale, a time precision): widen it with a migration, or fix the values at their source`,
     { store: target.name, tables: bad.map((t) => t.table) },
   );
+}
+
+/**
+ * The fast path: the batch's lines as COPY rows straight into the table,
+ * under a savepoint. False (nothing kept) when a line is not plain values or
+ * the server refuses a row: the statement path then runs the batch and names
+ * the line and column the target cannot take.
+ */
+async function copyBatch(session: PgSession, copy: string, plan: PgTablePlan, kinds: ColumnKind[], batch: { text: string }[]): Promise<boolean> {
+  let data = '';
+  for (const line of batch) {
+    const row = snapshotLineToCopy(line.text, plan, kinds);
+    if (row === null) return false;
+    data += row + '\n';
+  }
+  await session.query('SAVEPOINT cairn_copy');
+  try {
+    await session.copyIn(copy, data);
+    await session.query('RELEASE SAVEPOINT cairn_copy');
+    return true;
+  } catch (error) {
+    // A refusal of the session itself (no privilege, a full disk) is already named: no line is to blame.
+    if (isCairnError(error)) throw error;
+    await session.query('ROLLBACK TO SAVEPOINT cairn_copy');
+    await session.query('RELEASE SAVEPOINT cairn_copy');
+    return false;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import type { Client, QueryResultRow } from 'pg';
 import { CairnError, errorMessage } from '../errors.js';
@@ -18,6 +19,12 @@ export interface PgSession {
   run<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
   /** `COPY … FROM STDIN` fed with `data` (COPY's text format), over the session's own connection. */
   copyIn(sql: string, data: string | Buffer): Promise<void>;
+  /**
+   * The rows of `COPY (query) TO STDOUT` (text format), one string each with
+   * COPY's escapes undone. No other query may run on the session until the
+   * lines are all read (or the loop is left, which ends the COPY).
+   */
+  copyLines(sql: string): AsyncGenerator<string>;
   end(): Promise<void>;
 }
 
@@ -74,10 +81,36 @@ export async function openSession(target: PostgresTarget, options: { application
         throw serverRefusal(target, error) ?? error;
       }
     },
+    async *copyLines(sql: string): AsyncGenerator<string> {
+      const { to } = (await import('pg-copy-streams')).default;
+      const stream = client.query(to(sql));
+      const decoder = new StringDecoder('utf8');
+      let rest = '';
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          const text = rest + decoder.write(chunk);
+          let start = 0;
+          for (let end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) yield unescapeCopy(text.slice(start, end));
+          rest = text.slice(start);
+        }
+      } catch (error) {
+        throw serverRefusal(target, error) ?? error;
+      } finally {
+        stream.destroy();
+      }
+      if (rest + decoder.end()) throw new Error('COPY TO ended inside a row');
+    },
     async end() {
       await client.end();
     },
   };
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\', n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v' };
+
+/** A COPY text-format field with its backslash escapes undone (COPY TO writes no other kind). */
+function unescapeCopy(field: string): string {
+  return field.includes('\\') ? field.replace(/\\([\\nrtbfv])/g, (_, ch: string) => COPY_ESCAPES[ch] as string) : field;
 }
 
 /** A driver message with the URL's password cut out, should the driver ever echo it. */

@@ -14,6 +14,8 @@ export interface PgWriteColumn extends ColumnInfo {
 
 export interface PgWriteTable extends TableInfo {
   columns: PgWriteColumn[];
+  /** No rules and no row-level security: a plain COPY into it does what an INSERT would. */
+  copyable: boolean;
 }
 
 /**
@@ -35,11 +37,13 @@ export async function readWriteTables(session: PgSession, schema: string): Promi
     generated: boolean;
     identity: string;
     sequence: string | null;
+    copyable: boolean;
   }>(
     `SELECT c.relname AS table, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, format_type(a.atttypid, NULL) AS base,
        a.attnotnull AS "notNull", a.atthasdef AS "hasDefault", coalesce(array_position(pk.conkey, a.attnum), 0) AS pk,
        a.attgenerated <> '' AS generated, a.attidentity AS identity,
-       pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) AS sequence
+       pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) AS sequence,
+       NOT c.relhasrules AND NOT c.relrowsecurity AS copyable
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
      LEFT JOIN pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = 'p'
      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped AND ${filter.relation}
@@ -59,7 +63,7 @@ export async function readWriteTables(session: PgSession, schema: string): Promi
   for (const c of columns) {
     let table = tables.get(c.table);
     if (!table) {
-      table = { name: c.table, columns: [], primaryKey: [], foreignKeys: [], withoutRowid: false, strict: true };
+      table = { name: c.table, columns: [], primaryKey: [], foreignKeys: [], withoutRowid: false, strict: true, copyable: c.copyable };
       tables.set(c.table, table);
     }
     table.columns.push({

@@ -156,6 +156,28 @@ describe('cairn import into a PostgreSQL store', () => {
     assert.deepEqual(await rows(app, 'SELECT count(*)::int AS n FROM site.items'), [{ n: 0 }]);
   });
 
+  it('a key twice in one batch: the first wins and the second counts as already present, as on SQLite', async () => {
+    const plan = `
+import { defineImport, source } from ${JSON.stringify(DIST_INDEX)};
+export default defineImport({
+  target: 'site',
+  sources: { v: source.jsonl('values.jsonl') },
+  batchSize: 3,
+  map: ({ value }) => ({ rows: { kv: { k: value.k, v: value.v } } }),
+});
+`;
+    const app = await chainApp(chainData(), plan, { '0001_kv.sql': 'CREATE TABLE kv (k integer PRIMARY KEY, v text NOT NULL);\n' });
+    // Batches of three: all new (straight in), then a repeat inside the batch, then all new again.
+    const lines = [1, 2, 3, 4, 5, 4, 6, 7, 8].map((k, i) => JSON.stringify({ k, v: `line ${i + 1}` }));
+    fs.writeFileSync(path.join(app.legacy, 'values.jsonl'), lines.join('\n') + '\n');
+    const r = await importCli(app, '--json');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).tables.kv, { inserted: 8, alreadyPresent: 1, updated: 0, rejected: 0 });
+    assert.deepEqual(await rows(app, 'SELECT v FROM site.kv WHERE k = 4'), [{ v: 'line 4' }]);
+    const again = JSON.parse((await importCli(app, '--json')).stdout);
+    assert.deepEqual(again.tables.kv, { inserted: 0, alreadyPresent: 9, updated: 0, rejected: 0 });
+  });
+
   it('values arrive exact: 64-bit integers, -0, subnormals, infinities, bytes, every Unicode plane, JSON; serial ids move the sequence', async () => {
     const plan = `
 import { defineImport, source } from ${JSON.stringify(DIST_INDEX)};
