@@ -45,7 +45,9 @@ if (mode === 'raw-copy-in') {
   // The table made by the same migration, then one COPY of the rows already converted to CSV.
   await migratePostgres(target);
   await withClient((client) =>
-    timed(() => pipeline(fs.createReadStream(file), client.query(copyStreams.from('COPY bench.events (session, seq, kind, at, text) FROM STDIN (FORMAT csv)')))),
+    timed(() =>
+      pipeline(fs.createReadStream(file), client.query(copyStreams.from('COPY bench.events (session, seq, kind, at, text) FROM STDIN (FORMAT csv)'))),
+    ),
   );
   rows = Number((await withClient((c) => c.query('SELECT count(*) FROM bench.events'))).rows[0].count);
 } else if (mode === 'cairn-import') {

@@ -19,7 +19,6 @@ import { inTransaction, openSession, type PgSession } from './session.js';
 import { LINE_SETTINGS, lineSelectPg, nanCheckSql, storedColumns, type PgSnapshotColumn } from './snapshot-lines.js';
 import { describeTarget, type PostgresTarget } from './target.js';
 
-
 /**
  * `cairn export` of a PostgreSQL store: the same snapshot folder a SQLite
  * store exports (one JSONL file per table, manifest last), every table read
