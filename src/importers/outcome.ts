@@ -3,6 +3,7 @@
  * rows packed per table, rows it could not write, and counts per table.
  */
 import type { SqlValue } from '../sqlite/db.js';
+import { foreignKeyOrder, type TableInfo } from '../sqlite/schema-info.js';
 
 export type WriteMode = 'insert' | 'upsert';
 
@@ -73,4 +74,68 @@ export function merge<O>(into: Outcome<O>, from: Outcome<O>): void {
   }
   into.rejects.push(...from.rejects);
   into.deferred.push(...from.deferred);
+}
+
+/**
+ * What a writer keeps across batches, the same on either engine: totals
+ * per table (published only once a batch commits), rows held back for a
+ * parent not yet written, and the tables' foreign-key order.
+ */
+export class WriterLedger<O> {
+  private readonly order: Map<string, number>;
+  private readonly totals = new Map<string, TableCounts>();
+  /** Rows whose parent had not arrived; `finish()` retries them. */
+  deferred: WrittenRow<O>[] = [];
+
+  constructor(private readonly tables: ReadonlyMap<string, TableInfo>) {
+    this.order = new Map(foreignKeyOrder(tables as Map<string, TableInfo>).map((name, i) => [name, i]));
+  }
+
+  /** A table's place in foreign-key order (parents lower); unknown tables last. */
+  rankOf(table: string): number {
+    return this.order.get(table) ?? this.order.size;
+  }
+
+  /** Held-back rows, parents first, taken out of the ledger for a retry. */
+  takeDeferred(): WrittenRow<O>[] {
+    const pending = this.byRank(this.deferred);
+    this.deferred = [];
+    return pending;
+  }
+
+  byRank<R extends { table: string }>(rows: R[]): R[] {
+    return rows.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+  }
+
+  /** A retry of `tried` held-back rows that placed none of them: they have no parent anywhere, and are rejected saying so. */
+  rejectOrphans(outcome: Outcome<O>, tried: number): boolean {
+    if (outcome.deferred.length !== tried) return false;
+    for (const row of outcome.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
+    outcome.deferred = [];
+    return true;
+  }
+
+  counts(): Record<string, TableCounts> {
+    return Object.fromEntries([...this.totals.entries()].sort((a, b) => this.rankOf(a[0]) - this.rankOf(b[0])));
+  }
+
+  /** A committed batch's outcome into the totals; its rejects to the sink, its held-back rows kept. */
+  publish(outcome: Outcome<O>, onReject: RejectSink<O>): void {
+    for (const [table, delta] of outcome.counts) {
+      const total = countsFor(this.totals, table);
+      total.inserted += delta.inserted;
+      total.alreadyPresent += delta.alreadyPresent;
+      total.updated += delta.updated;
+    }
+    for (const [row, reason] of outcome.rejects) {
+      countsFor(this.totals, row.table).rejected += 1;
+      onReject(row, reason);
+    }
+    for (const row of outcome.deferred) this.deferred.push(row);
+  }
+
+  private missingParentReason(table: string): string {
+    const parents = (this.tables.get(table)?.foreignKeys ?? []).map((fk) => `${fk.table}(${fk.to.join(', ') || 'primary key'}) via ${fk.from.join(', ')}`);
+    return `FOREIGN KEY constraint failed: no parent row in ${parents.join(' or ') || 'a referenced table'}, in the target or anywhere in the input`;
+  }
 }

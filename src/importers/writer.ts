@@ -1,8 +1,19 @@
 import type { Db, SqlValue, Statement } from '../sqlite/db.js';
-import { countsFor, merge, unpack, type Outcome, type RejectSink, type TableCounts, type WriteGroup, type WriteMode, type WrittenRow } from './outcome.js';
+import {
+  countsFor,
+  merge,
+  unpack,
+  WriterLedger,
+  type Outcome,
+  type RejectSink,
+  type TableCounts,
+  type WriteGroup,
+  type WriteMode,
+  type WrittenRow,
+} from './outcome.js';
 
 import { quoteIdent } from '../sqlite/quote.js';
-import { foreignKeyOrder, readTables, type TableInfo } from '../sqlite/schema-info.js';
+import { readTables, type TableInfo } from '../sqlite/schema-info.js';
 
 export { rowObject, type Outcome, type RejectSink, type TableCounts, type WriteGroup, type WriteMode, type WrittenRow } from './outcome.js';
 
@@ -36,17 +47,15 @@ export interface RowWriterOptions {
  */
 export class RowWriter<O = unknown> {
   readonly tables: Map<string, TableInfo>;
-  private readonly order: Map<string, number>;
+  private readonly ledger: WriterLedger<O>;
   private readonly statements = new Map<string, Prepared | string>();
-  private readonly totals = new Map<string, TableCounts>();
-  private deferred: WrittenRow<O>[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly options: RowWriterOptions = {},
   ) {
     this.tables = readTables(db);
-    this.order = new Map(foreignKeyOrder(this.tables).map((name, i) => [name, i]));
+    this.ledger = new WriterLedger<O>(this.tables);
   }
 
   /**
@@ -55,7 +64,7 @@ export class RowWriter<O = unknown> {
    * the same commit as the rows).
    */
   write(groups: readonly WriteGroup[], originOf: (tag: number) => O, onReject: RejectSink<O>, beforeCommit?: (outcome: Outcome<O>) => void): void {
-    const ordered = [...groups].sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+    const ordered = this.ledger.byRank([...groups]);
     let outcome: Outcome<O>;
     try {
       outcome = this.db.withTransaction(() => {
@@ -74,21 +83,17 @@ export class RowWriter<O = unknown> {
         this.db.withTransaction(() => beforeCommit(done));
       }
     }
-    this.publish(outcome, onReject);
+    this.ledger.publish(outcome, onReject);
   }
 
   /** Retries held-back rows until a pass makes no progress, then rejects the rest (no parent anywhere). */
   private settle(outcome: Outcome<O>, write: (rows: WrittenRow<O>[]) => Outcome<O> = (rows) => this.writeRows(rows)): void {
     while (outcome.deferred.length > 0) {
-      const pending = outcome.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+      const pending = this.ledger.byRank(outcome.deferred);
       const retried = write(pending);
+      const stuck = this.ledger.rejectOrphans(retried, pending.length);
       merge(outcome, { ...retried, deferred: [] });
-      if (retried.deferred.length === pending.length) {
-        for (const row of retried.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
-        outcome.deferred = [];
-      } else {
-        outcome.deferred = retried.deferred;
-      }
+      outcome.deferred = stuck ? [] : retried.deferred;
     }
   }
 
@@ -125,39 +130,21 @@ export class RowWriter<O = unknown> {
    * what is left has no parent anywhere in the input and is rejected.
    */
   finish(onReject: RejectSink<O>): void {
-    while (this.deferred.length > 0) {
-      const pending = this.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
-      this.deferred = [];
+    while (this.ledger.deferred.length > 0) {
+      const pending = this.ledger.takeDeferred();
       const outcome = this.writeIsolated(pending);
-      if (outcome.deferred.length === pending.length) {
-        for (const row of outcome.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
-        outcome.deferred = [];
-      }
-      this.publish(outcome, onReject);
+      this.ledger.rejectOrphans(outcome, pending.length);
+      this.ledger.publish(outcome, onReject);
     }
   }
 
   counts(): Record<string, TableCounts> {
-    return Object.fromEntries([...this.totals.entries()].sort((a, b) => this.rankOf(a[0]) - this.rankOf(b[0])));
+    return this.ledger.counts();
   }
 
   /** A table's place in foreign-key order (parents lower); unknown tables last. */
   rankOf(table: string): number {
-    return this.order.get(table) ?? this.order.size;
-  }
-
-  private publish(outcome: Outcome<O>, onReject: RejectSink<O>): void {
-    for (const [table, delta] of outcome.counts) {
-      const total = countsFor(this.totals, table);
-      total.inserted += delta.inserted;
-      total.alreadyPresent += delta.alreadyPresent;
-      total.updated += delta.updated;
-    }
-    for (const [row, reason] of outcome.rejects) {
-      countsFor(this.totals, row.table).rejected += 1;
-      onReject(row, reason);
-    }
-    for (const row of outcome.deferred) this.deferred.push(row);
+    return this.ledger.rankOf(table);
   }
 
   /** The hot loop: one reused parameter array per group, no object per row. */
@@ -258,11 +245,6 @@ export class RowWriter<O = unknown> {
       exists: this.db.prepare(`SELECT 1 FROM ${t} WHERE ${key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ')}`),
       keyIndexes,
     };
-  }
-
-  private missingParentReason(table: string): string {
-    const parents = (this.tables.get(table)?.foreignKeys ?? []).map((fk) => `${fk.table}(${fk.to.join(', ') || 'primary key'}) via ${fk.from.join(', ')}`);
-    return `FOREIGN KEY constraint failed: no parent row in ${parents.join(' or ') || 'a referenced table'}, in the target or anywhere in the input`;
   }
 }
 

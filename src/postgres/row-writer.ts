@@ -2,6 +2,7 @@ import {
   countsFor,
   merge,
   unpack,
+  WriterLedger,
   type Outcome,
   type RejectSink,
   type TableCounts,
@@ -10,7 +11,6 @@ import {
   type WrittenRow,
 } from '../importers/outcome.js';
 import { errorMessage } from '../errors.js';
-import { foreignKeyOrder } from '../sqlite/schema-info.js';
 import { copyField } from './copy-text.js';
 import { inTransaction, type PgSession } from './session.js';
 import { quotePgIdent as qi } from './target.js';
@@ -65,10 +65,8 @@ export interface PgRowWriterOptions {
  * per statement (SET CONSTRAINTS ALL IMMEDIATE), so nothing fails at COMMIT.
  */
 export class PgRowWriter<O = unknown> {
-  private readonly order: Map<string, number>;
+  private readonly ledger: WriterLedger<O>;
   private readonly prepared = new Map<string, PgPrepared | string>();
-  private readonly totals = new Map<string, TableCounts>();
-  private deferred: WrittenRow<O>[] = [];
   private ordinal = 0;
   private temps = 0;
 
@@ -78,7 +76,7 @@ export class PgRowWriter<O = unknown> {
     readonly tables: Map<string, PgWriteTable>,
     private readonly options: PgRowWriterOptions,
   ) {
-    this.order = new Map(foreignKeyOrder(tables).map((name, i) => [name, i]));
+    this.ledger = new WriterLedger<O>(tables);
   }
 
   static async open<O>(session: PgSession, schema: string, options: PgRowWriterOptions = {}): Promise<PgRowWriter<O>> {
@@ -92,7 +90,7 @@ export class PgRowWriter<O = unknown> {
     onReject: RejectSink<O>,
     beforeCommit?: (outcome: Outcome<O>) => Promise<unknown> | unknown,
   ): Promise<void> {
-    const ordered = [...groups].sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+    const ordered = this.ledger.byRank([...groups]);
     await this.prepareAll(ordered);
     const outcome = await this.transaction(async () => {
       const result = await this.writeGroups(ordered, originOf);
@@ -101,14 +99,13 @@ export class PgRowWriter<O = unknown> {
       await beforeCommit?.(result);
       return result;
     });
-    this.publish(outcome, onReject);
+    this.ledger.publish(outcome, onReject);
   }
 
   /** Retries held-back rows, parents first, until a pass makes no progress; what is left has no parent anywhere and is rejected. */
   async finish(onReject: RejectSink<O>): Promise<void> {
-    while (this.deferred.length > 0) {
-      const pending = this.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
-      this.deferred = [];
+    while (this.ledger.deferred.length > 0) {
+      const pending = this.ledger.takeDeferred();
       const groups = regroup(pending);
       await this.prepareAll(groups);
       const outcome = await this.transaction(async () => {
@@ -116,20 +113,17 @@ export class PgRowWriter<O = unknown> {
         await this.advanceSequences(groups);
         return result;
       });
-      if (outcome.deferred.length === pending.length) {
-        for (const row of outcome.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
-        outcome.deferred = [];
-      }
-      this.publish(outcome, onReject);
+      this.ledger.rejectOrphans(outcome, pending.length);
+      this.ledger.publish(outcome, onReject);
     }
   }
 
   counts(): Record<string, TableCounts> {
-    return Object.fromEntries([...this.totals.entries()].sort((a, b) => this.rankOf(a[0]) - this.rankOf(b[0])));
+    return this.ledger.counts();
   }
 
   rankOf(table: string): number {
-    return this.order.get(table) ?? this.order.size;
+    return this.ledger.rankOf(table);
   }
 
   private async transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -151,30 +145,12 @@ export class PgRowWriter<O = unknown> {
 
   private async settle(outcome: Outcome<O>): Promise<void> {
     while (outcome.deferred.length > 0) {
-      const pending = outcome.deferred.sort((a, b) => this.rankOf(a.table) - this.rankOf(b.table));
+      const pending = this.ledger.byRank(outcome.deferred);
       const retried = await this.writeGroups(regroup(pending), (tag) => (pending[tag] as WrittenRow<O>).origin);
+      const stuck = this.ledger.rejectOrphans(retried, pending.length);
       merge(outcome, { ...retried, deferred: [] });
-      if (retried.deferred.length === pending.length) {
-        for (const row of retried.deferred) outcome.rejects.push([row, this.missingParentReason(row.table)]);
-        outcome.deferred = [];
-      } else {
-        outcome.deferred = retried.deferred;
-      }
+      outcome.deferred = stuck ? [] : retried.deferred;
     }
-  }
-
-  private publish(outcome: Outcome<O>, onReject: RejectSink<O>): void {
-    for (const [table, delta] of outcome.counts) {
-      const total = countsFor(this.totals, table);
-      total.inserted += delta.inserted;
-      total.alreadyPresent += delta.alreadyPresent;
-      total.updated += delta.updated;
-    }
-    for (const [row, reason] of outcome.rejects) {
-      countsFor(this.totals, row.table).rejected += 1;
-      onReject(row, reason);
-    }
-    for (const row of outcome.deferred) this.deferred.push(row);
   }
 
   /** Each group: its rows as COPY text into the temp table (a value no column can hold is rejected here), then inserted by ranges. */
@@ -353,11 +329,6 @@ export class PgRowWriter<O = unknown> {
       insert: `WITH w AS (INSERT INTO ${target} AS x (${list})${overriding} ${select} ON CONFLICT (${conflict}) ${action} RETURNING (x.xmax = 0) AS fresh)
         SELECT count(*) FILTER (WHERE fresh)::int AS inserted, count(*) FILTER (WHERE NOT fresh)::int AS updated FROM w`,
     };
-  }
-
-  private missingParentReason(table: string): string {
-    const parents = (this.tables.get(table)?.foreignKeys ?? []).map((fk) => `${fk.table}(${fk.to.join(', ') || 'primary key'}) via ${fk.from.join(', ')}`);
-    return `FOREIGN KEY constraint failed: no parent row in ${parents.join(' or ') || 'a referenced table'}, in the target or anywhere in the input`;
   }
 }
 
