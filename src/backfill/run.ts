@@ -178,14 +178,16 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
     await target.assertWritable(options.migrate ?? false);
     const leaseMs = job.leaseMs ?? DEFAULT_LEASE_MS;
     const owner = newLeaseOwner();
-    const lease = await target.acquireLease(name, owner, leaseMs, clock(), rejectsPath);
+    const rejectsId = target.rejectsId(rejectsPath);
+    const lease = await target.acquireLease(name, owner, leaseMs, clock(), rejectsId);
     if ('busy' in lease) {
       result.outcome = 'busy';
       result.holder = { owner: lease.busy.leaseOwner ?? '', expiresAt: new Date(lease.busy.leaseExpiresAt ?? 0).toISOString() };
       result.lastWatermark = lease.busy.lastWatermark;
       return result;
     }
-    const ledger = RejectsLedger.open(rejectsPath, lease.state?.rejectsFile === rejectsPath ? lease.state.rejectsBytes : Number.MAX_SAFE_INTEGER);
+    // The recorded length is trusted only for the same file: another path (or, on a server, another machine's file) is never cut.
+    const ledger = RejectsLedger.open(rejectsPath, lease.state?.rejectsFile === rejectsId ? lease.state.rejectsBytes : Number.MAX_SAFE_INTEGER);
     const ledgerStart = ledger.bytes;
     try {
       const work = planWork(listItems(job, name, context), await target.readItemRecords(name), options.refresh ?? false, result.items);

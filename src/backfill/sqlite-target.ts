@@ -23,6 +23,7 @@ export function sqliteBackfillTarget(store: ResolvedStore, env: Env | undefined)
   const open = (): Db => (db ??= openDatabase(store.file, { pragmas: store.pragmas }));
   return {
     where: store.file,
+    rejectsId: (file) => file,
     readJobState: async (job) => (db ? readJobState(db, job) : null),
     assertWritable: (migrate) => assertWritable(store, migrate, env),
     acquireLease: async (job, owner, leaseMs, now, rejectsFile) => acquireLease(open(), job, owner, leaseMs, now, rejectsFile),

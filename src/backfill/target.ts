@@ -29,6 +29,12 @@ export interface BackfillWriter {
 export interface BackfillTarget {
   /** The store's file, or its server and schema, for messages. */
   readonly where: string;
+  /**
+   * How the state names the rejects file: its path, or on a server (which
+   * runs from several machines) `host:path`, so a run never trusts, and
+   * truncates to, a length another machine's file recorded.
+   */
+  rejectsId(file: string): string;
   /** The job's state, or null when it never ran; creates nothing. */
   readJobState(job: string): Promise<JobState | null>;
   /** The store must exist at the app's schema (or be brought there with `migrate`): a backfill fills tables, it never creates them. */

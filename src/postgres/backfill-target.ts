@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { ledgerAppender, planCheckpoint, type ItemBefore, type ItemWrite } from '../backfill/checkpoint-plan.js';
 import type { RejectsLedger } from '../backfill/rejects-ledger.js';
 import { leaseIsLive, toItemRecord, toJobState, type JobState } from '../backfill/state.js';
@@ -71,6 +72,7 @@ export function pgBackfillTarget(store: PostgresStore, env: Env | undefined): Ba
   const session = (): Promise<PgSession> => (opened ??= openSession(store, { env, applicationName: `cairn backfill ${store.name}` }));
   return {
     where: describeTarget(store),
+    rejectsId: (file) => `${os.hostname()}:${file}`,
     async readJobState(job) {
       const db = await session();
       const [present] = await db.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${s}.cairn_backfill_state`]);

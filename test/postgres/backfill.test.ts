@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BIN, cliWith } from '../helpers.js';
@@ -102,6 +103,7 @@ describe('cairn backfill into a PostgreSQL store', () => {
     assert.equal(state?.status, 'complete');
     assert.equal(Number(state?.rows_done), 30 + 150 * 2);
     assert.equal(state?.lease_owner, null);
+    assert.equal(state?.rejects_file, `${os.hostname()}:${r1.rejectsFile}`, 'a server job runs from many machines: the file is named with its host');
 
     const status = await cliWith({ cwd: app.dir, env: app.env }, 'backfill', '--status', '--json');
     const entry = JSON.parse(status.stdout).jobs.find((j: { job: string }) => j.job === 'hist');
