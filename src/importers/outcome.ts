@@ -21,6 +21,19 @@ export interface WriteGroup {
   values: SqlValue[];
   /** Per row, a tag the caller turns into an origin (originOf). */
   origins: number[];
+  /** The rows already as COPY text, when the thread that produced them encoded them for a server store. */
+  copy?: EncodedRows;
+}
+
+/**
+ * A group's rows as COPY text (postgres/copy-text.ts): the lines (UTF-8
+ * bytes when made on a worker, so they cross threads without a copy), the
+ * row behind each, and the rows no column could hold.
+ */
+export interface EncodedRows {
+  text: string | Uint8Array;
+  kept: number[];
+  rejects: [number, string][];
 }
 
 /** A row the writer could not write, or held back, with its origin resolved. */

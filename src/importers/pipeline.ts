@@ -3,6 +3,7 @@ import { CairnError, type CairnErrorCode } from '../errors.js';
 import type { BackfillContext } from '../backfill/define.js';
 import type { WorkItem } from '../backfill/produce.js';
 import type { ImportPlan, MapContext } from './define.js';
+import type { CopyColumns } from '../postgres/copy-text.js';
 import { produceBatches, type Batch } from './produce.js';
 import type { ResolvedSource } from './sources.js';
 
@@ -11,7 +12,7 @@ export const IN_FLIGHT = 4;
 
 /** What a worker reads and maps: an import plan's sources, or a backfill job's queue of items. */
 export type WorkerJob =
-  | { kind: 'import'; planFile: string; sources: ResolvedSource[]; context: MapContext; batchRows?: number }
+  | { kind: 'import'; planFile: string; sources: ResolvedSource[]; context: MapContext; batchRows?: number; copyColumns?: CopyColumns }
   | { kind: 'backfill'; jobFile: string; name: string; queue: WorkItem[]; context: BackfillContext };
 
 export type WorkerMessage<B = Batch> =

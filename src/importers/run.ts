@@ -15,6 +15,7 @@ import { expandPath, resolveSources, type ResolvedSource } from './sources.js';
 import { rowObject, RowWriter, type TableCounts, type WrittenRow } from './writer.js';
 import type { RejectSink, WriteGroup } from './outcome.js';
 import { describeTarget } from '../postgres/target.js';
+import type { CopyColumns } from '../postgres/copy-text.js';
 
 export interface RunImportOptions {
   /** A plan object, or the path of a plan module (.mjs/.js/.ts). A path lets reading run on a worker thread. */
@@ -141,7 +142,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
     const progress: ImportProgress = { bytesDone: 0, bytesTotal: sources.reduce((n, s) => n + s.bytes, 0), records: 0, rowsWritten: 0, rejected: 0 };
     const batches =
       planFile !== null && options.worker !== false
-        ? workerBatches({ kind: 'import', planFile: planFile as string, sources, context, batchRows: plan.batchSize })
+        ? workerBatches({ kind: 'import', planFile: planFile as string, sources, context, batchRows: plan.batchSize, copyColumns: target.copyColumns })
         : inlineBatches(plan, sources, context);
     for await (const batch of batches) {
       for (const entry of batch.rejects) {
@@ -183,6 +184,8 @@ interface ImportWriter {
 
 interface ImportTarget {
   writer: ImportWriter;
+  /** A server store's columns, for the worker to encode rows as COPY text. */
+  copyColumns?: CopyColumns;
   /** The file written (or the scratch copy of a dry run), or the server and schema. */
   where: string;
   created: boolean;
@@ -198,7 +201,7 @@ async function openImportTarget(
   if (isPostgresStore(store)) {
     const { preparePgImport } = await import('../postgres/write-target.js');
     const target = await preparePgImport<RecordOrigin>(store, options);
-    return { ...target, where: describeTarget(store), warnings: target.migrated?.warnings ?? [] };
+    return { ...target, where: describeTarget(store), warnings: target.migrated?.warnings ?? [], copyColumns: target.writer.copyColumns() };
   }
   const target = await prepareTarget(store, options);
   return { ...target, where: store.file, writer: new RowWriter<RecordOrigin>(target.db, { mode: options.mode }) };

@@ -7,7 +7,7 @@ import { IN_FLIGHT, type WorkerMessage } from './pipeline.js';
  * main thread, at most IN_FLIGHT ahead of the writer (each batch taken sends
  * one credit back), then `end`, or the error that stopped it, with its code.
  */
-export async function serveBatches<B>(produce: () => Promise<Iterable<B>> | Iterable<B>): Promise<void> {
+export async function serveBatches<B>(produce: () => Promise<Iterable<B>> | Iterable<B>, transferOf: (batch: B) => ArrayBuffer[] = () => []): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('serveBatches() runs on a worker thread');
   let credits = IN_FLIGHT;
@@ -16,7 +16,7 @@ export async function serveBatches<B>(produce: () => Promise<Iterable<B>> | Iter
     credits += 1;
     wake?.();
   });
-  const send = (message: WorkerMessage<B>): void => port.postMessage(message);
+  const send = (message: WorkerMessage<B>, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
   try {
     for (const batch of await produce()) {
       while (credits === 0) {
@@ -24,7 +24,7 @@ export async function serveBatches<B>(produce: () => Promise<Iterable<B>> | Iter
         wake = null;
       }
       credits -= 1;
-      send({ type: 'batch', batch });
+      send({ type: 'batch', batch }, transferOf(batch));
     }
     send({ type: 'end' });
   } catch (error) {

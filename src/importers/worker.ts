@@ -6,6 +6,7 @@ import { isImportPlan } from './define.js';
 import type { WorkerJob } from './pipeline.js';
 import { produceBatches, type Batch } from './produce.js';
 import { serveBatches } from './serve-batches.js';
+import { encodeGroups, type CopyColumns } from '../postgres/copy-text.js';
 
 /** Loads the plan or job module named in the job and returns its batch producer. */
 async function batchesOf(job: WorkerJob): Promise<Iterable<Batch>> {
@@ -14,11 +15,26 @@ async function batchesOf(job: WorkerJob): Promise<Iterable<Batch>> {
   const loaded = mod.default ?? mod;
   if (job.kind === 'import') {
     if (!isImportPlan(loaded)) throw new Error(`${file} does not export an import plan`);
-    return produceBatches(loaded, job.sources, job.context, job.batchRows);
+    const batches = produceBatches(loaded, job.sources, job.context, job.batchRows);
+    return job.copyColumns ? encodedForServer(batches, job.copyColumns) : batches;
   }
   if (!isBackfillJob(loaded)) throw new Error(`${file} does not export a backfill job`);
   return produceBackfillBatches(loaded, job.name, job.queue, job.context);
 }
 
+/** A server store's rows leave the worker as COPY text: encoding here runs beside the writer's thread, not on it. */
+function* encodedForServer(batches: Iterable<Batch>, columns: CopyColumns): Iterable<Batch> {
+  for (const batch of batches) {
+    transfers.set(batch, encodeGroups(batch.groups, columns));
+    yield batch;
+  }
+}
+
+/** The buffers each encoded batch hands over to the main thread. */
+const transfers = new WeakMap<Batch, ArrayBuffer[]>();
+
 // The worker side of workerBatches(): load the plan or job, then read and map ahead of the writer.
-void serveBatches(() => batchesOf(workerData as WorkerJob));
+void serveBatches(
+  () => batchesOf(workerData as WorkerJob),
+  (batch) => transfers.get(batch) ?? [],
+);

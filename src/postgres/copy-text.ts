@@ -1,3 +1,4 @@
+import type { EncodedRows, WriteGroup } from '../importers/outcome.js';
 import type { SqlValue } from '../sqlite/db.js';
 
 /**
@@ -44,4 +45,66 @@ function escape(ch: string): string {
     default:
       return '\\r';
   }
+}
+
+/**
+ * A group's rows as COPY text, one line each ending in a newline; `kept[i]`
+ * is the group row behind line i, and `rejects` the rows no column of theirs
+ * can hold, with the reason.
+ */
+export function encodeGroup(group: Pick<WriteGroup, 'columns' | 'values' | 'origins'>, bytea: readonly boolean[]): EncodedRows {
+  const width = group.columns.length;
+  const kept: number[] = [];
+  const rejects: [number, string][] = [];
+  let text = '';
+  rows: for (let r = 0; r < group.origins.length; r++) {
+    let line = '';
+    for (let c = 0; c < width; c++) {
+      const field = copyField(group.values[r * width + c], bytea[c] === true);
+      if (typeof field !== 'string') {
+        rejects.push([r, `column ${group.columns[c]}: ${field.reason}`]);
+        continue rows;
+      }
+      line += c === 0 ? field : '\t' + field;
+    }
+    text += line + '\n';
+    kept.push(r);
+  }
+  return { text, kept, rejects };
+}
+
+/** Per table, its columns' names and whether each is bytea: what a worker thread needs to encode a server store's rows. */
+export type CopyColumns = Record<string, { name: string; bytea: boolean }[]>;
+
+/**
+ * Encodes each group whose table and columns are all known, on the thread
+ * that produced it (a worker), so the writer's thread only sends the text.
+ * A group it cannot place is left for the writer, which names the problem.
+ */
+export function encodeGroups(groups: readonly WriteGroup[], tables: CopyColumns): ArrayBuffer[] {
+  const transfer: ArrayBuffer[] = [];
+  for (const group of groups) {
+    const columns = tables[group.table];
+    if (!columns) continue;
+    const flags = group.columns.map((name) => findColumn(columns, name)?.bytea);
+    if (flags.some((f) => f === undefined)) continue;
+    const encoded = encodeGroup(group, flags as boolean[]);
+    // Bytes of their own, handed over to the writer's thread rather than copied by postMessage.
+    const bytes = new TextEncoder().encode(encoded.text as string);
+    group.copy = { ...encoded, text: bytes };
+    transfer.push(bytes.buffer as ArrayBuffer);
+  }
+  return transfer;
+}
+
+/**
+ * The table's column a row's key names: the exact name, else the one column
+ * whose name differs only in case (a mapper's `createdAt` for a column
+ * created unquoted as `createdat`), as SQLite's names match.
+ */
+export function findColumn<C extends { name: string }>(columns: readonly C[], name: string): C | undefined {
+  const exact = columns.find((c) => c.name === name);
+  if (exact) return exact;
+  const folded = columns.filter((c) => c.name.toLowerCase() === name.toLowerCase());
+  return folded.length === 1 ? folded[0] : undefined;
 }

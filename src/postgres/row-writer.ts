@@ -11,10 +11,11 @@ import {
   type WrittenRow,
 } from '../importers/outcome.js';
 import { errorMessage } from '../errors.js';
-import { copyField } from './copy-text.js';
+import { encodeGroup } from './copy-text.js';
 import { inTransaction, type PgSession } from './session.js';
 import { quotePgIdent as qi } from './target.js';
 import { findColumn, readWriteTables, type PgWriteColumn, type PgWriteTable } from './write-tables.js';
+import type { CopyColumns } from './copy-text.js';
 
 /** How one (table, columns) shape is written: COPY into a session temp table, then one INSERT … SELECT per range of it. */
 interface PgPrepared {
@@ -122,6 +123,11 @@ export class PgRowWriter<O = unknown> {
     return this.ledger.counts();
   }
 
+  /** What a worker thread needs to encode rows for this store (encodeGroups). */
+  copyColumns(): CopyColumns {
+    return Object.fromEntries([...this.tables].map(([name, t]) => [name, t.columns.map((c) => ({ name: c.name, bytea: c.baseType === 'bytea' }))]));
+  }
+
   rankOf(table: string): number {
     return this.ledger.rankOf(table);
   }
@@ -171,15 +177,18 @@ export class PgRowWriter<O = unknown> {
         for (const row of unpack(group, originOf)) outcome.rejects.push([row, prepared]);
         continue;
       }
-      const { lines, kept } = this.encode(group, prepared, (r, reason) => outcome.rejects.push([rowAt(r), reason]));
+      const { text, kept, rejects } = group.copy ?? encodeGroup(group, prepared.bytea);
+      for (const [r, reason] of rejects) outcome.rejects.push([rowAt(r), reason]);
       if (kept.length === 0) continue;
       const counts = countsFor(outcome.counts, group.table);
-      if (await this.copyDirect(prepared, lines)) {
+      if (await this.copyDirect(prepared, text)) {
         counts.inserted += kept.length;
         continue;
       }
       const base = this.ordinal;
       this.ordinal += kept.length;
+      const lines = (typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8')).split('\n');
+      lines.pop(); // after the last newline
       await this.session.copyIn(`COPY ${prepared.temp} FROM STDIN`, lines.map((line, i) => `${base + i}\t${line}\n`).join(''));
       const before = { ...counts };
       let refused = 0;
@@ -195,33 +204,12 @@ export class PgRowWriter<O = unknown> {
     return outcome;
   }
 
-  /** COPY text for a group's rows, one line each without its newline; `kept[i]` is the group row behind line i. */
-  private encode(group: WriteGroup, prepared: PgPrepared, reject: (row: number, reason: string) => void): { lines: string[]; kept: number[] } {
-    const width = group.columns.length;
-    const kept: number[] = [];
-    const lines: string[] = [];
-    rows: for (let r = 0; r < group.origins.length; r++) {
-      let line = '';
-      for (let c = 0; c < width; c++) {
-        const field = copyField(group.values[r * width + c], prepared.bytea[c] as boolean);
-        if (typeof field !== 'string') {
-          reject(r, `column ${group.columns[c]}: ${field.reason}`);
-          continue rows;
-        }
-        line += c === 0 ? field : '\t' + field;
-      }
-      lines.push(line);
-      kept.push(r);
-    }
-    return { lines, kept };
-  }
-
   /** The lines straight into the table under a savepoint; false (and direct COPY paused for the shape) when any row conflicts or is refused. */
-  private async copyDirect(prepared: PgPrepared, lines: string[]): Promise<boolean> {
+  private async copyDirect(prepared: PgPrepared, text: string | Uint8Array): Promise<boolean> {
     if (!prepared.direct || !prepared.tryDirect) return false;
     await this.session.query('SAVEPOINT cairn_copy');
     try {
-      await this.session.copyIn(prepared.direct, lines.join('\n') + '\n');
+      await this.session.copyIn(prepared.direct, text);
       await this.session.query('RELEASE SAVEPOINT cairn_copy');
       return true;
     } catch (error) {

@@ -18,7 +18,7 @@ export interface PgSession {
   /** A statement whose row count matters (an INSERT … ON CONFLICT DO NOTHING: how many went in). */
   run<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
   /** `COPY … FROM STDIN` fed with `data` (COPY's text format), over the session's own connection. */
-  copyIn(sql: string, data: string | Buffer): Promise<void>;
+  copyIn(sql: string, data: string | Uint8Array): Promise<void>;
   /**
    * The rows of `COPY (query) TO STDOUT` (text format), one string each with
    * COPY's escapes undone. No other query may run on the session until the
@@ -72,7 +72,7 @@ export async function openSession(target: PostgresTarget, options: { application
         throw serverRefusal(target, error) ?? error;
       }
     },
-    async copyIn(sql: string, data: string | Buffer): Promise<void> {
+    async copyIn(sql: string, data: string | Uint8Array): Promise<void> {
       // Loaded on the first COPY: only imports and backfills into a server need it.
       const { from } = (await import('pg-copy-streams')).default;
       try {

@@ -88,14 +88,4 @@ export async function readWriteTables(session: PgSession, schema: string): Promi
   return tables;
 }
 
-/**
- * The table's column a row's key names: the exact name, else the one column
- * whose name differs only in case (a mapper's `createdAt` for a column
- * created unquoted as `createdat`), as SQLite's names match.
- */
-export function findColumn<C extends { name: string }>(columns: readonly C[], name: string): C | undefined {
-  const exact = columns.find((c) => c.name === name);
-  if (exact) return exact;
-  const folded = columns.filter((c) => c.name.toLowerCase() === name.toLowerCase());
-  return folded.length === 1 ? folded[0] : undefined;
-}
+export { findColumn } from './copy-text.js';
