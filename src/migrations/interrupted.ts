@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { CairnError } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
+import { WriteLock } from '../sqlite/lock.js';
 import { forgetFingerprint, META_TABLE, readMeta, writeMeta } from './history.js';
 
 /**
@@ -32,6 +33,24 @@ export function readInterrupted(db: Db): InterruptedRun | null {
   if (!tableExists(db, META_TABLE)) return null;
   const text = readMeta(db, KEY);
   return text === undefined ? null : (JSON.parse(text) as InterruptedRun);
+}
+
+/**
+ * The marker as a reader outside the store's lock must take it: one read
+ * while another process holds the lock belongs to a run still in progress
+ * (that process clears it before it lets go), so it is not an interrupted
+ * file, and a dry run or a status must not refuse on it. Otherwise the
+ * marker is read again under the lock, taken for that moment only.
+ */
+export function readInterruptedOutsideLock(db: Db, dbFile: string): InterruptedRun | null {
+  if (!readInterrupted(db)) return null;
+  const lock = WriteLock.tryAcquire(dbFile);
+  if (lock === null) return null;
+  try {
+    return readInterrupted(db);
+  } finally {
+    if (lock instanceof WriteLock) lock.release();
+  }
 }
 
 function tableExists(db: Db, name: string): boolean {

@@ -17,7 +17,15 @@ import type { LintFinding } from '../lint/types.js';
 import { corruptError, integrityMessages, isCorruptError, isSound, PRE_CHANGE_CHECK_MAX_BYTES } from '../sqlite/integrity.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
-import { interruptedError, markStarted, readInterrupted, recordFailedStatement, type InterruptedRun, type RecoverChoice } from './interrupted.js';
+import {
+  interruptedError,
+  markStarted,
+  readInterrupted,
+  readInterruptedOutsideLock,
+  recordFailedStatement,
+  type InterruptedRun,
+  type RecoverChoice,
+} from './interrupted.js';
 import { gooseMirror } from './goose-table.js';
 import { stepContext } from './context.js';
 import type { MoveProgress } from '../schema/move-table.js';
@@ -329,7 +337,8 @@ function dryRun(store: ResolvedStore, options: MigrateOptions): MigrateResult {
   const live = databaseExists(store.file) ? openDatabase(store.file, { readonly: true }) : null;
   let copy: Db | null = null;
   try {
-    const run = live ? readInterrupted(live) : null;
+    // Read outside the lock: another process may be running that very file now (its marker is not an interruption).
+    const run = live ? readInterruptedOutsideLock(live, store.file) : null;
     const recovery = run ? recoveryFor(store, run, options) : null;
     // --recover restore plans against the copy that will be put back.
     if (recovery?.kind === 'restore') copy = openDatabase(recovery.copy, { readonly: true });

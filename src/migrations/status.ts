@@ -2,7 +2,7 @@ import type { ResolvedStore } from '../config/stores.js';
 import { errorMessage, isCairnError } from '../errors.js';
 import { openDatabase } from '../sqlite/open.js';
 import type { Env } from './envsub.js';
-import { interruptedError, readInterrupted } from './interrupted.js';
+import { interruptedError, readInterruptedOutsideLock } from './interrupted.js';
 import { planInput } from './plan-input.js';
 import { emptyStatus, refusalOf, statusFrom, type StoreStatus } from './status-report.js';
 import { databaseExists } from '../sqlite/files.js';
@@ -16,7 +16,7 @@ export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): 
     const db = exists ? openDatabase(store.file, { readonly: true }) : null;
     try {
       const input = planInput(store, db, options.env);
-      const interrupted = db ? readInterrupted(db) : null;
+      const interrupted = db ? readInterruptedOutsideLock(db, store.file) : null;
       const refusal = refusalOf(store, input, interrupted ? interruptedError(store.name, store.file, interrupted) : null);
       return { ...base, ...statusFrom(input, interrupted, refusal) };
     } finally {

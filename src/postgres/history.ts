@@ -1,3 +1,4 @@
+import { migrationLockKey } from './lock.js';
 import type { AppliedMigration } from '../migrations/types.js';
 import type { InterruptedRun } from '../migrations/interrupted.js';
 import type { PgSession } from './session.js';
@@ -107,6 +108,24 @@ export async function readInterrupted(session: PgSession, schema: string, known?
   if (!(known ?? (await hasHistory(session, schema)))) return null;
   const rows = await session.query<{ value: string }>(`SELECT value FROM ${metaTable(schema)} WHERE key = $1`, [INTERRUPTED_KEY]);
   return rows[0] ? (JSON.parse(rows[0].value) as InterruptedRun) : null;
+}
+
+/**
+ * readInterrupted for a reader outside the migration lock (a dry run, a
+ * status): a marker while another session holds the lock is that session's
+ * file still running, not an interrupted one; otherwise it is read again
+ * with the lock taken for that moment only.
+ */
+export async function readInterruptedOutsideLock(session: PgSession, schema: string, known?: boolean): Promise<InterruptedRun | null> {
+  if (!(await readInterrupted(session, schema, known))) return null;
+  const key = migrationLockKey(schema);
+  const [got] = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+  if (!got?.ok) return null;
+  try {
+    return await readInterrupted(session, schema, known);
+  } finally {
+    await session.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+  }
 }
 
 export async function writeInterrupted(session: PgSession, schema: string, run: InterruptedRun | null): Promise<void> {

@@ -20,9 +20,14 @@ export async function withMigrationLock<T>(
   }
 }
 
+/** The advisory lock's key text for a schema (hashed by the server). */
+export function migrationLockKey(schema: string): string {
+  return `cairn:migrate:${schema}`;
+}
+
 /** Takes the store's migration lock (see withMigrationLock) and returns what frees it, for work longer than one call (an import). */
 export async function acquireMigrationLock(session: PgSession, store: { name: string; schema: string; lockTimeoutMs: number }): Promise<() => Promise<void>> {
-  const key = `cairn:migrate:${store.schema}`;
+  const key = migrationLockKey(store.schema);
   if (store.lockTimeoutMs <= 0) {
     const [row] = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
     if (!row?.ok) throw await lockedError(session, store, key);

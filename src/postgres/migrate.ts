@@ -10,7 +10,7 @@ import type { LintFinding } from '../lint/types.js';
 import { lintPostgresFiles } from './lint.js';
 import type { StepResult } from '../migrations/apply.js';
 import type { Migration, MigrationStatement } from '../migrations/types.js';
-import { ensureHistory, readInterrupted, recordApplied, recordRenamed, recordReverted, writeInterrupted } from './history.js';
+import { ensureHistory, readInterrupted, readInterruptedOutsideLock, recordApplied, recordRenamed, recordReverted, writeInterrupted } from './history.js';
 import { gooseApplied, gooseRenamed, gooseReverted } from './goose-mirror.js';
 import { withMigrationLock } from './lock.js';
 import { inTransaction, openSession, type PgSession } from './session.js';
@@ -91,7 +91,8 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
 async function dryRun(session: PgSession, target: PostgresTarget, options: PostgresMigrateOptions): Promise<MigrateResult> {
   const where = describeTarget(target);
   const input = await planInput(session, target, options.env);
-  const interrupted = await readInterrupted(session, target.schema, input.managed);
+  // Read outside the lock: another session may be running that very file now (its marker is not an interruption).
+  const interrupted = await readInterruptedOutsideLock(session, target.schema, input.managed);
   if (interrupted) assertRecoverable(target, interrupted, options.recover);
   const plan = planMigration({ name: target.name, file: where }, input, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder });
   const lint = input.fresh && options.lintFresh === false ? [] : await lintPlan(session, target, plan, input.fresh);

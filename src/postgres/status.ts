@@ -1,7 +1,7 @@
 import { errorMessage, isCairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
 import { emptyStatus, refusalOf, statusFrom, type StoreStatus } from '../migrations/status-report.js';
-import { readInterrupted } from './history.js';
+import { readInterruptedOutsideLock } from './history.js';
 import { interruptedError } from './migrate.js';
 import { planInput } from './plan-input.js';
 import { openSession } from './session.js';
@@ -19,7 +19,7 @@ export async function postgresStatus(target: PostgresTarget, options: { env?: En
     try {
       const [schema] = await session.query<{ present: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present', [target.schema]);
       const input = await planInput(session, target, options.env);
-      const interrupted = await readInterrupted(session, target.schema);
+      const interrupted = await readInterruptedOutsideLock(session, target.schema);
       const store = { name: target.name, file: where, allowOutOfOrder: target.allowOutOfOrder };
       return {
         ...base,

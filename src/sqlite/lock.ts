@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { CairnError } from '../errors.js';
 import type { Db, DbFactory } from './db.js';
 import { openBetterSqlite3 } from './driver-better-sqlite3.js';
@@ -47,6 +48,20 @@ export class WriteLock {
       throw error;
     }
     return new WriteLock(db);
+  }
+
+  /**
+   * The lock at once, or null when another connection holds it. Creates
+   * nothing: with no lock file, no one can hold it, and null is not returned.
+   */
+  static tryAcquire(dbFile: string): WriteLock | { free: true } | null {
+    if (!fs.existsSync(lockFileFor(dbFile))) return { free: true };
+    try {
+      return WriteLock.acquire(dbFile, { timeoutMs: 0 });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'E_LOCKED') return null;
+      throw error;
+    }
   }
 
   /** Runs fn while holding the lock; the lock is freed however fn ends. */

@@ -58,6 +58,37 @@ describe('concurrency and crashes', () => {
     db.close();
   });
 
+  it('while one process runs a NO TRANSACTION file, a dry run and a status elsewhere see it as running, not interrupted', async () => {
+    const slow =
+      "-- +goose NO TRANSACTION\n-- +goose Up\nINSERT INTO projects (name) VALUES ('slow');\n" +
+      'CREATE TABLE filler AS SELECT v FROM (WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 3000000) SELECT v FROM s);\n';
+    const { dir } = scratchApp({ state: { '0001_projects.sql': FILES['0001_projects.sql'], '0002_slow.sql': slow } });
+    assert.equal((await spawnCli(dir, ['migrate', '--to', '1'])).code, 0);
+    const child = spawn(process.execPath, [BIN, 'migrate'], { cwd: dir, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Wait for the file's marker: the other process is inside the file now.
+    const marked = (): boolean => {
+      const db = new Database(path.join(dir, 'state.sqlite'), { readonly: true, timeout: 5000 });
+      try {
+        return db.prepare("SELECT 1 FROM cairn_meta WHERE key = 'interrupted'").get() !== undefined;
+      } finally {
+        db.close();
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (!marked() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(marked(), 'the marker of the running file appeared');
+    const [dry, status] = await Promise.all([spawnCli(dir, ['migrate', '--dry-run', '--json']), spawnCli(dir, ['status', '--json'])]);
+    assert.equal(await exited, 0);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.doesNotMatch(dry.stderr, /stopped before it finished/);
+    assert.equal(status.code, 0, status.stderr);
+    const seen = JSON.parse(status.stdout).stores[0];
+    assert.equal(seen.interrupted, null, 'a running file is not an interrupted one');
+    assert.equal(seen.refusal, null);
+    assert.equal((await spawnCli(dir, ['migrate'])).code, 0, 'and nothing is left to recover');
+  });
+
   it('two stores declared on one file (through a link, too) are a config error naming both', async () => {
     const { dir, config } = scratchApp({ state: {}, logs: {} });
     fs.writeFileSync(path.join(dir, 'state.sqlite'), '');

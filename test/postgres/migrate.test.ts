@@ -175,6 +175,29 @@ describe('migrations on PostgreSQL', () => {
     assert.equal(status.refusal, null);
   });
 
+  it('while one session runs a NO TRANSACTION file, a dry run and a status elsewhere see it running, not interrupted', async () => {
+    const { target } = await pgStore(server, {
+      '00001_users.sql': 'CREATE TABLE users (id bigint PRIMARY KEY, email text);\n',
+      '00002_slow.sql': '-- +goose NO TRANSACTION\n-- +goose Up\nSELECT pg_sleep(1.5);\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n',
+    });
+    await migratePostgres(target, { to: 1 });
+    const running = migratePostgres(target);
+    const deadline = Date.now() + 10_000;
+    const marked = async () =>
+      (await pgQuery<{ n: number }>(target.url, "SELECT count(*)::int AS n FROM shared.cairn_meta WHERE key = 'interrupted'"))[0]!.n === 1;
+    while (!(await marked()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(await marked(), 'the running file left its marker');
+    const dry = await migratePostgres(target, { dryRun: true });
+    assert.deepEqual(
+      dry.planned.map((p) => p.version),
+      [2],
+    );
+    const status = await postgresStatus(target);
+    assert.equal(status.interrupted, null);
+    assert.equal(status.refusal, null);
+    assert.equal((await running).applied.length, 1);
+  });
+
   it("runs a NO TRANSACTION file's Down outside a transaction too (DROP INDEX CONCURRENTLY)", async () => {
     const { target, url } = await app({
       '00001_users.sql': USERS,
