@@ -81,6 +81,8 @@ export interface BackfillResult {
   rejectsFile: string | null;
   rejectSamples: RejectEntry[];
   lastWatermark: string | null;
+  /** What the run went on despite: a newer release's additive versions in the store, migrations it applied. */
+  warnings: string[];
   elapsedMs: number;
   rowsPerSecond: number;
 }
@@ -175,7 +177,7 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
       result.elapsedMs = Math.round(performance.now() - started);
       return result;
     }
-    await target.assertWritable(options.migrate ?? false);
+    result.warnings.push(...(await target.assertWritable(options.migrate ?? false)));
     const leaseMs = job.leaseMs ?? DEFAULT_LEASE_MS;
     const owner = newLeaseOwner();
     const rejectsId = target.rejectsId(rejectsPath);
@@ -277,6 +279,7 @@ function emptyResult(job: string, store: ResolvedStore | PostgresStore): Backfil
     rejectsFile: null,
     rejectSamples: [],
     lastWatermark: null,
+    warnings: [],
     elapsedMs: 0,
     rowsPerSecond: 0,
   };

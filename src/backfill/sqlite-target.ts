@@ -4,7 +4,7 @@ import type { RecordOrigin } from '../importers/define.js';
 import { RowWriter } from '../importers/writer.js';
 import type { Env } from '../migrations/envsub.js';
 import { assertMigrated, migrateStore } from '../migrations/migrator.js';
-import { storeStatus } from '../migrations/status.js';
+import { newerThanAppWarning, storeStatus } from '../migrations/status.js';
 import type { Db } from '../sqlite/db.js';
 import { databaseExists } from '../sqlite/files.js';
 import { openDatabase } from '../sqlite/open.js';
@@ -51,21 +51,17 @@ export function sqliteBackfillTarget(store: ResolvedStore, env: Env | undefined)
   };
 }
 
-async function assertWritable(store: ResolvedStore, migrate: boolean, env: Env | undefined): Promise<void> {
+async function assertWritable(store: ResolvedStore, migrate: boolean, env: Env | undefined): Promise<string[]> {
   const status = storeStatus(store, { env });
   if (status.error) throw new CairnError(status.error.code as CairnErrorCode, status.error.message, { store: store.name });
-  if (status.newerThanApp) {
-    throw new CairnError(
-      'E_NEWER_THAN_APP',
-      `${store.name}: ${store.file} has migrations this app does not know (${status.unknown.map((u) => u.version).join(', ')}); upgrade the app before backfilling into it`,
-      { store: store.name, file: store.file },
-    );
-  }
+  const newer = newerThanAppWarning(status, store.file, 'backfilling into');
+  const warnings = newer ? [newer] : [];
   const behind = !status.exists || status.pending.length > 0 || status.baselinePending;
-  if (!behind) return;
+  if (!behind) return warnings;
   if (migrate) {
-    assertMigrated(await migrateStore(store, { env }));
-    return;
+    const migrated = await migrateStore(store, { env });
+    assertMigrated(migrated);
+    return [...warnings, ...migrated.warnings];
   }
   const what = status.exists ? `is at version ${status.current ?? 0} with ${status.pending.length} pending migration(s)` : 'does not exist yet';
   throw new CairnError('E_SCHEMA_BEHIND', `${store.name}: ${store.file} ${what}; run cairn migrate (or openStores) first, or pass --migrate`, {

@@ -37,8 +37,12 @@ export interface BackfillTarget {
   rejectsId(file: string): string;
   /** The job's state, or null when it never ran; creates nothing. */
   readJobState(job: string): Promise<JobState | null>;
-  /** The store must exist at the app's schema (or be brought there with `migrate`): a backfill fills tables, it never creates them. */
-  assertWritable(migrate: boolean): Promise<void>;
+  /**
+   * The store must exist at the app's schema (or be brought there with
+   * `migrate`): a backfill fills tables, it never creates them. Returns the
+   * warnings (a newer release's additive versions, migrations applied).
+   */
+  assertWritable(migrate: boolean): Promise<string[]>;
   /** Takes the job's lease in one transaction, making the state tables on first use; another live holder makes it `busy`. */
   acquireLease(job: string, owner: string, leaseMs: number, now: number, rejectsFile: string): Promise<Lease>;
   readItemRecords(job: string): Promise<Map<string, ItemRecord>>;

@@ -51,6 +51,7 @@ export function renderBackfill(r: BackfillResult, s: Style): string {
       out.push(`      ${s.dim(at)}${x.table ? ` [${x.table}]` : ''} ${x.reason}`);
     }
   }
+  for (const w of r.warnings) out.push(`  ${s.warn} ${w}`);
   return out.join('\n') + '\n';
 }
 

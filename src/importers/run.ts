@@ -201,9 +201,9 @@ async function openImportTarget(
   if (isPostgresStore(store)) {
     const { preparePgImport } = await import('../postgres/write-target.js');
     const target = await preparePgImport<RecordOrigin>(store, options);
-    return { ...target, where: describeTarget(store), warnings: target.migrated?.warnings ?? [], copyColumns: target.writer.copyColumns() };
+    return { ...target, where: describeTarget(store), copyColumns: target.writer.copyColumns() };
   }
-  const target = await prepareTarget(store, options);
+  const target = await prepareTarget(store, { ...options, verb: 'importing into' });
   return { ...target, where: store.file, writer: new RowWriter<RecordOrigin>(target.db, { mode: options.mode }) };
 }
 

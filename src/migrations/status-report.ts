@@ -1,4 +1,4 @@
-import { errorMessage, isCairnError, type CairnError } from '../errors.js';
+import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import type { InterruptedRun } from './interrupted.js';
 import { planMigration, schemaState, type MigrationIdentity, type MigrationRef, type PlanInput, type SchemaState, type StateInput } from './plan.js';
 
@@ -103,4 +103,24 @@ export function refusalOf(
   } catch (error) {
     return { code: isCairnError(error) ? error.code : 'E_UNEXPECTED', message: errorMessage(error) };
   }
+}
+
+/**
+ * The rule migrate applies to a DB a newer release migrated, for the other
+ * writers (import, backfill, restore): when every version the app does not
+ * know only adds (tables, columns, indexes), the app's rows still fit, so
+ * the write goes on with this warning; otherwise E_NEWER_THAN_APP, before
+ * anything is written. Null when the DB is not newer.
+ */
+export function newerThanAppWarning(status: Pick<StoreStatus, 'store' | 'newerThanApp' | 'unknown'>, where: string, verb: string): string | null {
+  if (!status.newerThanApp) return null;
+  const list = status.unknown.map((u) => `${u.version} (${u.name}${u.additive ? ', additive' : ''})`).join(', ');
+  if (status.unknown.every((u) => u.additive)) {
+    return `${status.store}: ${where} has versions this app does not know, all additive: ${list}; ${verb} it anyway (an older release on a newer DB)`;
+  }
+  throw new CairnError(
+    'E_NEWER_THAN_APP',
+    `${status.store}: ${where} was migrated by a newer release: it has version(s) ${list} that this app has no file for, and not all of them only add. Upgrade the app before ${verb} it; nothing was written`,
+    { store: status.store, unknown: status.unknown },
+  );
 }

@@ -7,7 +7,7 @@ import { planInput } from './plan-input.js';
 import { emptyStatus, refusalOf, statusFrom, type StoreStatus } from './status-report.js';
 import { databaseExists } from '../sqlite/files.js';
 
-export { emptyStatus, refusalOf, statusFrom, type StoreStatus } from './status-report.js';
+export { emptyStatus, newerThanAppWarning, refusalOf, statusFrom, type StoreStatus } from './status-report.js';
 
 export function storeStatus(store: ResolvedStore, options: { env?: Env } = {}): StoreStatus {
   const exists = databaseExists(store.file);

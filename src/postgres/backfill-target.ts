@@ -81,7 +81,7 @@ export function pgBackfillTarget(store: PostgresStore, env: Env | undefined): Ba
       return row ? toJobState(row) : null;
     },
     async assertWritable(migrate) {
-      await assertPgWritable(store, { migrate, createAbsent: false, verb: 'backfilling into', env });
+      return (await assertPgWritable(store, { migrate, createAbsent: false, verb: 'backfilling into', env })).warnings;
     },
     async acquireLease(job, owner, leaseMs, now, rejectsFile) {
       const db = await session();

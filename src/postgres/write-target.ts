@@ -7,6 +7,7 @@ import { migratePostgres } from './migrate.js';
 import { PgRowWriter, type PgRowWriterOptions } from './row-writer.js';
 import { openSession, type PgSession } from './session.js';
 import { postgresStatus } from './status.js';
+import { newerThanAppWarning } from '../migrations/status-report.js';
 import { describeTarget } from './target.js';
 
 export interface PgSchemaCheck {
@@ -27,20 +28,18 @@ export interface PgSchemaCheck {
  * absent one is made when `createAbsent`). A dry run changes nothing, so it
  * needs the store at the app's schema already.
  */
-export async function assertPgWritable(store: PostgresStore, check: PgSchemaCheck): Promise<{ migrated: MigrateResult | null; created: boolean }> {
+export async function assertPgWritable(
+  store: PostgresStore,
+  check: PgSchemaCheck,
+): Promise<{ migrated: MigrateResult | null; created: boolean; warnings: string[] }> {
   const where = describeTarget(store);
   const status = await postgresStatus(store, { env: check.env });
   if (status.error) throw new CairnError(status.error.code as CairnErrorCode, status.error.message, { store: store.name });
-  if (status.newerThanApp) {
-    throw new CairnError(
-      'E_NEWER_THAN_APP',
-      `${store.name}: ${where} has migrations this app does not know (${status.unknown.map((u) => u.version).join(', ')}); it was written by a newer release. Upgrade the app before ${check.verb} it`,
-      { store: store.name, unknown: status.unknown },
-    );
-  }
+  const newer = newerThanAppWarning(status, where, check.verb);
+  const warnings = newer ? [newer] : [];
   const fresh = !status.exists || status.current === null;
   const behind = status.pending.length > 0 || status.baselinePending;
-  if (!behind) return { migrated: null, created: false };
+  if (!behind) return { migrated: null, created: false, warnings };
   const what = fresh ? 'has no tables yet' : `is at version ${status.current ?? 0} with ${status.pending.length} pending migration(s)`;
   if (check.dryRun) {
     throw new CairnError(
@@ -57,7 +56,7 @@ export async function assertPgWritable(store: PostgresStore, check: PgSchemaChec
   }
   const migrated = await migratePostgres(store, { env: check.env });
   assertMigrated(migrated);
-  return { migrated, created: fresh };
+  return { migrated, created: fresh, warnings: [...warnings, ...migrated.warnings] };
 }
 
 /** A server store ready for an import: at the app's schema, its migration lock held for the whole run, a writer on its session. */
@@ -66,6 +65,7 @@ export interface PgImportTarget<O> {
   writer: PgRowWriter<O>;
   migrated: MigrateResult | null;
   created: boolean;
+  warnings: string[];
   /** Rolls back a dry run, frees the lock, ends the session. */
   close(): Promise<void>;
 }
@@ -74,7 +74,7 @@ export async function preparePgImport<O>(
   store: PostgresStore,
   options: { dryRun?: boolean; migrate?: boolean; env?: Env } & Pick<PgRowWriterOptions, 'mode'>,
 ): Promise<PgImportTarget<O>> {
-  const { migrated, created } = await assertPgWritable(store, { ...options, createAbsent: true, verb: 'importing into' });
+  const { migrated, created, warnings } = await assertPgWritable(store, { ...options, createAbsent: true, verb: 'importing into' });
   const session = await openSession(store, { env: options.env, applicationName: `cairn import ${store.name}` });
   let release: (() => Promise<void>) | null = null;
   try {
@@ -89,6 +89,7 @@ export async function preparePgImport<O>(
       writer,
       migrated,
       created,
+      warnings,
       close: async () => {
         if (options.dryRun) await session.query('ROLLBACK').catch(() => {});
         await unlock();

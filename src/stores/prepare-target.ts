@@ -5,7 +5,7 @@ import type { ResolvedStore } from '../config/stores.js';
 import { CairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
 import { assertMigrated, migrateStore, type MigrateResult } from '../migrations/migrator.js';
-import { storeStatus } from '../migrations/status.js';
+import { newerThanAppWarning, storeStatus } from '../migrations/status.js';
 import type { Db } from '../sqlite/db.js';
 import { isBusy, WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
@@ -19,6 +19,8 @@ export interface PrepareTargetOptions {
   /** Apply pending migrations first instead of refusing. A store with no DB yet is always created through its migrations. */
   migrate?: boolean;
   env?: Env;
+  /** What the caller does, for messages: "importing into", "restoring into". */
+  verb?: string;
 }
 
 /** A store ready for a bulk write: at the app's schema, locked against other cairn writers. */
@@ -48,14 +50,7 @@ export async function prepareTarget(store: ResolvedStore, options: PrepareTarget
   // Planning refusals (edited or missing files, legacy chain, unmanaged DB) surface here, before any write.
   const plan = await migrateStore(store, { dryRun: true, env: options.env });
   const status = storeStatus(store, { env: options.env });
-  if (status.newerThanApp) {
-    const versions = status.unknown.map((u) => u.version).join(', ');
-    throw new CairnError(
-      'E_NEWER_THAN_APP',
-      `${store.name}: ${store.file} has migrations this app does not know (${versions}); it was written by a newer release. Upgrade the app before importing into it`,
-      { store: store.name, file: store.file, unknown: status.unknown },
-    );
-  }
+  const newer = newerThanAppWarning(status, store.file, options.verb ?? 'writing into');
   if (exists && plan.planned.length > 0 && !options.migrate) {
     throw new CairnError(
       'E_SCHEMA_BEHIND',
@@ -63,7 +58,11 @@ export async function prepareTarget(store: ResolvedStore, options: PrepareTarget
       { store: store.name, file: store.file, current: plan.from, target: plan.to, pending: plan.planned.map((p) => p.version) },
     );
   }
-  return options.dryRun ? scratchCopy(store, exists, plan.planned.length > 0, options.env) : lockedTarget(store, exists, plan.planned.length > 0, options.env);
+  const target = options.dryRun
+    ? await scratchCopy(store, exists, plan.planned.length > 0, options.env)
+    : await lockedTarget(store, exists, plan.planned.length > 0, options.env);
+  if (newer) target.warnings.push(newer);
+  return target;
 }
 
 /** No migration applied and no table of the app's: what a first run killed before its first migration committed leaves. */

@@ -100,13 +100,27 @@ describe('cairn import: preconditions refuse before writing anything (exit 2)', 
     assert.equal(s.tables.items.inserted, 12);
   });
 
-  it('a DB newer than the app is refused', async () => {
+  it('a DB a newer release migrated: only additive versions → imported with a warning; any other → refused, nothing written', async () => {
     const app = chainApp();
     await migrated(app);
+    // The newer release's version only added a table: the app's rows still fit, as migrate itself rules.
     fs.rmSync(path.join(app.dir, 'migrations', 'site', '0003_items.sql'));
     const r = await cli(app.dir, 'import', 'chain', '--from', app.legacy, '--json');
-    assert.equal(r.code, 2);
-    assert.equal(json(r.stdout).error.code, 'E_NEWER_THAN_APP');
+    assert.equal(r.code, 0, r.stdout);
+    const s = json(r.stdout);
+    assert.match(s.warnings.join('\n'), /versions this app does not know, all additive: 3 \(0003_items\.sql, additive\); importing into it anyway/);
+    assert.equal(s.tables.items.inserted, 12);
+
+    const other = chainApp();
+    fs.writeFileSync(path.join(other.dir, 'migrations', 'site', '0004_drop.sql'), 'CREATE TABLE scratch (id INTEGER);\nDROP TABLE scratch;\n');
+    await migrated(other);
+    fs.rmSync(path.join(other.dir, 'migrations', 'site', '0004_drop.sql'));
+    const before = sha256(other.db);
+    const refused = await cli(other.dir, 'import', 'chain', '--from', other.legacy, '--json');
+    assert.equal(refused.code, 2);
+    assert.equal(json(refused.stdout).error.code, 'E_NEWER_THAN_APP');
+    assert.match(json(refused.stdout).error.message, /not all of them only add/);
+    assert.equal(sha256(other.db), before);
   });
 
   it('an unknown plan name lists the declared ones (exit 64)', async () => {
