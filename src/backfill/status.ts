@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { StoreRegistry } from '../config/stores.js';
+import { selectAnyStores, type StoreRegistry } from '../config/stores.js';
 import { errorMessage } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
@@ -71,7 +71,7 @@ export async function backfillStatus(registry: StoreRegistry, options: { job?: s
   const entries: BackfillStatusEntry[] = [];
   for (const [name, job] of declared) {
     if ('error' in job) entries.push({ ...readinessOf(name, null, now), reason: job.error, store: '?', declared: true, failedItems: [] });
-    else if (![...registry.stores, ...(registry.postgres ?? [])].some((s) => s.name === job.target)) {
+    else if (!selectAnyStores(registry).some((s) => s.name === job.target)) {
       entries.push({
         ...readinessOf(name, null, now),
         reason: `its target store ${JSON.stringify(job.target)} is not in the config`,

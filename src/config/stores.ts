@@ -254,7 +254,7 @@ export function selectAnyStores(registry: StoreRegistry, names?: readonly string
 
 /** A plan's or job's target by name, of either engine; an unknown name is the plan's error. */
 export function findTargetStore(registry: StoreRegistry, name: string, what: string): ResolvedStore | PostgresStore {
-  const store = [...registry.stores, ...(registry.postgres ?? [])].find((s) => s.name === name);
+  const store = selectAnyStores(registry).find((s) => s.name === name);
   if (!store) throw new CairnError('E_PLAN', `${what}: unknown target store ${name}`);
   return store;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { SqlValue } from '../sqlite/db.js';
+import type { WriteGroup } from './outcome.js';
 import type { ImportPlan, MapContext, MapFn, MapResult, RecordOrigin, SourceRecord } from './define.js';
 import { readSource, type ResolvedSource, type SourceItem } from './sources.js';
 
@@ -9,14 +10,7 @@ import { readSource, type ResolvedSource, type SourceItem } from './sources.js';
  * batch crosses from the worker as arrays of plain values, several times
  * cheaper to copy than one object per row.
  */
-export interface RowGroup {
-  table: string;
-  columns: string[];
-  /** columns.length values per row. */
-  values: SqlValue[];
-  /** Per row, the index of its record in the batch's origins. */
-  origins: number[];
-}
+export type RowGroup = WriteGroup;
 
 export interface PendingCopy {
   from: string;

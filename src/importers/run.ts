@@ -186,7 +186,7 @@ interface ImportTarget {
   writer: ImportWriter;
   /** A server store's columns, for the worker to encode rows as COPY text. */
   copyColumns?: CopyColumns;
-  /** The file written (or the scratch copy of a dry run), or the server and schema. */
+  /** The store's file, or its server and schema: what the summary names. */
   where: string;
   created: boolean;
   migrated: MigrateResult | null;

@@ -6,7 +6,7 @@ import { isImportPlan } from './define.js';
 import type { WorkerJob } from './pipeline.js';
 import { produceBatches, type Batch } from './produce.js';
 import { serveBatches } from './serve-batches.js';
-import { encodeGroups, type CopyColumns } from '../postgres/copy-text.js';
+import { copyBuffers, encodeGroups, type CopyColumns } from '../postgres/copy-text.js';
 
 /** Loads the plan or job module named in the job and returns its batch producer. */
 async function batchesOf(job: WorkerJob): Promise<Iterable<Batch>> {
@@ -25,16 +25,13 @@ async function batchesOf(job: WorkerJob): Promise<Iterable<Batch>> {
 /** A server store's rows leave the worker as COPY text: encoding here runs beside the writer's thread, not on it. */
 function* encodedForServer(batches: Iterable<Batch>, columns: CopyColumns): Iterable<Batch> {
   for (const batch of batches) {
-    transfers.set(batch, encodeGroups(batch.groups, columns));
+    encodeGroups(batch.groups, columns);
     yield batch;
   }
 }
 
-/** The buffers each encoded batch hands over to the main thread. */
-const transfers = new WeakMap<Batch, ArrayBuffer[]>();
-
 // The worker side of workerBatches(): load the plan or job, then read and map ahead of the writer.
 void serveBatches(
   () => batchesOf(workerData as WorkerJob),
-  (batch) => transfers.get(batch) ?? [],
+  (batch) => copyBuffers(batch.groups),
 );

@@ -81,20 +81,21 @@ export type CopyColumns = Record<string, { name: string; bytea: boolean }[]>;
  * that produced it (a worker), so the writer's thread only sends the text.
  * A group it cannot place is left for the writer, which names the problem.
  */
-export function encodeGroups(groups: readonly WriteGroup[], tables: CopyColumns): ArrayBuffer[] {
-  const transfer: ArrayBuffer[] = [];
+export function encodeGroups(groups: readonly WriteGroup[], tables: CopyColumns): void {
   for (const group of groups) {
     const columns = tables[group.table];
     if (!columns) continue;
     const flags = group.columns.map((name) => findColumn(columns, name)?.bytea);
     if (flags.some((f) => f === undefined)) continue;
     const encoded = encodeGroup(group, flags as boolean[]);
-    // Bytes of their own, handed over to the writer's thread rather than copied by postMessage.
-    const bytes = new TextEncoder().encode(encoded.text as string);
-    group.copy = { ...encoded, text: bytes };
-    transfer.push(bytes.buffer as ArrayBuffer);
+    // Bytes of their own, handed over to the writer's thread rather than copied by postMessage (copyBuffers).
+    group.copy = { ...encoded, text: new TextEncoder().encode(encoded.text as string) };
   }
-  return transfer;
+}
+
+/** The buffers of a batch's encoded groups, to transfer with it. */
+export function copyBuffers(groups: readonly WriteGroup[]): ArrayBuffer[] {
+  return groups.flatMap((g) => (g.copy && typeof g.copy.text !== 'string' ? [g.copy.text.buffer as ArrayBuffer] : []));
 }
 
 /**

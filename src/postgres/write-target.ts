@@ -23,10 +23,11 @@ export interface PgSchemaCheck {
 
 /**
  * The preconditions of a bulk write into a server store, each a refusal
- * before any row is written, with the SQLite engine's words: a schema newer
- * than the app is refused; one behind it is refused unless `migrate` (an
- * absent one is made when `createAbsent`). A dry run changes nothing, so it
- * needs the store at the app's schema already.
+ * before any row is written, with the SQLite engine's words: a schema a
+ * newer release migrated is refused unless its unknown versions all only add
+ * (then a warning, as migrate gives); one behind the app is refused unless
+ * `migrate` (an absent one is made when `createAbsent`). A dry run changes
+ * nothing, so it needs the store at the app's schema already.
  */
 export async function assertPgWritable(
   store: PostgresStore,

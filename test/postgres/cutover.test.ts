@@ -111,6 +111,11 @@ describe('cairn cutover --into a PostgreSQL store', () => {
   it('refuses a server store holding rows of its own unless --force, and an app still holding the local store open', async () => {
     const a = await app(10);
     await pgQuery(a.url, "INSERT INTO shared.notes (id, body) VALUES (999, 'theirs')");
+    for (const flag of ['--dry-run', '--accept-differences']) {
+      const unsupported = await cliWith({ cwd: a.dir, env: a.env }, 'cutover', '--store', 'state', '--into', 'shared', flag);
+      assert.equal(unsupported.code, 64, `${flag} is refused, not ignored`);
+      assert.match(unsupported.stderr, new RegExp(`--into has no ${flag}`));
+    }
     const refused = await cliWith({ cwd: a.dir, env: a.env }, 'cutover', '--store', 'state', '--into', 'shared');
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /notes already hold rows in schema shared; pass --force/);

@@ -184,13 +184,24 @@ async function moveInto(
   io: Io,
   registry: StoreRegistry,
   store: ResolvedStore,
-  opts: { into: string; force?: boolean; dryRun?: boolean; dropUnknownColumns?: boolean; dropUnknownTables?: boolean; json?: boolean },
+  opts: {
+    into: string;
+    force?: boolean;
+    dryRun?: boolean;
+    dropUnknownColumns?: boolean;
+    dropUnknownTables?: boolean;
+    acceptDifferences?: boolean;
+    json?: boolean;
+  },
 ): Promise<number> {
   const [into] = selectAnyStores(registry, [opts.into]);
   if (!into || !isPostgresStore(into)) {
     throw new CairnError('E_USAGE', `--into ${opts.into}: not a PostgreSQL store; --into moves a SQLite store's rows into one`, { into: opts.into });
   }
   if (opts.dryRun) throw new CairnError('E_USAGE', '--into has no --dry-run: the move changes the local store only by marking it, once everything is verified');
+  if (opts.acceptDifferences) {
+    throw new CairnError('E_USAGE', '--into has no --accept-differences: every row must read back on the server as the snapshot has it, or nothing moves');
+  }
   const { cutoverInto } = await import('../../postgres/cutover-into.js');
   const result = await cutoverInto(store, into, {
     force: opts.force,
