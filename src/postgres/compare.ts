@@ -2,17 +2,20 @@ import path from 'node:path';
 import { readLines } from '../importers/read-lines.js';
 import { comparisonOf, countOnlyReason, LineComparer, type SnapshotComparison, type TableComparison } from '../snapshot/compare.js';
 import type { SnapshotManifest } from '../snapshot/manifest.js';
+import { byteOrderedColumns } from './byte-order.js';
+import { sameBytesAsFile } from './compare-bytes.js';
 import { inTransaction, type PgSession } from './session.js';
 import { baseType, castFromLine } from './restore-plan.js';
-import { LINE_SETTINGS, lineSelectPg, storedColumns, valueJsonOf, type PgSnapshotColumn } from './snapshot-lines.js';
+import { LINE_SETTINGS, lineSelectPg, plainSelectPg, storedColumns, valueJsonOf, type PgSnapshotColumn } from './snapshot-lines.js';
 import { quotePgIdent as qi } from './target.js';
 
 const FETCH_ROWS = 5000;
 
 /**
  * Proves a PostgreSQL store's schema holds a snapshot's rows: each table's
- * lines rebuilt by the server the way export writes them, beside the
- * snapshot's, in key order (one REPEATABLE READ snapshot for all tables).
+ * lines rebuilt the way export writes them, beside the snapshot's, in key
+ * order (one REPEATABLE READ snapshot for all tables); from the same engine
+ * first as bytes (compare-bytes.ts), and line by line where they differ.
  * A snapshot from another engine is compared by value (LineComparer).
  */
 export async function comparePgWithSnapshot(
@@ -34,6 +37,7 @@ export async function comparePgWithSnapshot(
   return within(async () => {
     for (const setting of LINE_SETTINGS) await session.query(setting);
     const columnsOf = await storedColumns(session, schema);
+    const byteOrdered = await byteOrderedColumns(session, schema);
     const tables: TableComparison[] = [];
     for (const entry of manifest.tables) {
       if (options.skip?.has(entry.name)) continue;
@@ -54,9 +58,16 @@ export async function comparePgWithSnapshot(
       // From another engine, each snapshot value is read into the column's type and written back the way export writes it,
       // so the lines compare exactly under the target's own equality (jsonb, timestamptz, numeric …).
       const canonical = crossEngine ? (lines: string[]) => underTargetTypes(session, columns, lines) : null;
+      const byteOrder = byteOrdered.get(entry.name);
+      const plain = crossEngine ? null : plainSelectPg(schema, entry.name, columns, byteOrder);
+      const quick = plain ? await sameBytesAsFile(session, plain, entry.name, columns, path.join(dir, entry.file)) : null;
+      if (quick?.equal) {
+        tables.push({ ...base, rows: quick.rows, equal: true, firstDifference: null });
+        continue;
+      }
       const comparer = await compareTable(
         session,
-        lineSelectPg(schema, entry.name, columns),
+        lineSelectPg(schema, entry.name, columns, byteOrder),
         path.join(dir, entry.file),
         new LineComparer(false, entry.columns),
         canonical,

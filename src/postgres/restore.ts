@@ -1,33 +1,16 @@
 import path from 'node:path';
-import { CairnError, errorMessage, isCairnError } from '../errors.js';
-import { readLines } from '../importers/read-lines.js';
+import { CairnError, errorMessage } from '../errors.js';
 import { readManifest, verifySnapshotFiles } from '../snapshot/manifest.js';
 import type { SnapshotComparison } from '../snapshot/compare.js';
 import { otherStoreWarning, type RestoredTable, type RestoreOptions, type RestoreResult } from '../snapshot/restore.js';
 import { STATE_TABLES } from '../backfill/state.js';
 import { ensurePgStateTables } from './backfill-target.js';
 import { comparePgWithSnapshot } from './compare.js';
-import { columnKinds, snapshotLineToCopy, type ColumnKind } from './snapshot-copy.js';
 import { migratePostgres } from './migrate.js';
-import { castFromLine, insertFromLines, planPgRestore, targetTables, type PgTablePlan } from './restore-plan.js';
+import { insertFromLines, planPgRestore, targetTables, type PgTablePlan } from './restore-plan.js';
+import { loadRows } from './restore-rows.js';
 import { inTransaction, openSession, type PgSession } from './session.js';
 import { describeTarget, quotePgIdent as qi, type PostgresTarget } from './target.js';
-
-const BATCH_LINES = 2000;
-
-/** A JSON \u0000 escape: the backslash before it not itself escaped (an even run of backslashes before it, none counted). */
-const NUL = /(?<!\\)(?:\\\\)*\\u0000/;
-
-function nulColumn(plan: PgTablePlan, text: string): string {
-  try {
-    const values = JSON.parse(text) as unknown[];
-    const column = plan.columns.find((c) => typeof values[c.index] === 'string' && (values[c.index] as string).includes('\0'));
-    if (column) return `column ${column.name} (${column.type})`;
-  } catch {
-    // the server names anything else
-  }
-  return 'a text value';
-}
 
 /**
  * `cairn restore --store S` into a PostgreSQL store: the snapshot (from
@@ -147,24 +130,18 @@ async function fill(
   const restored: RestoredTable[] = [];
   for (const plan of plans) {
     let rows = 0;
+    const rowsBefore = rowsDone;
     if (plan.columns.length > 0) {
-      const sql = insertFromLines(target.schema, plan, identityTables.has(plan.entry.name));
-      const copy = `COPY ${schema}.${qi(plan.entry.name)} (${plan.columns.map((c) => qi(c.name)).join(', ')}) FROM STDIN`;
-      const kinds = columnKinds(plan);
-      let batch: { text: string; number: number }[] = [];
-      const flush = async (): Promise<void> => {
-        if (batch.length === 0) return;
-        if (!(await copyBatch(session, copy, plan, kinds, batch))) await insertBatch(session, plan, sql, batch, path.join(dir, plan.entry.file));
-        rows += batch.length;
-        rowsDone += batch.length;
-        batch = [];
-        options.onProgress?.({ table: plan.entry.name, rows, rowsDone, rowsTotal });
-      };
-      for (const line of readLines(path.join(dir, plan.entry.file))) {
-        batch.push({ text: line.text, number: line.number });
-        if (batch.length >= BATCH_LINES) await flush();
-      }
-      await flush();
+      rows = await loadRows(session, {
+        schema: target.schema,
+        plan,
+        file: path.join(dir, plan.entry.file),
+        insertSql: insertFromLines(target.schema, plan, identityTables.has(plan.entry.name)),
+        onRows: (n) => {
+          rowsDone += n;
+          options.onProgress?.({ table: plan.entry.name, rows: rowsDone - rowsBefore, rowsDone, rowsTotal });
+        },
+      });
     }
     restored.push({ table: plan.entry.name, rows, droppedColumns: plan.droppedColumns, defaultedColumns: plan.defaultedColumns });
   }
@@ -210,100 +187,6 @@ function notAsInSnapshot(target: PostgresTarget, comparison: SnapshotComparison)
     `${target.name}: the restored rows would not read back as the snapshot's, so nothing was written:\n  ${lines.join('\n  ')}\nA column of the target changes these values (a numeric scale, a time precision): widen it with a migration, or fix the values at their source`,
     { store: target.name, tables: bad.map((t) => t.table) },
   );
-}
-
-/**
- * The fast path: the batch's lines as COPY rows straight into the table,
- * under a savepoint. False (nothing kept) when a line is not plain values or
- * the server refuses a row: the statement path then runs the batch and names
- * the line and column the target cannot take.
- */
-async function copyBatch(session: PgSession, copy: string, plan: PgTablePlan, kinds: ColumnKind[], batch: { text: string }[]): Promise<boolean> {
-  let data = '';
-  for (const line of batch) {
-    const row = snapshotLineToCopy(line.text, plan, kinds);
-    if (row === null) return false;
-    data += row + '\n';
-  }
-  await session.query('SAVEPOINT cairn_copy');
-  try {
-    await session.copyIn(copy, data);
-    await session.query('RELEASE SAVEPOINT cairn_copy');
-    return true;
-  } catch (error) {
-    // A refusal of the session itself (no privilege, a full disk) is already named: no line is to blame.
-    if (isCairnError(error)) throw error;
-    await session.query('ROLLBACK TO SAVEPOINT cairn_copy');
-    await session.query('RELEASE SAVEPOINT cairn_copy');
-    return false;
-  }
-}
-
-/**
- * One batch in one statement. When the server refuses it, the batch is run
- * again line by line, and that line column by column, each under a
- * savepoint, to name exactly what the target cannot hold.
- */
-async function insertBatch(session: PgSession, plan: PgTablePlan, sql: string, batch: { text: string; number: number }[], file: string): Promise<void> {
-  const nul = batch.find((l) => NUL.test(l.text));
-  if (nul) throw valueError(plan, file, nul.number, `${nulColumn(plan, nul.text)} holds a NUL character (\\u0000), which PostgreSQL text cannot store`);
-  await session.query('SAVEPOINT cairn_batch');
-  try {
-    await session.query(sql, [`[${batch.map((l) => l.text).join(',')}]`]);
-    await session.query('RELEASE SAVEPOINT cairn_batch');
-    return;
-  } catch (error) {
-    // A refusal of the session itself (no privilege, a full disk) is already named: no line is to blame.
-    if (isCairnError(error)) throw error;
-    await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
-    for (const line of batch) {
-      try {
-        await session.query(sql, [`[${line.text}]`]);
-        await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
-      } catch (lineError) {
-        await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
-        throw await pinpoint(session, plan, file, line, lineError);
-      }
-    }
-    // Each line goes in alone: together they clash (a key twice in the snapshot).
-    throw valueError(plan, file, batch[0]!.number, `lines ${batch[0]!.number}–${batch.at(-1)!.number} cannot go in together: ${errorMessage(error)}`);
-  }
-}
-
-async function pinpoint(session: PgSession, plan: PgTablePlan, file: string, line: { text: string; number: number }, lineError: unknown): Promise<CairnError> {
-  for (const column of plan.columns) {
-    try {
-      await session.query(`SELECT ${castFromLine(column.index, column.type)} FROM (SELECT $1::json AS j) r`, [line.text]);
-      await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
-    } catch (error) {
-      await session.query('ROLLBACK TO SAVEPOINT cairn_batch');
-      return valueError(
-        plan,
-        file,
-        line.number,
-        `column ${column.name} (${column.type}) cannot take ${valueAt(line.text, column.index)}: ${errorMessage(error)}`,
-      );
-    }
-  }
-  return valueError(plan, file, line.number, errorMessage(lineError));
-}
-
-function valueError(plan: PgTablePlan, file: string, line: number, why: string): CairnError {
-  return new CairnError(
-    'E_SNAPSHOT_SCHEMA',
-    `${plan.entry.name}: ${file}:${line}: ${why}. Nothing was written; change the target column's type with a migration, or the value at its source`,
-    { table: plan.entry.name, file, line },
-  );
-}
-
-function valueAt(text: string, index: number): string {
-  try {
-    const value = (JSON.parse(text) as unknown[])[index];
-    const shown = JSON.stringify(value);
-    return shown.length > 80 ? `${shown.slice(0, 80)}…` : shown;
-  } catch {
-    return 'its value';
-  }
 }
 
 /** Every owned sequence of a restored table moves past both the snapshot's counter and the highest id now in the table. */

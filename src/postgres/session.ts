@@ -17,14 +17,20 @@ export interface PgSession {
   query<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
   /** A statement whose row count matters (an INSERT … ON CONFLICT DO NOTHING: how many went in). */
   run<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
-  /** `COPY … FROM STDIN` fed with `data` (COPY's text format), over the session's own connection. */
-  copyIn(sql: string, data: string | Uint8Array): Promise<void>;
+  /**
+   * `COPY … FROM STDIN` fed with `data` (COPY's text format), over the
+   * session's own connection: one piece, or pieces made as the connection
+   * takes them (a generator throwing ends the COPY with CopyFail).
+   */
+  copyIn(sql: string, data: string | Uint8Array | Iterable<string | Uint8Array>): Promise<void>;
   /**
    * The rows of `COPY (query) TO STDOUT` (text format), one string each with
    * COPY's escapes undone. No other query may run on the session until the
    * lines are all read (or the loop is left, which ends the COPY).
    */
   copyLines(sql: string): AsyncGenerator<string>;
+  /** The same stream as the bytes arrive, rows split anywhere (CopyTextToLines reads them). */
+  copyChunks(sql: string): AsyncGenerator<Buffer>;
   end(): Promise<void>;
 }
 
@@ -55,6 +61,17 @@ export async function openSession(target: PostgresTarget, options: { application
             CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '1s', false) END AS check_interval`,
     [`${quotePgIdent(target.schema)}, public`],
   );
+  async function* copyChunks(sql: string): AsyncGenerator<Buffer> {
+    const { to } = (await import('pg-copy-streams')).default;
+    const stream = client.query(to(sql));
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+    } catch (error) {
+      throw serverRefusal(target, error) ?? error;
+    } finally {
+      stream.destroy();
+    }
+  }
   return {
     pid: setup.rows[0]!.pid,
     async query<T extends QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]> {
@@ -72,31 +89,24 @@ export async function openSession(target: PostgresTarget, options: { application
         throw serverRefusal(target, error) ?? error;
       }
     },
-    async copyIn(sql: string, data: string | Uint8Array): Promise<void> {
+    async copyIn(sql: string, data: string | Uint8Array | Iterable<string | Uint8Array>): Promise<void> {
       // Loaded on the first COPY: only imports and backfills into a server need it.
       const { from } = (await import('pg-copy-streams')).default;
       try {
-        await pipeline(Readable.from([data]), client.query(from(sql)));
+        await pipeline(Readable.from(typeof data === 'string' || data instanceof Uint8Array ? [data] : data), client.query(from(sql)));
       } catch (error) {
         throw serverRefusal(target, error) ?? error;
       }
     },
+    copyChunks,
     async *copyLines(sql: string): AsyncGenerator<string> {
-      const { to } = (await import('pg-copy-streams')).default;
-      const stream = client.query(to(sql));
       const decoder = new StringDecoder('utf8');
       let rest = '';
-      try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          const text = rest + decoder.write(chunk);
-          let start = 0;
-          for (let end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) yield unescapeCopy(text.slice(start, end));
-          rest = text.slice(start);
-        }
-      } catch (error) {
-        throw serverRefusal(target, error) ?? error;
-      } finally {
-        stream.destroy();
+      for await (const chunk of copyChunks(sql)) {
+        const text = rest + decoder.write(chunk);
+        let start = 0;
+        for (let end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) yield unescapeCopy(text.slice(start, end));
+        rest = text.slice(start);
       }
       if (rest + decoder.end()) throw new Error('COPY TO ended inside a row');
     },

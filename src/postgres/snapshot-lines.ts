@@ -34,9 +34,13 @@ export const LINE_SETTINGS = [
   "SET LOCAL TimeZone = 'UTC'",
   "SET LOCAL IntervalStyle = 'postgres'",
   'SET LOCAL extra_float_digits = 1',
+  "SET LOCAL bytea_output = 'hex'",
 ];
 
-function kind(type: string): 'integer' | 'float' | 'numeric' | 'boolean' | 'bytea' | 'text' {
+export type SnapshotKind = 'integer' | 'float' | 'numeric' | 'boolean' | 'bytea' | 'text';
+
+/** How a column of this type is written in a line (see the table above). */
+export function snapshotKind(type: string): SnapshotKind {
   if (/^(smallint|integer|bigint|oid)$/.test(type)) return 'integer';
   if (/^(real|double precision)$/.test(type)) return 'float';
   if (/^numeric\b/.test(type)) return 'numeric';
@@ -52,7 +56,7 @@ export function valueJson(column: Pick<PgSnapshotColumn, 'name' | 'type'>): stri
 
 /** The same for any expression of that type (a snapshot value cast into the column's type, when comparing under it). */
 export function valueJsonOf(c: string, type: string): string {
-  switch (kind(type)) {
+  switch (snapshotKind(type)) {
     case 'integer':
       return `coalesce(${c}::text, 'null')`;
     case 'float':
@@ -69,23 +73,47 @@ export function valueJsonOf(c: string, type: string): string {
   }
 }
 
-/** One line per row, in primary-key order (a table without one: by the line itself, byte order). */
-export function lineSelectPg(schema: string, table: string, columns: readonly PgSnapshotColumn[]): string {
-  const line = `'[' || ${columns.map(valueJson).join(" || ',' || ")} || ']'`;
-  // Text keys in byte order, as SQLite's BINARY sorts them, whatever the database's collation: a snapshot's
-  // lines then come in the same order from either engine.
-  const keys = columns
+/**
+ * The primary key's columns in key order, text ones in byte order (as SQLite's
+ * BINARY sorts them, whatever the database's collation), so a snapshot's lines
+ * come in the same order from either engine. `byteOrdered` names the columns
+ * whose own collation already sorts that way (byte-order.ts): they need no
+ * COLLATE, so the key's index gives the order.
+ */
+function keyOrder(columns: readonly PgSnapshotColumn[], byteOrdered: ReadonlySet<string>): string[] {
+  return columns
     .filter((c) => c.pk > 0)
     .sort((a, b) => a.pk - b.pk)
-    .map((c) => (/^(text|character varying|character|name)\b/.test(c.type) ? `${qi(c.name)} COLLATE "C"` : qi(c.name)));
+    .map((c) => (/^(text|character varying|character|name)\b/.test(c.type) && !byteOrdered.has(c.name) ? `${qi(c.name)} COLLATE "C"` : qi(c.name)));
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** One line per row, in primary-key order (a table without one: by the line itself, byte order). */
+export function lineSelectPg(schema: string, table: string, columns: readonly PgSnapshotColumn[], byteOrdered = NONE): string {
+  const line = `'[' || ${columns.map(valueJson).join(" || ',' || ")} || ']'`;
+  const keys = keyOrder(columns, byteOrdered);
   const from = `${qi(schema)}.${qi(table)}`;
   if (keys.length > 0) return `SELECT ${line} AS line FROM ${from} ORDER BY ${keys.join(', ')}`;
   return `SELECT line FROM (SELECT ${line} AS line FROM ${from}) rows ORDER BY line COLLATE "C"`;
 }
 
+/**
+ * The plain columns in primary-key order, for CopyTextToLines to make the
+ * lines of; null for a table without a key, whose order is that of the
+ * lines themselves, so only the server-built lines can give it.
+ */
+export function plainSelectPg(schema: string, table: string, columns: readonly PgSnapshotColumn[], byteOrdered = NONE): string | null {
+  const keys = keyOrder(columns, byteOrdered);
+  if (keys.length === 0) return null;
+  // A text-kind column through ::text as valueJsonOf reads it: for char(n), inet and cidr the cast is not the output function.
+  const plain = columns.map((c) => (snapshotKind(c.type) === 'text' ? `${qi(c.name)}::text` : qi(c.name)));
+  return `SELECT ${plain.join(', ')} FROM ${qi(schema)}.${qi(table)} ORDER BY ${keys.join(', ')}`;
+}
+
 /** A query giving, for the first float or numeric column holding NaN in `table`, the column and that row's key (no row: none does). */
 export function nanCheckSql(schema: string, table: string, columns: readonly PgSnapshotColumn[]): string | null {
-  const checks = columns.filter((c) => kind(c.type) === 'float' || kind(c.type) === 'numeric');
+  const checks = columns.filter((c) => snapshotKind(c.type) === 'float' || snapshotKind(c.type) === 'numeric');
   if (checks.length === 0) return null;
   const keys = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
   const key = keys.length > 0 ? `concat_ws(', ', ${keys.map((k) => `${qi(k.name)}::text`).join(', ')})` : 'NULL::text';

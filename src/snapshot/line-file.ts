@@ -33,6 +33,16 @@ export class LineFileWriter {
     if (this.pendingLength >= FLUSH_BYTES) this.flush();
   }
 
+  /** Lines already encoded, each ending in a newline (CopyTextToLines's blocks of about 1 MB), written at once. */
+  pushBlock(lines: Buffer, rows: number): void {
+    this.flush();
+    this.hash.update(lines);
+    for (let at = 0; at < lines.length;) at += fs.writeSync(this.fd, lines, at);
+    this.bytes += lines.length;
+    this.rows += rows;
+    this.onFlush?.(this.rows);
+  }
+
   private flush(): void {
     if (this.pending.length === 0) return;
     const chunk = Buffer.from(this.pending.join('\n') + '\n', 'utf8');

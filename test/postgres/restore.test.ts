@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { comparePgWithSnapshot } from '../../dist/postgres/compare.js';
-import { readManifest } from '../../dist/snapshot/index.js';
+import { fileDigest, readManifest } from '../../dist/snapshot/manifest.js';
 import { cliWith } from '../helpers.js';
 import { mixedServerApp, pgQuery, startPostgres, type TestServer } from './server.js';
 
@@ -145,6 +145,75 @@ describe('cairn restore into a PostgreSQL store', () => {
     for (const file of ['people.jsonl', 'audit.jsonl']) {
       assert.equal(fs.readFileSync(path.join(b.dir, 'again', file), 'utf8'), fs.readFileSync(path.join(a.dir, 'pgsnap', file), 'utf8'), file);
     }
+  });
+
+  it('a long snapshot streams in one COPY: a value refused deep in it is named by its line, and lines only a statement reads go in between', async () => {
+    const many = (db: Database.Database, bad: string) => {
+      const insert = db.prepare('INSERT INTO people (id, name, big, active) VALUES (?, ?, ?, 1)');
+      db.transaction(() => {
+        for (let id = 10; id <= 5000; id++) insert.run(id, `person ${id} "q" \\ 🚀`, id === 4321 && bad ? 1.5 : id);
+      })();
+    };
+    const refused = await app();
+    fillSqlite(refused.dir, (db) => many(db, 'bad'));
+    assert.equal((await run(refused, 'export', '--store', 'state', '--out', 'snap')).code, 0);
+    const r = await run(refused, 'restore', '--from', 'snap', '--store', 'shared');
+    assert.equal(r.code, 2, r.stderr + r.stdout);
+    assert.match(r.stderr, /people: .*people\.jsonl:4315: column big \(bigint\) cannot take 1\.5/);
+    assert.deepEqual(await pgQuery(refused.url, 'SELECT count(*)::int AS n FROM shared.people'), [{ n: 0 }], 'nothing was written');
+
+    // Lines COPY's text cannot carry (a JSON true, an object for jsonb, as another writer might put them) go in by statement, and the stream resumes after them.
+    const a = await app();
+    fillSqlite(a.dir, (db) => many(db, ''));
+    assert.equal((await run(a, 'export', '--store', 'state', '--out', 'snap')).code, 0);
+    const snap = path.join(a.dir, 'snap');
+    const manifest = readManifest(snap);
+    const entry = manifest.tables.find((t) => t.name === 'people')!;
+    const file = path.join(snap, entry.file);
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    const at = (id: number) => lines.findIndex((l) => l.startsWith(`[${id},`));
+    lines[at(2500)] = lines[at(2500)]!.replace(/,1\]$/, ',true]');
+    lines[at(2600)] = lines[at(2600)]!.replace(/,null,null,null,1\]$/, ',{"k":[1,"two"]},null,null,1]');
+    assert.match(lines[at(2600)]!, /\{"k"/);
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const digest = fileDigest(file);
+    Object.assign(entry, { sha256: digest.sha256, bytes: digest.bytes });
+    fs.writeFileSync(path.join(snap, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    const ok = await run(a, 'restore', '--from', 'snap', '--store', 'shared', '--json');
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.equal(JSON.parse(ok.stdout).verification.equal, true);
+    assert.deepEqual(await pgQuery(a.url, 'SELECT count(*)::int AS n, sum(id)::int AS ids, sum(big)::bigint AS big FROM shared.people WHERE id >= 10'), [
+      { n: 4991, ids: (4991 * (10 + 5000)) / 2, big: String((4991 * (10 + 5000)) / 2) },
+    ]);
+    assert.deepEqual(await pgQuery(a.url, 'SELECT id, active, doc FROM shared.people WHERE id IN (2500, 2600) ORDER BY id'), [
+      { id: '2500', active: true, doc: null },
+      { id: '2600', active: true, doc: { k: [1, 'two'] } },
+    ]);
+
+    // A line that is not JSON at all ends the COPY from the client's side (CopyFail); the statement path then names it.
+    const broken = at(3000);
+    lines[broken] = lines[broken]!.replace('"person 3000', '"person \\x 3000');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    Object.assign(entry, { sha256: fileDigest(file).sha256, bytes: fileDigest(file).bytes });
+    fs.writeFileSync(path.join(snap, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    const bad = await run(a, 'restore', '--from', 'snap', '--store', 'shared', '--force');
+    assert.equal(bad.code, 2, bad.stderr + bad.stdout);
+    assert.match(bad.stderr, new RegExp(`people\\.jsonl:${broken + 1}: `));
+    assert.deepEqual(await pgQuery(a.url, 'SELECT count(*)::int AS n FROM shared.people'), [{ n: 4994 }], 'the earlier restore stands');
+  });
+
+  it('a PostgreSQL snapshot into a server store whose column rounds its values is refused by the comparison, naming the line', async () => {
+    const a = await app();
+    fillSqlite(a.dir);
+    assert.equal((await run(a, 'export', '--store', 'state', '--out', 'snap')).code, 0);
+    assert.equal((await run(a, 'restore', '--from', 'snap', '--store', 'shared')).code, 0);
+    assert.equal((await run(a, 'export', '--store', 'shared', '--out', 'pgsnap')).code, 0);
+    const rounding = PG_SCHEMA.replace('score double precision', 'score numeric(310, 1)').replace(/CREATE FUNCTION[\s\S]*$/, '');
+    const b = await mixedServerApp(server, { state: { '00001_people.sql': SQLITE_SCHEMA }, store: 'shared', files: { '00001_people.sql': rounding } });
+    const r = await run(b, 'restore', '--from', path.join(a.dir, 'pgsnap'), '--store', 'shared');
+    assert.equal(r.code, 2, r.stderr + r.stdout);
+    assert.match(r.stderr, /people line 2: snapshot \[2,1,"Cy",1e\+300,.* · restored \[2,1,"Cy",10{50}/);
+    assert.deepEqual(await pgQuery(b.url, 'SELECT count(*)::int AS n FROM shared.people'), [{ n: 0 }], 'nothing was written');
   });
 
   it('a value the target cannot hold is refused naming table, column and line, and nothing is written', async () => {
