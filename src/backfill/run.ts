@@ -196,6 +196,7 @@ export async function runBackfill(registry: StoreRegistry, options: RunBackfillO
       const writer = await target.openWriter(job.mode ?? 'insert');
       const checkpoint = target.checkpointer(name, owner, leaseMs, clock, ledger);
       const stopped = await writeBatches(job, { name, work, context, located, options, writer, checkpoint, result });
+      await writer.durable?.();
       result.tables = writer.counts();
       if (stopped) result.outcome = 'stopped';
       else {

@@ -19,6 +19,8 @@ export interface BackfillWriter {
     beforeCommit: (outcome: Outcome<RecordOrigin>) => unknown,
   ): void | Promise<void>;
   counts(): Record<string, TableCounts>;
+  /** Every batch written so far on disk (a server's writer commits batches without waiting for the flush). */
+  durable?(): Promise<void>;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
 } from '../importers/outcome.js';
 import { errorMessage } from '../errors.js';
 import { encodeGroup } from './copy-text.js';
-import { inTransaction, type PgSession } from './session.js';
+import type { PgSession } from './session.js';
 import { quotePgIdent as qi } from './target.js';
 import { findColumn, readWriteTables, type PgWriteColumn, type PgWriteTable } from './write-tables.js';
 import type { CopyColumns } from './copy-text.js';
@@ -117,6 +117,18 @@ export class PgRowWriter<O = unknown> {
       this.ledger.rejectOrphans(outcome, pending.length);
       this.ledger.publish(outcome, onReject);
     }
+    await this.durable();
+  }
+
+  /**
+   * Waits until every batch committed so far is on the server's disk: a
+   * commit that waits flushes the WAL up to its own record, and so every
+   * commit before it. It must write WAL to wait at all (PostgreSQL skips the
+   * flush for a transaction that wrote none, even one holding an id): a
+   * temporary table's catalog rows are logged, and it leaves nothing behind.
+   */
+  async durable(): Promise<void> {
+    if (!this.options.nested) await this.session.query('BEGIN; CREATE TEMP TABLE cairn_durable () ON COMMIT DROP; COMMIT');
   }
 
   counts(): Record<string, TableCounts> {
@@ -132,15 +144,30 @@ export class PgRowWriter<O = unknown> {
     return this.ledger.rankOf(table);
   }
 
+  /**
+   * A batch's transaction. Its COMMIT does not wait for the WAL flush
+   * (synchronous_commit = off): 1M rows in 500 batches took 7.1-7.6 s with
+   * a flush each and 5.9-6.1 s without. A server crash can lose at most the
+   * last few batches, whole and with their checkpoints (WAL replays in
+   * order), which a re-run writes again; and the run ends with a commit
+   * that does wait (durable()), which flushes every batch before it.
+   */
   private async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    const body = async (): Promise<T> => {
-      await this.session.query('SET CONSTRAINTS ALL IMMEDIATE');
-      return fn();
-    };
-    if (!this.options.nested) return inTransaction(this.session, body);
+    if (!this.options.nested) {
+      await this.session.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE; SET LOCAL synchronous_commit = off');
+      try {
+        const out = await fn();
+        await this.session.query('COMMIT');
+        return out;
+      } catch (error) {
+        await this.session.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    }
     await this.session.query('SAVEPOINT cairn_batch');
     try {
-      const out = await body();
+      await this.session.query('SET CONSTRAINTS ALL IMMEDIATE');
+      const out = await fn();
       await this.session.query('RELEASE SAVEPOINT cairn_batch');
       return out;
     } catch (error) {

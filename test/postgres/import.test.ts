@@ -82,6 +82,24 @@ describe('cairn import into a PostgreSQL store', () => {
     assert.match(human.stdout, /nothing new: all 17 rows already present/);
   });
 
+  it('what an import reports written survives the server crashing right after it ends (its batches commit without waiting for the flush)', async () => {
+    // The WAL writer then flushes only every 10 s: a batch committed without waiting is lost in a crash unless the end waited.
+    await pgQuery(server.url(), "ALTER SYSTEM SET wal_writer_delay = '10s'");
+    await pgQuery(server.url(), 'SELECT pg_reload_conf()');
+    try {
+      const app = await chainApp();
+      const r = await importCli(app, '--json');
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const written = await dumpPg(app);
+      assert.equal(written.items!.length, 12);
+      await server.crashAndRestart();
+      assert.deepEqual(await dumpPg(app), written);
+    } finally {
+      await pgQuery(server.url(), 'ALTER SYSTEM RESET wal_writer_delay');
+      await pgQuery(server.url(), 'SELECT pg_reload_conf()');
+    }
+  });
+
   it("bad input and rows the server refuses go to the rejects file with file, line and the server's reason; the rest goes in; exit 1", async () => {
     const data = chainData(3, 4);
     data.zones.z3 = { name: 'broken', explode: true }; // the mapper throws

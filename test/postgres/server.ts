@@ -16,6 +16,8 @@ export interface TestServer {
   url(database?: string): string;
   /** A new empty database, for one test's isolation. */
   createDatabase(): Promise<string>;
+  /** Kills every process of the server at once (SIGKILL: what a crash leaves), then starts it again on the same data, which recovers from its WAL. */
+  crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,11 +72,42 @@ export async function startPostgres(): Promise<TestServer> {
       }
       return name;
     },
+    async crashAndRestart() {
+      const postmaster = Number(fs.readFileSync(path.join(root, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const processes = [postmaster, ...childrenOf(postmaster)];
+      for (const pid of processes) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      while (processes.some((pid) => fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await server.start();
+    },
     async stop() {
       await server.stop();
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** The pids whose parent is `pid` (Linux's /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The field after the command's closing parenthesis: state, then the parent's pid.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
 }
 
 /** One query on a connection of its own, for tests that look at the server behind cairn's back. */
