@@ -61,38 +61,50 @@ export class CopyTextToLines {
     this.rows = 0;
   }
 
+  /**
+   * One pass over the bytes, each looked at once in JS: finding each field's
+   * end with Buffer.indexOf first cost a native call per field, more than
+   * the scan it saved (1M rows: 0.9 s against 0.5 s).
+   */
   private convert(src: Buffer, start: number, end: number): void {
     const out = this.out;
     const last = this.kinds.length - 1;
+    out.reserve((end - start) * GROWTH + 64);
     for (let i = start; i < end;) {
-      const lineEnd = src.indexOf(0x0a, i);
-      out.reserve((lineEnd - i) * 6 + this.kinds.length * 4 + 4);
       out.byte(0x5b /* [ */);
-      for (let c = 0; c <= last; c++) {
-        if (c > 0) out.byte(0x2c /* , */);
-        const fieldEnd = c === last ? lineEnd : src.indexOf(0x09, i);
-        if (fieldEnd < 0 || fieldEnd > lineEnd || (c === last && src.lastIndexOf(0x09, lineEnd) >= i)) {
+      for (let c = 0; ; c++) {
+        i = this.field(src, i, c, out);
+        // Each field but the last ends in a tab, the last in the newline.
+        if (c < last !== (src[i] === 0x09)) {
           throw new Error(`COPY of ${this.table} sent a row with a number of fields other than ${this.kinds.length}`);
         }
-        this.field(src, i, fieldEnd, c, out);
-        i = fieldEnd + 1;
+        i++;
+        if (c === last) break;
+        out.byte(0x2c /* , */);
       }
       out.byte(0x5d /* ] */);
       out.byte(0x0a);
       this.rows++;
-      if (out.length >= SINK_BYTES) this.flush();
+      if (out.length >= SINK_BYTES) {
+        this.flush();
+        out.reserve((end - i) * GROWTH + 64);
+      }
     }
   }
 
-  private field(src: Buffer, start: number, end: number, c: number, out: OutBuffer): void {
-    if (end - start === 2 && src[start] === 0x5c && src[start + 1] === 0x4e /* \N */) {
+  /** Writes the field starting at `start` as JSON; the index of the tab or newline that ends it. */
+  private field(src: Buffer, start: number, c: number, out: OutBuffer): number {
+    if (src[start] === 0x5c && src[start + 1] === 0x4e /* \N */ && BYTE_CLASS[src[start + 2]!] === SEPARATOR) {
       out.ascii('null');
-      return;
+      return start + 2;
     }
     const kind = this.kinds[c]!;
-    if (kind === 'integer') out.copy(src, start, end);
-    else if (kind === 'text') out.jsonString(src, start, end, this.table);
-    else out.ascii(this.scalar(kind, src.toString('latin1', start, end), c));
+    if (kind === 'text') return out.jsonString(src, start, this.table);
+    if (kind === 'integer') return out.copyField(src, start);
+    let end = start;
+    while (BYTE_CLASS[src[end]!] !== SEPARATOR) end++;
+    out.ascii(this.scalar(kind, src.toString('latin1', start, end), c));
+    return end;
   }
 
   /** A float, numeric, boolean or bytea field as valueJsonOf writes it. */
@@ -122,11 +134,16 @@ export class CopyTextToLines {
   }
 }
 
-/** What each byte of a COPY text field needs in a JSON string: 0 nothing, 1 a quote, 2 a COPY escape, 3 a raw control byte. */
+/** What each byte of a COPY text field needs in a JSON string: 0 nothing, 1 a quote, 2 a COPY escape, 3 a raw control byte; 4 ends the field. */
 const BYTE_CLASS = new Uint8Array(256);
 BYTE_CLASS[0x22] = 1;
 BYTE_CLASS[0x5c] = 2;
 for (let b = 0; b < 0x20; b++) BYTE_CLASS[b] = 3;
+const SEPARATOR = 4;
+BYTE_CLASS[0x09] = SEPARATOR;
+BYTE_CLASS[0x0a] = SEPARATOR;
+/** Output bytes per input byte at most (a raw control byte becomes \u00XX; an empty bytea, its whole object), for reserving room. */
+const GROWTH = 10;
 /** The letters COPY TO writes after a backslash that JSON reads the same way. */
 const SAME_ESCAPE = new Uint8Array(256);
 for (const ch of '\\bfnrt') SAME_ESCAPE[ch.charCodeAt(0)] = 1;
@@ -160,20 +177,29 @@ class OutBuffer {
     this.at += this.buf.write(text, this.at, 'latin1');
   }
 
-  copy(src: Buffer, start: number, end: number): void {
-    this.at += src.copy(this.buf, this.at, start, end);
+  /** The bytes up to the next tab or newline, as they are (an integer's digits); the separator's index. Room is reserved by the caller. */
+  copyField(src: Buffer, start: number): number {
+    const buf = this.buf;
+    let o = this.at;
+    let j = start;
+    for (let b = src[j]!; BYTE_CLASS[b] !== SEPARATOR; b = src[++j]!) buf[o++] = b;
+    this.at = o;
+    return j;
   }
 
-  /** A COPY text field as a JSON string (room reserved by the caller: at most 6 bytes per byte, and the quotes). */
-  jsonString(src: Buffer, start: number, end: number, table: string): void {
+  /** A COPY text field as a JSON string, up to the next tab or newline; the separator's index. Room is reserved by the caller. */
+  jsonString(src: Buffer, start: number, table: string): number {
     const buf = this.buf;
     let o = this.at;
     buf[o++] = 0x22;
-    for (let j = start; j < end; j++) {
+    let j = start;
+    for (; ; j++) {
       const b = src[j]!;
       const cls = BYTE_CLASS[b];
       if (cls === 0) {
         buf[o++] = b;
+      } else if (cls === SEPARATOR) {
+        break;
       } else if (cls === 1) {
         buf[o++] = 0x5c;
         buf[o++] = 0x22;
@@ -198,6 +224,7 @@ class OutBuffer {
     }
     buf[o++] = 0x22;
     this.at = o;
+    return j;
   }
 
   get length(): number {
