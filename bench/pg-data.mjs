@@ -99,8 +99,15 @@ export async function benchPgData({ rows = 1_000_000, quick = false } = {}) {
       const cairnIn = run('cairn-import', cairnUrl, jsonl, work('cairn-in'));
       // Settle the new table (hint bits, visibility map) so neither export pays for it: the first reader would otherwise.
       await settle(cairnUrl);
-      const rawOut = run('raw-copy-out', cairnUrl, '-', work('raw-out'));
-      const cairnOut = run('cairn-export', cairnUrl, '-', work('cairn-out'));
+      // Both read the same table: who reads it first alternates by round.
+      const outs = [
+        ['raw-copy-out', 'raw-out'],
+        ['cairn-export', 'cairn-out'],
+      ];
+      if (i % 2 === 1) outs.reverse();
+      const read = Object.fromEntries(outs.map(([mode, name]) => [mode, run(mode, cairnUrl, '-', work(name))]));
+      const rawOut = read['raw-copy-out'];
+      const cairnOut = read['cairn-export'];
       const restoreUrl = await db();
       const cairnRestore = run('cairn-restore', restoreUrl, path.join(work('cairn-out'), 'snapshot'), work('cairn-restore'));
       for (const [what, r] of Object.entries({ rawIn, cairnIn, rawOut, cairnOut, cairnRestore })) {
