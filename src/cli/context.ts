@@ -8,8 +8,9 @@ export interface GlobalFlags {
   config?: string;
 }
 
+/** The config named by --config, else by CAIRN_CONFIG (set and not empty), else the nearest one found upward. */
 export async function loadRegistry(io: Io, flags: GlobalFlags): Promise<StoreRegistry> {
-  return loadConfig({ configPath: flags.config, cwd: io.cwd, env: io.env });
+  return loadConfig({ configPath: flags.config ?? (io.env.CAIRN_CONFIG || undefined), cwd: io.cwd, env: io.env });
 }
 
 /** The named SQLite stores (a PostgreSQL one is refused by name, see selectStores). */

@@ -21,9 +21,23 @@ export interface Style {
   dim(text: string): string;
 }
 
-/** Marks and colour for human output; colour only on a TTY and never with NO_COLOR. */
+/**
+ * Whether to colour, by the shared conventions (no-color.org, force-color.org,
+ * and Node's own rule that FORCE_COLOR wins): FORCE_COLOR set and not empty
+ * decides (`0` or `false` turns colour off, anything else on, even in a pipe);
+ * else NO_COLOR set and not empty turns it off; else a terminal that is not
+ * TERM=dumb gets it. An empty variable counts as unset.
+ */
+export function colorWanted(stream: Io['stdout'], env: NodeJS.ProcessEnv): boolean {
+  const force = env.FORCE_COLOR;
+  if (force) return force !== '0' && force.toLowerCase() !== 'false';
+  if (env.NO_COLOR) return false;
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+/** Marks and colour for human output (colour as colorWanted says). */
 export function styleFor(stream: Io['stdout'], env: NodeJS.ProcessEnv): Style {
-  const color = Boolean(stream.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+  const color = colorWanted(stream, env);
   const paint = (code: string) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   return {
     ok: paint('32')('✓'),

@@ -23,7 +23,10 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     return code;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {
-      return thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      // Help asked for (`--help`, `help`) and --version end 0; help shown because no command was given (`cairn` alone) is a
+      // usage mistake. Told apart by argv: commander's own exit code for it follows whatever process.exitCode holds.
+      const answered = thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.code === 'commander.help';
+      return answered && argv.some((arg) => ASKS_FOR_HELP.has(arg)) ? EXIT.ok : EXIT.usage;
     }
     // A damaged page or a full disk met anywhere is named as such, never a raw SQLite error.
     const { asCairnError } = await import('../failures.js');
@@ -42,6 +45,8 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     return exit;
   }
 }
+
+const ASKS_FOR_HELP = new Set(['--help', '-h', 'help', '--version', '-V']);
 
 type Register = (program: InstanceType<typeof Command>, io: Io, done: (code: number) => void) => void;
 
@@ -86,7 +91,7 @@ export async function buildProgram(io: Io, done: (code: number) => void, only?: 
   const program = new Command('cairn')
     .description('a durable SQLite state layer: stores, migrations, import, backfill, snapshots, doctor')
     .version(CAIRN_VERSION)
-    .option('--config <path>', 'the config file (default: nearest cairn.config.* from here upward)')
+    .option('--config <path>', 'the config file (default: $CAIRN_CONFIG, else the nearest cairn.config.* from here upward)')
     .exitOverride()
     .showHelpAfterError('(run cairn --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });

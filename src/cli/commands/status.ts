@@ -11,7 +11,8 @@ export function registerStatus(program: Command, io: Io, done: (code: number) =>
     .description('show each store: current version, applied, pending, edited, missing, newer-than-app (never writes)')
     .option('--store <name...>', 'only these stores (default: all)')
     .option('--json', 'print one JSON document')
-    .action(async (opts: { store?: string[]; json?: boolean }) => {
+    .option('--check', 'for CI and deploy scripts: exit 1 when a migration is pending (2 when migrate would refuse, 64 when a store cannot be read)')
+    .action(async (opts: { store?: string[]; json?: boolean; check?: boolean }) => {
       const { certifiedStatus } = await import('../../migrations/certified-status.js');
       const { renderStatus } = await import('../render-migrations.js');
       const stores = selectAnyStores(await loadRegistry(io, program.opts<GlobalFlags>()), opts.store);
@@ -24,6 +25,12 @@ export function registerStatus(program: Command, io: Io, done: (code: number) =>
       if (opts.json) writeJson(io, { stores: statuses });
       else io.stdout.write(renderStatus(statuses, styleFor(io.stdout, io.env)));
       // A store that migrate would refuse exits as that refusal does (2), one that cannot be inspected as its error (64 for config); never 0.
-      done(Math.max(EXIT.ok, ...statuses.map((s) => (s.error ? exitCodeFor(s.error.code) : s.refusal ? exitCodeFor(s.refusal.code) : EXIT.ok))));
+      const pending = (s: StoreStatus): boolean => opts.check === true && (s.pending.length > 0 || s.baselinePending);
+      done(
+        Math.max(
+          EXIT.ok,
+          ...statuses.map((s) => (s.error ? exitCodeFor(s.error.code) : s.refusal ? exitCodeFor(s.refusal.code) : pending(s) ? EXIT.failed : EXIT.ok)),
+        ),
+      );
     });
 }
