@@ -6,7 +6,7 @@ import { byteOrderedColumns } from './byte-order.js';
 import { sameBytesAsFile } from './compare-bytes.js';
 import { inTransaction, type PgSession } from './session.js';
 import { baseType, castFromLine } from './restore-plan.js';
-import { LINE_SETTINGS, lineSelectPg, plainSelectPg, storedColumns, valueJsonOf, type PgSnapshotColumn } from './snapshot-lines.js';
+import { LINE_SETTINGS, lineSelectPg, plainScanPg, plainSelectPg, storedColumns, valueJsonOf, type PgSnapshotColumn } from './snapshot-lines.js';
 import { quotePgIdent as qi } from './target.js';
 
 const FETCH_ROWS = 5000;
@@ -59,9 +59,10 @@ export async function comparePgWithSnapshot(
       // so the lines compare exactly under the target's own equality (jsonb, timestamptz, numeric …).
       const canonical = crossEngine ? (lines: string[]) => underTargetTypes(session, columns, lines) : null;
       const byteOrder = byteOrdered.get(entry.name);
-      const plain = crossEngine ? null : plainSelectPg(schema, entry.name, columns, byteOrder);
-      const quick = plain ? await sameBytesAsFile(session, plain, entry.name, columns, path.join(dir, entry.file)) : null;
-      if (quick?.equal) {
+      const quick = crossEngine
+        ? null
+        : await sameBytes(session, { schema, entry, columns, byteOrder, file: path.join(dir, entry.file), justFilled: options.withinTransaction });
+      if (quick) {
         tables.push({ ...base, rows: quick.rows, equal: true, firstDifference: null });
         continue;
       }
@@ -76,6 +77,33 @@ export async function comparePgWithSnapshot(
     }
     return { equal: tables.every((t) => t.equal), tables };
   });
+}
+
+/**
+ * The row count when the table's rows, made into lines, are the file's bytes
+ * (null when not shown so). A table a restore just filled from the file holds
+ * its rows in the file's order, so a plain scan, cheaper than reading the key's
+ * index (1M rows: 0.9-1.1 s against 1.1-1.5 s), is tried first; if its order
+ * differs, the key order is.
+ */
+async function sameBytes(
+  session: PgSession,
+  t: {
+    schema: string;
+    entry: SnapshotManifest['tables'][number];
+    columns: PgSnapshotColumn[];
+    byteOrder: ReadonlySet<string> | undefined;
+    file: string;
+    justFilled?: boolean;
+  },
+): Promise<{ rows: number } | null> {
+  const selects = [t.justFilled ? plainScanPg(t.schema, t.entry.name, t.columns) : null, plainSelectPg(t.schema, t.entry.name, t.columns, t.byteOrder)];
+  for (const select of selects) {
+    if (!select) continue;
+    const result = await sameBytesAsFile(session, select, t.entry.name, t.columns, t.file);
+    if (result.equal) return result;
+  }
+  return null;
 }
 
 async function compareTable(

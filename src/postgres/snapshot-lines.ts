@@ -106,9 +106,14 @@ export function lineSelectPg(schema: string, table: string, columns: readonly Pg
 export function plainSelectPg(schema: string, table: string, columns: readonly PgSnapshotColumn[], byteOrdered = NONE): string | null {
   const keys = keyOrder(columns, byteOrdered);
   if (keys.length === 0) return null;
+  return `${plainScanPg(schema, table, columns)} ORDER BY ${keys.join(', ')}`;
+}
+
+/** The plain columns in the order the table's pages hold them (no ORDER BY: a sequential scan, no index). */
+export function plainScanPg(schema: string, table: string, columns: readonly PgSnapshotColumn[]): string {
   // A text-kind column through ::text as valueJsonOf reads it: for char(n), inet and cidr the cast is not the output function.
   const plain = columns.map((c) => (snapshotKind(c.type) === 'text' ? `${qi(c.name)}::text` : qi(c.name)));
-  return `SELECT ${plain.join(', ')} FROM ${qi(schema)}.${qi(table)} ORDER BY ${keys.join(', ')}`;
+  return `SELECT ${plain.join(', ')} FROM ${qi(schema)}.${qi(table)}`;
 }
 
 /** A query giving, for the first float or numeric column holding NaN in `table`, the column and that row's key (no row: none does). */
