@@ -10,6 +10,7 @@ export { sqliteTables, type ForeignTables } from './tables.js';
 
 export { ADOPT_SOURCES, type AdoptSource } from './sources.js';
 import type { AdoptSource } from './sources.js';
+import { plural } from '../words.js';
 
 /** One version another tool recorded as applied. */
 export interface ForeignApplied {
@@ -200,7 +201,7 @@ async function readPlainVersion(tables: ForeignTables): Promise<ForeignHistory> 
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
       throw new CairnError(
         'E_ADOPT',
-        `${tables.where}: ${PLAIN_VERSION_TABLE} should hold one row with one whole-number column; it holds ${rows.length} row(s)${rows[0] ? ` of ${rows[0].length} column(s)` : ''}`,
+        `${tables.where}: ${PLAIN_VERSION_TABLE} should hold one row with one whole-number column; it holds ${plural(rows.length, 'row')}${rows[0] ? ` of ${plural(rows[0].length, 'column')}` : ''}`,
         { table: PLAIN_VERSION_TABLE },
       );
     }

@@ -1,5 +1,6 @@
 import type { Db } from '../sqlite/db.js';
 import { leaseIsLive, readJobState, type JobState } from './state.js';
+import { plural } from '../words.js';
 
 /**
  * Where a job stands, as an app asks at startup: read from the DB once
@@ -47,16 +48,23 @@ export function readinessOf(job: string, state: JobState | null, now: number): B
   if (!state) return { ...base, complete: false, phase: 'pending', reason: 'never run' };
   const live = leaseIsLive(state, now);
   if (live) base.lease = { owner: state.leaseOwner as string, expiresAt: new Date(state.leaseExpiresAt as number).toISOString() };
-  const failed = state.itemsFailed > 0 ? `; ${state.itemsFailed} item(s) could not be read (a later run retries them)` : '';
+  const failed =
+    state.itemsFailed > 0 ? `; ${plural(state.itemsFailed, 'item')} could not be read (a later run retries ${state.itemsFailed === 1 ? 'it' : 'them'})` : '';
   if (state.status === 'complete' && !live) return { ...base, complete: true, phase: 'complete', reason: `complete at ${state.lastSuccessAt}${failed}` };
-  if (live) return { ...base, complete: false, phase: 'running', reason: `running in ${state.leaseOwner}; ${state.itemsDone} item(s) done so far${failed}` };
+  if (live)
+    return { ...base, complete: false, phase: 'running', reason: `running in ${state.leaseOwner}; ${plural(state.itemsDone, 'item')} done so far${failed}` };
   if (state.status === 'running') {
     return {
       ...base,
       complete: false,
       phase: 'interrupted',
-      reason: `the last run stopped without finishing (killed?) after ${state.itemsDone} item(s); the next run resumes${failed}`,
+      reason: `the last run stopped without finishing (killed?) after ${plural(state.itemsDone, 'item')}; the next run resumes${failed}`,
     };
   }
-  return { ...base, complete: false, phase: 'pending', reason: `stopped before the end after ${state.itemsDone} item(s); the next run resumes${failed}` };
+  return {
+    ...base,
+    complete: false,
+    phase: 'pending',
+    reason: `stopped before the end after ${plural(state.itemsDone, 'item')}; the next run resumes${failed}`,
+  };
 }

@@ -12,6 +12,7 @@ import type { RejectsLedger } from './rejects-ledger.js';
 import { ledgerAppender, planCheckpoint, type ItemBefore } from './checkpoint-plan.js';
 import { ensureStateTables, leaseIsLive, readItemRecords, readJobState } from './state.js';
 import { leaseLostError, type BackfillTarget, type Lease } from './target.js';
+import { plural } from '../words.js';
 
 /**
  * A backfill into a SQLite store. The DB is opened only when it exists (a
@@ -63,7 +64,7 @@ async function assertWritable(store: ResolvedStore, migrate: boolean, env: Env |
     assertMigrated(migrated);
     return [...warnings, ...migrated.warnings];
   }
-  const what = status.exists ? `is at version ${status.current ?? 0} with ${status.pending.length} pending migration(s)` : 'does not exist yet';
+  const what = status.exists ? `is at version ${status.current ?? 0} with ${plural(status.pending.length, 'pending migration')}` : 'does not exist yet';
   throw new CairnError('E_SCHEMA_BEHIND', `${store.name}: ${store.file} ${what}; run cairn migrate (or openStores) first, or pass --migrate`, {
     store: store.name,
     file: store.file,

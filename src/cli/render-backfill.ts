@@ -1,9 +1,7 @@
 import type { BackfillResult } from '../backfill/run.js';
 import type { BackfillStatusEntry } from '../backfill/status.js';
+import { duration, grouping as n, plural } from '../words.js';
 import type { Style } from './io.js';
-
-const number = new Intl.NumberFormat('en-US');
-const n = (value: number): string => number.format(value);
 
 /** The human report of one backfill run: a pure function of what `--json` prints. */
 export function renderBackfill(r: BackfillResult, s: Style): string {
@@ -41,9 +39,9 @@ export function renderBackfill(r: BackfillResult, s: Style): string {
   const verdict = r.outcome === 'complete' ? 'complete' : 'stopped before the end (the next run resumes)';
   const mark = r.outcome !== 'complete' || r.rejected > 0 || i.failed > 0 ? s.warn : s.ok;
   out.push(
-    `  ${mark} ${verdict}: wrote ${n(rows)} rows in ${(r.elapsedMs / 1000).toFixed(1)} s (${n(r.rowsPerSecond)} rows/s), watermark ${r.lastWatermark ?? 'none'}`,
+    `  ${mark} ${verdict}: wrote ${plural(rows, 'row')} in ${duration(r.elapsedMs)} (${n(r.rowsPerSecond)} rows/s), watermark ${r.lastWatermark ?? 'none'}`,
   );
-  if (i.failed > 0) out.push(`  ${s.warn} ${n(i.failed)} item(s) could not be read; recorded and skipped, a later run retries them`);
+  if (i.failed > 0) out.push(`  ${s.warn} ${plural(i.failed, 'item')} could not be read; recorded and skipped, a later run retries them`);
   if (r.rejected > 0) {
     out.push(`  ${s.warn} ${n(r.rejected)} rejected → ${r.rejectsFile}`);
     for (const x of r.rejectSamples) {
@@ -64,7 +62,7 @@ export function renderBackfillStatus(jobs: BackfillStatusEntry[], s: Style): str
     out.push(`${mark} ${s.bold(j.job)} → ${j.store}: ${j.phase}${j.declared ? '' : s.dim(' (not in the config)')}`);
     out.push(`    ${j.reason}`);
     out.push(
-      `    ${n(j.itemsDone)} items · ${n(j.rowsDone)} rows · ${n(j.itemsFailed)} failed · ${n(j.rejected)} rejected · watermark ${j.lastWatermark ?? 'none'}`,
+      `    ${plural(j.itemsDone, 'item')} · ${plural(j.rowsDone, 'row')} · ${n(j.itemsFailed)} failed · ${n(j.rejected)} rejected · watermark ${j.lastWatermark ?? 'none'}`,
     );
     if (j.rejectsFile) out.push(`    rejects: ${j.rejectsFile}`);
     for (const f of j.failedItems) out.push(`    ${s.dim(f.file)} ${f.error}`);

@@ -1,5 +1,6 @@
 import type { CheckStatus, DoctorCheck, DoctorReport } from '../doctor/types.js';
 import type { Style } from './io.js';
+import { duration } from '../words.js';
 
 const RULE = '─'.repeat(64);
 
@@ -44,7 +45,7 @@ export function renderDoctor(report: DoctorReport, s: Style, options: { summary?
   const { counts } = report;
   const tally = [`${counts.ok} ok`, counts.idle ? `${counts.idle} idle` : '', `${counts.warn} warn`, `${counts.fail} fail`].filter(Boolean).join(' · ');
   const verdict = report.overallStatus === 'fail' ? s.bold('failed') : report.overallStatus === 'warn' ? 'passed with warnings' : 'passed';
-  out.push(`${tally} — ${verdict} in ${report.elapsedMs} ms`);
+  out.push(`${tally} — ${verdict} in ${duration(report.elapsedMs)}`);
   if (options.title) return out.join('\n') + '\n';
   out.push(
     s.dim(

@@ -1,8 +1,6 @@
 import type { ImportSummary } from '../importers/run.js';
+import { duration, grouping as n, plural } from '../words.js';
 import type { Style } from './io.js';
-
-const number = new Intl.NumberFormat('en-US');
-const n = (value: number): string => number.format(value);
 
 /** The human report of an import: a pure function of the summary `--json` prints. */
 export function renderImport(r: ImportSummary, s: Style): string {
@@ -36,11 +34,11 @@ export function renderImport(r: ImportSummary, s: Style): string {
   const seen = Object.values(r.tables).reduce((sum, t) => sum + t.alreadyPresent, 0);
   const mark = r.rejected > 0 ? s.warn : s.ok;
   const wrote = r.dryRun
-    ? `would write ${n(rows)} rows`
+    ? `would write ${plural(rows, 'row')}`
     : rows === 0 && seen > 0
-      ? `nothing new: all ${n(seen)} rows already present`
-      : `wrote ${n(rows)} rows`;
-  out.push(`  ${mark} ${wrote} in ${(r.elapsedMs / 1000).toFixed(1)} s (${n(r.rowsPerSecond)} rows/s)`);
+      ? `nothing new: ${seen === 1 ? 'the one row is' : `all ${plural(seen, 'row')}`} already present`
+      : `wrote ${plural(rows, 'row')}`;
+  out.push(`  ${mark} ${wrote} in ${duration(r.elapsedMs)} (${n(r.rowsPerSecond)} rows/s)`);
   if (r.rejected > 0) {
     out.push(`  ${s.warn} ${n(r.rejected)} rejected${r.rejectsFile ? ` → ${r.rejectsFile}` : ' (a real run writes them to a rejects file)'}`);
     for (const x of r.rejectSamples) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { LintReport } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
 import type { Style } from './io.js';
+import { duration } from '../words.js';
 
 /** Human renderers: pure functions of the values `--json` prints. */
 export function renderStatus(statuses: readonly StoreStatus[], s: Style): string {
@@ -59,7 +60,7 @@ export function renderMigrate(results: readonly MigrateResult[], s: Style): stri
     } else {
       const mark = r.failed ? s.fail : s.ok;
       out.push(`${mark} ${s.bold(r.store)}: ${head} ${r.from ?? 'none'} → ${r.to ?? 'none'}${r.backup ? s.dim(`  (backup ${r.backup})`) : ''}`);
-      for (const a of r.applied) out.push(`  ${s.ok} ${a.kind.padEnd(8)} ${a.name}  ${s.dim(`${a.durationMs.toFixed(1)} ms`)}`);
+      for (const a of r.applied) out.push(`  ${s.ok} ${a.kind.padEnd(8)} ${a.name}  ${s.dim(duration(a.durationMs))}`);
       if (r.failed) {
         out.push(`  ${s.fail} ${r.failed.name}: ${r.failed.message}`);
         out.push(`    ${failureOutcome(r.failed)}; files before it stay applied`);

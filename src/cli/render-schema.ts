@@ -1,6 +1,7 @@
 import type { AdoptResult } from '../adopt/adopt.js';
 import type { BaselineResult } from '../schema/write-baseline.js';
 import type { Style } from './io.js';
+import { plural } from '../words.js';
 
 /** Human renderers for adopt and baseline: pure functions of the values `--json` prints. */
 export function renderAdopt(r: AdoptResult, s: Style): string {
@@ -9,7 +10,9 @@ export function renderAdopt(r: AdoptResult, s: Style): string {
     out.push(`${s.ok} ${s.bold(r.store)}: already adopted from ${r.from} (${r.table}); nothing written`);
   } else {
     const verb = r.dryRun ? 'would adopt' : 'adopted';
-    out.push(`${r.dryRun ? s.idle : s.ok} ${s.bold(r.store)}: ${verb} ${r.adopted.length} version(s) from ${r.from} (${r.table}), which stays in place`);
+    out.push(
+      `${r.dryRun ? s.idle : s.ok} ${s.bold(r.store)}: ${verb} ${plural(r.adopted.length, 'version')} from ${r.from} (${r.table}), which stays in place`,
+    );
     for (const a of r.adopted)
       out.push(`  ${s.ok} ${a.name}${a.checked ? s.dim(`  (${a.checked} checksum matches)`) : s.dim(`  (${r.from} kept no checksum)`)}`);
   }

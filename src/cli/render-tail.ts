@@ -1,6 +1,7 @@
 import { jsonSafe } from '../importers/rejects.js';
 import type { TailQuery, TailRow } from '../tail/query.js';
 import type { Style } from './io.js';
+import { plural } from '../words.js';
 
 /**
  * One line per row: the time column first, then `column=value` for every
@@ -22,7 +23,7 @@ export function tailRowJson(row: TailRow): string {
 }
 
 function plain(value: unknown): string {
-  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  if (value instanceof Uint8Array) return `<${plural(value.length, 'byte')}>`;
   // A server's json/jsonb and array columns arrive parsed: print them as JSON, not as [object Object].
   const text = value !== null && typeof value === 'object' ? JSON.stringify(value, jsonSafe) : String(value);
   const quote = typeof value === 'string' ? text === '' || /[\s"'=\\\p{Cc}]/u.test(text) : /[\s=]/u.test(text);

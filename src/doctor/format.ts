@@ -13,9 +13,8 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
+/** Counts read the same in doctor as everywhere else (words.ts). */
+export { plural } from '../words.js';
 
 /** Replaces the home directory with `~` in every string of a check (summary, details, remedy). */
 export function redactHome(check: DoctorCheck, home: string = os.homedir()): DoctorCheck {

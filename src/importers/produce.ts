@@ -244,7 +244,7 @@ function checkResult(result: MapResult): string | null {
   for (const key in result) {
     if (key !== 'rows' && key !== 'copies') {
       const extra = Object.keys(result).filter((k) => k !== 'rows' && k !== 'copies');
-      return `unknown key(s) ${extra.join(', ')}; expected { rows: { table: row | row[] }, copies: [{ from, to }] }`;
+      return `unknown ${extra.length === 1 ? 'key' : 'keys'} ${extra.join(', ')}; expected { rows: { table: row | row[] }, copies: [{ from, to }] }`;
     }
   }
   if (result.rows !== undefined && (typeof result.rows !== 'object' || result.rows === null)) return '`rows` that is not an object of tables';

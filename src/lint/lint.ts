@@ -362,7 +362,7 @@ function noteRebuild(
       'rebuild-drops-columns',
       'warning',
       `${name} is rebuilt without ${lost.join(', ')}: ${lost.length === 1 ? 'its values are' : 'their values are'} lost`,
-      'keep the column(s) in the new table, or copy the values elsewhere first; silence with -- cairn:nolint rebuild-drops-columns',
+      `keep ${lost.length === 1 ? 'the column' : 'the columns'} in the new table, or copy the values elsewhere first; silence with -- cairn:nolint rebuild-drops-columns`,
     );
   }
 }

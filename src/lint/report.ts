@@ -30,7 +30,7 @@ export function assertLintClean(report: LintReport): void {
   const list = errors.map((f) => `${f.file}${f.line ? `:${f.line}` : ''}: [${f.rule}] ${f.message}`).join('; ');
   throw new CairnError(
     'E_LINT',
-    `${report.store}: ${errors.length === 1 ? 'a pending migration' : 'pending migrations'} would fail or lose data: ${list}. Fix the file(s) (cairn lint --store ${report.store} shows the fix), or migrate anyway with --force; nothing was changed.`,
+    `${report.store}: ${errors.length === 1 ? 'a pending migration' : 'pending migrations'} would fail or lose data: ${list}. Fix ${errors.length === 1 ? 'it' : 'them'} (cairn lint --store ${report.store} shows the fix), or migrate anyway with --force; nothing was changed.`,
     { store: report.store, findings: errors },
   );
 }

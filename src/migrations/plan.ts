@@ -194,7 +194,7 @@ export function planMigration(store: { name: string; file: string }, input: Plan
     } else {
       throw new CairnError(
         'E_NEWER_THAN_APP',
-        `${store.name} (${store.file}) was migrated by a newer release: it has version(s) ${list} that this app has no file for, and not all of them only add. Upgrade the app (nothing was changed).`,
+        `${store.name} (${store.file}) was migrated by a newer release: it has ${state.unknown.length === 1 ? 'version' : 'versions'} ${list} that this app has no file for, and ${state.unknown.length === 1 ? 'it does not only add' : 'not all of them only add'}. Upgrade the app (nothing was changed).`,
         { store: store.name, unknown: state.unknown },
       );
     }

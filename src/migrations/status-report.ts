@@ -120,7 +120,7 @@ export function newerThanAppWarning(status: Pick<StoreStatus, 'store' | 'newerTh
   }
   throw new CairnError(
     'E_NEWER_THAN_APP',
-    `${status.store}: ${where} was migrated by a newer release: it has version(s) ${list} that this app has no file for, and not all of them only add. Upgrade the app before ${verb} it; nothing was written`,
+    `${status.store}: ${where} was migrated by a newer release: it has ${status.unknown.length === 1 ? 'version' : 'versions'} ${list} that this app has no file for, and ${status.unknown.length === 1 ? 'it does not only add' : 'not all of them only add'}. Upgrade the app before ${verb} it; nothing was written`,
     { store: status.store, unknown: status.unknown },
   );
 }

@@ -1,5 +1,6 @@
 import type { EncodedRows, WriteGroup } from '../importers/outcome.js';
 import type { SqlValue } from '../sqlite/db.js';
+import { plural } from '../words.js';
 
 /**
  * COPY's text format for the values a mapper produces, exact for every one
@@ -28,7 +29,7 @@ export function copyField(value: SqlValue | undefined, bytea: boolean): string |
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Uint8Array) {
-    if (!bytea) return { reason: `a binary value (${value.length} bytes) can only go into a bytea column` };
+    if (!bytea) return { reason: `a binary value (${plural(value.length, 'byte')}) can only go into a bytea column` };
     return `\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
   }
   return { reason: `a value of type ${typeof value} cannot be stored` };

@@ -13,6 +13,7 @@ import { openDatabase } from '../sqlite/open.js';
 import { restorePostgres } from './restore.js';
 import { openSession, type PgSession } from './session.js';
 import { describeTarget, quotePgIdent as qi } from './target.js';
+import { plural } from '../words.js';
 
 /** What a moved store records, on both sides: where it went (or came from), when, how many rows. */
 export interface StoreMove {
@@ -70,7 +71,7 @@ export async function cutoverInto(store: ResolvedStore, into: PostgresStore, opt
     if (done && !options.force) {
       throw new CairnError(
         'E_TARGET_EXISTS',
-        `${store.name} was moved into ${done.into} at ${done.at} (${done.rows} rows); the app should use ${done.into} now. To move it again, replacing ${done.into}'s rows, pass --force`,
+        `${store.name} was moved into ${done.into} at ${done.at} (${plural(done.rows, 'row')}); the app should use ${done.into} now. To move it again, replacing ${done.into}'s rows, pass --force`,
         { store: store.name, move: done },
       );
     }
@@ -104,7 +105,7 @@ export async function cutoverInto(store: ResolvedStore, into: PostgresStore, opt
       export: exported,
       restore: restored,
       next: [
-        `${store.name}'s ${exported.rows} rows are in ${into.name} (${describeTarget(into)}), compared row by row.`,
+        `${store.name}'s ${plural(exported.rows, 'row')} ${exported.rows === 1 ? 'is' : 'are'} in ${into.name} (${describeTarget(into)}), compared row by row.`,
         `Point the app at ${into.name}; ${store.file} is left as it was, marked as moved (movedTo() from cairndb/snapshot reads the mark).`,
       ],
     };

@@ -12,6 +12,7 @@ import type { DoctorCheck } from '../doctor/types.js';
 import { postgresStatus } from './status.js';
 import { openSession, type PgSession } from './session.js';
 import { expandUrl, redactUrl } from './target.js';
+import { plural } from '../words.js';
 
 /** A transaction open this long while it holds a lock in the store's schema blocks migrations and vacuum. */
 const LONG_TRANSACTION_MS = 5 * 60_000;
@@ -162,7 +163,7 @@ async function transactionsCheck(session: PgSession, store: PostgresStore, now: 
     store.name,
     'transactions',
     'warn',
-    `${long.length} long-open transaction(s) hold locks in schema ${store.schema}: ${list}`,
+    `${plural(long.length, 'long-open transaction')} ${long.length === 1 ? 'holds' : 'hold'} locks in schema ${store.schema}: ${list}`,
     { transactions: list },
     'A migration that needs those tables waits behind them. Finish or end them (an app left "idle in transaction" is the usual cause): SELECT pg_terminate_backend(pid).',
   );

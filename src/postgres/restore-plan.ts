@@ -3,6 +3,7 @@ import { snapshotDoesNotFit } from '../snapshot/restore.js';
 import { carriedInSnapshot, type SnapshotManifest, type SnapshotTable } from '../snapshot/manifest.js';
 import type { PgSession } from './session.js';
 import { quotePgIdent as qi } from './target.js';
+import { plural } from '../words.js';
 
 /** A target column as a restore writes it. */
 export interface PgTargetColumn {
@@ -53,7 +54,7 @@ export function planPgRestore(
     const target = targets.get(entry.name);
     if (!target || !carriedInSnapshot(entry.name)) {
       if (options.dropUnknownTables) droppedTables.push(entry.name);
-      else problems.push(`table ${entry.name} (${entry.rows} rows) is not in the target's schema`);
+      else problems.push(`table ${entry.name} (${plural(entry.rows, 'row')}) is not in the target's schema`);
       continue;
     }
     const byName = new Map(target.map((c) => [c.name, c]));

@@ -11,6 +11,7 @@ import { insertFromLines, planPgRestore, targetTables, type PgTablePlan } from '
 import { loadRows } from './restore-rows.js';
 import { inTransaction, openSession, type PgSession } from './session.js';
 import { describeTarget, quotePgIdent as qi, type PostgresTarget } from './target.js';
+import { plural } from '../words.js';
 
 /**
  * `cairn restore --store S` into a PostgreSQL store: the snapshot (from
@@ -180,7 +181,7 @@ function notAsInSnapshot(target: PostgresTarget, comparison: SnapshotComparison)
   const lines = bad.map((t) =>
     t.firstDifference
       ? `${t.table} line ${t.firstDifference.line}: snapshot ${t.firstDifference.expected ?? '(no row)'} · restored ${t.firstDifference.actual ?? '(no row)'}`
-      : `${t.table}: ${t.rows ?? 'no'} rows, snapshot ${t.expectedRows}${t.note ? ` (${t.note})` : ''}`,
+      : `${t.table}: ${t.rows === null ? 'no rows' : plural(t.rows, 'row')}, snapshot ${t.expectedRows}${t.note ? ` (${t.note})` : ''}`,
   );
   return new CairnError(
     'E_SNAPSHOT_SCHEMA',

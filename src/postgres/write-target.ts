@@ -9,6 +9,7 @@ import { openSession, type PgSession } from './session.js';
 import { postgresStatus } from './status.js';
 import { newerThanAppWarning } from '../migrations/status-report.js';
 import { describeTarget } from './target.js';
+import { plural } from '../words.js';
 
 export interface PgSchemaCheck {
   /** Apply pending migrations first instead of refusing. */
@@ -41,7 +42,7 @@ export async function assertPgWritable(
   const fresh = !status.exists || status.current === null;
   const behind = status.pending.length > 0 || status.baselinePending;
   if (!behind) return { migrated: null, created: false, warnings };
-  const what = fresh ? 'has no tables yet' : `is at version ${status.current ?? 0} with ${status.pending.length} pending migration(s)`;
+  const what = fresh ? 'has no tables yet' : `is at version ${status.current ?? 0} with ${plural(status.pending.length, 'pending migration')}`;
   if (check.dryRun) {
     throw new CairnError(
       'E_SCHEMA_BEHIND',

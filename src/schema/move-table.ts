@@ -10,6 +10,7 @@ import { openDatabase } from '../sqlite/open.js';
 import type { Pragmas } from '../sqlite/pragmas.js';
 import { quoteIdent, quoteLiteral } from '../sqlite/quote.js';
 import { foreignKeysTo, readTableInfo, readTables, type TableInfo } from '../sqlite/schema-info.js';
+import { plural } from '../words.js';
 
 export interface MoveTableOptions {
   /** Where the table is now: another store, or a database file. */
@@ -236,7 +237,10 @@ function begin(db: Db, src: Db, sourceInfo: TableInfo, options: MoveTableOptions
     }
     const rows = count(db, `main.${quoteIdent(table)}`);
     if (rows > 0) {
-      throw new CairnError('E_MOVE', `${where}: this store's ${table} already holds ${rows} row(s); a move copies into an empty table`, { table, rows });
+      throw new CairnError('E_MOVE', `${where}: this store's ${table} already holds ${plural(rows, 'row')}; a move copies into an empty table`, {
+        table,
+        rows,
+      });
     }
     assertTriggersFit(db, src, sourceInfo.name, where);
     db.prepare(`INSERT INTO ${MOVES_TABLE} (name, source, phase, started_at) VALUES (?, ?, 'copying', ?)`).run(key, from.file, new Date().toISOString());
@@ -409,7 +413,7 @@ function firstDifference(db: Db, plan: CopyPlan): string | null {
   if (row) return `row ${plan.key.map((k, i) => `${k.replace(/^"|"$/g, '')} = ${JSON.stringify(Object.values(row)[i])}`).join(', ')} differs`;
   const sourceRows = count(db, `${SOURCE}.${t}`);
   const targetRows = count(db, `main.${t}`);
-  return sourceRows === targetRows ? null : `the source has ${sourceRows} rows, the copy ${targetRows}`;
+  return sourceRows === targetRows ? null : `the source has ${plural(sourceRows, 'row')}, the copy ${targetRows}`;
 }
 
 function count(db: Db, table: string): number {

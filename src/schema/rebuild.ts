@@ -4,6 +4,7 @@ import { brokenDependents } from '../sqlite/dependents.js';
 import { quoteIdent } from '../sqlite/quote.js';
 import { foreignKeysTo, readTableInfo, readTables } from '../sqlite/schema-info.js';
 import { shapeOf } from '../lint/statement.js';
+import { plural } from '../words.js';
 
 /** A table's new shape: a whole CREATE TABLE, or its parts. */
 export interface RebuildSpec {
@@ -123,7 +124,11 @@ function rebuildInTransaction(db: Db, table: string, spec: RebuildSpec): Rebuild
   }
   const after = Number(db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(temp)}`).get<{ n: number }>()?.n ?? 0);
   if (after !== before) {
-    throw new CairnError('E_MIGRATION_FAILED', `rebuild of ${name}: ${before} rows in, ${after} rows out; nothing was changed`, { table: name, before, after });
+    throw new CairnError('E_MIGRATION_FAILED', `rebuild of ${name}: ${plural(before, 'row')} in, ${plural(after, 'row')} out; nothing was changed`, {
+      table: name,
+      before,
+      after,
+    });
   }
 
   db.exec(`DROP TABLE ${quoteIdent(name)}`);

@@ -16,6 +16,7 @@ import { exportStore, timestamp, type ExportResult } from './export.js';
 import { listCutoverLeftovers } from './leftovers.js';
 import { syncDir } from './manifest.js';
 import { restoreSnapshot, type RestoreResult } from './restore.js';
+import { plural } from '../words.js';
 
 export type CutoverPhase = 'export' | 'restore' | 'verify' | 'swap' | 'done';
 
@@ -143,7 +144,7 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
         previous: null,
         swapped: false,
         next: [
-          `The cutover would succeed: ${restored.rows} rows restored and verified at version ${checked.version ?? 'none'}.`,
+          `The cutover would succeed: ${plural(restored.rows, 'row')} restored and verified at version ${checked.version ?? 'none'}.`,
           `Run it for real: cairn cutover --store ${store.name} (stop the app first). The dry run kept nothing.`,
         ],
         elapsedMs: Math.round(performance.now() - started),
@@ -164,7 +165,7 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
       previous,
       swapped: true,
       next: [
-        `Start the app: ${file} is the new file, at version ${checked.version ?? 'none'}, with all ${restored.rows} rows.`,
+        `Start the app: ${file} is the new file, at version ${checked.version ?? 'none'}, with all ${plural(restored.rows, 'row')}.`,
         `The old file is kept at ${previous}; remove it once the app runs well on the new one.`,
         `The snapshot is at ${snapshotDir}: cairn verify --store ${store.name} --snapshot ${snapshotDir} proves the live file still matches it.`,
       ],
@@ -254,7 +255,7 @@ function verdictOf(restored: RestoreResult, checked: ReturnType<typeof checkNewF
   // A table missing from the new file has rows: null, so it counts here too.
   const missingRows = bad.filter((t) => t.rows !== t.expectedRows);
   if (missingRows.length > 0) {
-    return `row counts differ: ${missingRows.map((t) => `${t.table} has ${t.rows ?? 'no'} rows, the snapshot ${t.expectedRows}`).join('; ')}`;
+    return `row counts differ: ${missingRows.map((t) => `${t.table} has ${t.rows === null ? 'no rows' : plural(t.rows, 'row')}, the snapshot ${t.expectedRows}`).join('; ')}`;
   }
   if (bad.length > 0 && !acceptDifferences) {
     const first = bad[0];

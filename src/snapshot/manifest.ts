@@ -6,6 +6,7 @@ import { describeIssues } from '../config/schema.js';
 import { CairnError } from '../errors.js';
 import { HISTORY_TABLE, META_TABLE } from '../migrations/history.js';
 import { FILE_MODE } from '../sqlite/files.js';
+import { plural } from '../words.js';
 
 /**
  * The sidecar manifest of a snapshot folder. It is written last, so a
@@ -188,7 +189,7 @@ export function verifySnapshotFiles(dir: string, manifest: SnapshotManifest): vo
     if (digest.sha256 !== table.sha256 || digest.bytes !== table.bytes || digest.lines !== table.rows) {
       throw new CairnError(
         'E_SNAPSHOT_CHECKSUM',
-        `${file} does not match the snapshot's manifest (expected ${table.rows} rows, ${table.bytes} bytes, sha256 ${table.sha256.slice(0, 12)}…; found ${digest.lines} rows, ${digest.bytes} bytes, sha256 ${digest.sha256.slice(0, 12)}…): it changed after export. Nothing was written; restore from an intact copy or export again`,
+        `${file} does not match the snapshot's manifest (expected ${plural(table.rows, 'row')}, ${plural(table.bytes, 'byte')}, sha256 ${table.sha256.slice(0, 12)}…; found ${plural(digest.lines, 'row')}, ${plural(digest.bytes, 'byte')}, sha256 ${digest.sha256.slice(0, 12)}…): it changed after export. Nothing was written; restore from an intact copy or export again`,
         { file, table: table.name, expected: { rows: table.rows, bytes: table.bytes, sha256: table.sha256 }, found: digest },
       );
     }

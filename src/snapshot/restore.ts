@@ -16,6 +16,7 @@ import { compareWithSnapshot, type SnapshotComparison } from './compare.js';
 import { exactInsertSql, plainInsertSql, registerLineFunctions, type DecodeColumn } from './line-format.js';
 import { snapshotLineError, type RestoreBatch, type RestoreSegment, type RestoreSource } from './restore-reader.js';
 import { carriedInSnapshot, readManifest, verifySnapshotFiles, type SnapshotManifest, type SnapshotTable } from './manifest.js';
+import { plural } from '../words.js';
 
 export interface RestoreOptions {
   /** The snapshot folder (holding manifest.json). */
@@ -155,7 +156,7 @@ function planRestore(manifest: SnapshotManifest, targetTables: Map<string, Table
     const info = targetTables.get(entry.name);
     if (!info || !carriedInSnapshot(entry.name)) {
       if (options.dropUnknownTables) droppedTables.push(entry.name);
-      else problems.push(`table ${entry.name} (${entry.rows} rows) is not in the target's schema`);
+      else problems.push(`table ${entry.name} (${plural(entry.rows, 'row')}) is not in the target's schema`);
       continue;
     }
     const insertable = new Map(info.columns.filter((c) => !c.generated).map((c) => [c.name, c]));
@@ -366,7 +367,7 @@ function assertForeignKeys(db: Db): void {
     .join('; ');
   throw new CairnError(
     'E_SNAPSHOT',
-    `the restored rows break ${violations.length} foreign key(s) in the target's schema (${shown}${violations.length > 5 ? '; …' : ''}). The restore was rolled back; nothing was written`,
+    `the restored rows break ${plural(violations.length, 'foreign key')} in the target's schema (${shown}${violations.length > 5 ? '; …' : ''}). The restore was rolled back; nothing was written`,
     { violations: violations.slice(0, 100) },
   );
 }

@@ -12,6 +12,7 @@ import { openDatabase } from '../sqlite/open.js';
 import { readHistory, userTableCount } from '../migrations/history.js';
 import { quoteLiteral } from '../sqlite/quote.js';
 import { databaseExists } from '../sqlite/files.js';
+import { plural } from '../words.js';
 
 export interface PrepareTargetOptions {
   /** Work on a scratch copy in the temp folder: the store's own files are only read. */
@@ -54,7 +55,7 @@ export async function prepareTarget(store: ResolvedStore, options: PrepareTarget
   if (exists && plan.planned.length > 0 && !options.migrate) {
     throw new CairnError(
       'E_SCHEMA_BEHIND',
-      `${store.name}: ${store.file} is at version ${plan.from ?? 0} and the app's migrations reach ${plan.to}; pass --migrate to apply ${plan.planned.length} pending migration(s) first, or run cairn migrate`,
+      `${store.name}: ${store.file} is at version ${plan.from ?? 0} and the app's migrations reach ${plan.to}; pass --migrate to apply ${plural(plan.planned.length, 'pending migration')} first, or run cairn migrate`,
       { store: store.name, file: store.file, current: plan.from, target: plan.to, pending: plan.planned.map((p) => p.version) },
     );
   }

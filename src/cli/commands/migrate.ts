@@ -7,6 +7,7 @@ import { isPostgresStore, selectAnyStores } from '../../config/stores.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
+import { plural } from '../../words.js';
 
 interface MigrateFlags {
   store?: string[];
@@ -46,7 +47,7 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
       // The PostgreSQL engine (and the pg client) load only when such a store is in play.
       const { migratePostgres } = stores.some(isPostgresStore) ? await import('../../postgres/migrate.js') : ({} as never);
       if (opts.to !== undefined && stores.length > 1) {
-        throw new CairnError('E_USAGE', `--to needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
+        throw new CairnError('E_USAGE', `--to needs --store: this config has ${plural(stores.length, 'store')} (${stores.map((s) => s.name).join(', ')})`);
       }
       if (opts.recover && stores.length > 1) throw new CairnError('E_USAGE', `--recover needs --store: it applies to one store's interrupted file`);
       const options = {
@@ -81,7 +82,7 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
                   ...options,
                   onStep,
                   onMove: (event) =>
-                    io.stderr.write(`cairn: ${store.name}: move ${event.table} from ${event.from}: ${event.phase} (${event.rows} rows here)\n`),
+                    io.stderr.write(`cairn: ${store.name}: move ${event.table} from ${event.from}: ${event.phase} (${plural(event.rows, 'row')} here)\n`),
                 }),
           );
           if (results.at(-1)?.failed) break;

@@ -4,6 +4,7 @@ import { selectAnyStores } from '../../config/stores.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { writeJson, type Io } from '../io.js';
+import { plural } from '../../words.js';
 
 export function registerNew(program: Command, io: Io, done: (code: number) => void): void {
   program
@@ -16,7 +17,7 @@ export function registerNew(program: Command, io: Io, done: (code: number) => vo
       const { createMigrationFile } = await import('../../migrations/new-file.js');
       const stores = selectAnyStores(await loadRegistry(io, program.opts<GlobalFlags>()), opts.store ? [opts.store] : undefined);
       if (stores.length !== 1)
-        throw new CairnError('E_USAGE', `new needs --store: this config has ${stores.length} stores (${stores.map((s) => s.name).join(', ')})`);
+        throw new CairnError('E_USAGE', `new needs --store: this config has ${plural(stores.length, 'store')} (${stores.map((s) => s.name).join(', ')})`);
       const store = stores[0]!;
       if (!store.migrations) throw new CairnError('E_USAGE', `store ${store.name} declares no migrations folder; add "migrations" to it in the config`);
       const created = createMigrationFile(store.migrations, name);

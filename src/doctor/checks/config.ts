@@ -22,7 +22,7 @@ export function configCheck(registry: StoreRegistry, jobs: DeclaredJobs): Doctor
       'warn',
       `${summary}; ${plural(broken.length, 'job module')} cannot be loaded`,
       details,
-      `Fix the module(s) named under "backfills" in ${registry.configFile ?? 'the config'}; those jobs cannot run until then.`,
+      `Fix ${broken.length === 1 ? 'the module' : 'the modules'} named under "backfills" in ${registry.configFile ?? 'the config'}; those jobs cannot run until then.`,
     );
   }
   return checkResult(null, 'config', 'ok', summary, details);

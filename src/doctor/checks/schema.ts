@@ -52,7 +52,7 @@ export function schemaCheck(subject: SchemaSubject, status: StoreStatus): Doctor
     details['edited'] = names(status.edited);
     return fail(
       `${plural(status.edited.length, 'applied migration')} edited since: ${names(status.edited)}`,
-      'Restore the file(s) as they were applied (git log -p on the file shows it) and put the change in a new migration; migrate refuses until then.',
+      `Restore ${status.edited.length === 1 ? 'the file as it was' : 'the files as they were'} applied (git log -p on the file shows it) and put the change in a new migration; migrate refuses until then.`,
     );
   }
   if (status.legacyChain) {
@@ -98,7 +98,7 @@ export function schemaCheck(subject: SchemaSubject, status: StoreStatus): Doctor
       : status.pending.length
         ? `Run \`${migrate}\` (or start the app: openStores applies them).`
         : status.missing.length
-          ? `Restore the missing file(s) to ${subject.migrations ?? 'the migrations folder'}: without them this app cannot revert those versions.`
+          ? `Restore the missing ${status.missing.length === 1 ? 'file' : 'files'} to ${subject.migrations ?? 'the migrations folder'}: without ${status.missing.length === 1 ? 'it this app cannot revert that version' : 'them this app cannot revert those versions'}.`
           : 'Nothing to do unless this app is meant to be the newest release.';
     return warn(warnings.join('; '), remedy);
   }

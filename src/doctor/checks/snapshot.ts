@@ -56,7 +56,7 @@ export function snapshotVerdict(name: string, dir: string, manifest: SnapshotMan
     const where = t.firstDifference
       ? `; first difference at line ${t.firstDifference.line}: snapshot ${t.firstDifference.expected ?? '(no row)'} · database ${t.firstDifference.actual ?? '(no row)'}`
       : '';
-    details[t.table] = `${t.rows ?? 'no'} rows, snapshot ${t.expectedRows}${t.note ? ` (${t.note})` : ''}${where}`;
+    details[t.table] = `${t.rows === null ? 'no rows' : plural(t.rows, 'row')}, snapshot ${t.expectedRows}${t.note ? ` (${t.note})` : ''}${where}`;
   }
   return checkResult(
     name,
