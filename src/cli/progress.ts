@@ -15,12 +15,36 @@ const silent: ProgressBar = { update: () => undefined, stop: () => undefined };
 export function progressBar(io: Io, total: number, format: string, options: { json?: boolean } = {}): ProgressBar {
   if (!io.stderr.isTTY || options.json || io.env.CI) return silent;
   const bar = new cliProgress.SingleBar(
-    { format, stream: io.stderr as NodeJS.WritableStream, hideCursor: true, clearOnComplete: true, fps: 5, etaBuffer: 50 },
+    { format, stream: io.stderr as NodeJS.WritableStream, hideCursor: true, clearOnComplete: true, fps: 5, etaBuffer: 50, formatTime: etaText },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(Math.max(total, 1), 0);
+  // The first frame is drawn at once: a token with no value yet would be printed as written ({rows}).
+  bar.start(Math.max(total, 1), 0, startingPayload(format));
   return {
     update: (value, payload) => bar.update(Math.min(value, Math.max(total, 1)), payload),
     stop: () => bar.stop(),
   };
+}
+
+/** The bar's own tokens; any other one in a format is the caller's payload. */
+const BUILT_IN = new Set(['bar', 'percentage', 'value', 'total', 'eta', 'eta_formatted', 'duration', 'duration_formatted']);
+
+/** A starting value for each payload token of `format`: 0 for counts, empty for names. */
+export function startingPayload(format: string): Record<string, string | number> {
+  const tokens = [...format.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string).filter((t) => !BUILT_IN.has(t));
+  return Object.fromEntries(tokens.map((t) => [t, t === 'table' ? '…' : 0]));
+}
+
+/**
+ * Seconds as the rest of the CLI writes durations ("45 s", "3 min 20 s"); the
+ * bar passes 'NULL' or 'INF' before it can estimate, shown as "…" (its own
+ * formatter printed them as "NFs").
+ */
+export function etaText(value: unknown): string {
+  // Before its first estimate the bar holds the string '0', which is not an estimate of zero.
+  if (value === '0') return '…';
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) return '…';
+  const whole = Math.round(seconds);
+  return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }

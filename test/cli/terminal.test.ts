@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { BIN, cliWith, scratchApp } from '../helpers.js';
+import { chainApp, chainData } from '../importers/helpers.js';
 
 const INIT = '-- +goose Up\nCREATE TABLE notes (id INTEGER PRIMARY KEY);\n-- +goose Down\nDROP TABLE notes;\n';
 const COLOURED = '\u001b[1mmain';
@@ -33,12 +34,12 @@ function piped(cwd: string, env: NodeJS.ProcessEnv): string {
   return r.stdout;
 }
 
-/** `cairn status` in a pseudo-terminal (util-linux `script`), its output as the terminal got it. */
-function inTerminal(cwd: string, env: NodeJS.ProcessEnv): string {
-  const command = [process.execPath, BIN, 'status'].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+/** A command (default `cairn status`) in a pseudo-terminal (util-linux `script`), its output as the terminal got it. */
+function inTerminal(cwd: string, env: NodeJS.ProcessEnv, argv = ['status'], ran = /main/): string {
+  const command = [process.execPath, BIN, ...argv].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: envWith(env), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /main/, 'the command ran in the terminal');
+  assert.match(r.stdout, ran, 'the command ran in the terminal');
   return r.stdout;
 }
 
@@ -56,6 +57,15 @@ describe('the CLI in a terminal and in scripts', () => {
     assert.ok(piped(dir, { FORCE_COLOR: '1', NO_COLOR: '1' }).includes(COLOURED), 'FORCE_COLOR wins over NO_COLOR, as in Node');
     assert.ok(!piped(dir, { FORCE_COLOR: '' }).includes('\u001b['), 'an empty FORCE_COLOR counts as unset');
     assert.ok(!piped(dir, { FORCE_COLOR: 'false' }).includes('\u001b['));
+  });
+
+  it("a progress bar's first frame has a value for every token and no ETA written as INF or NULL", async () => {
+    const app = chainApp(chainData(40, 50));
+    const out = inTerminal(app.dir, {}, ['import', 'chain', '--from', app.legacy], /wrote 2,\d{3} rows/);
+    assert.match(out, /\d+ records \| \d+ rows \| \d+ rejected \| ETA /, 'the bar was drawn');
+    assert.doesNotMatch(out, /\{\w+\}/, 'no token printed as written');
+    assert.doesNotMatch(out, /NFs|INF|NULL/);
+    assert.match(out, /\u001b\[\?25h/, 'the cursor is shown again');
   });
 
   it('`cairn` with no command prints the help on stderr and exits 64; asking for help exits 0', async () => {
