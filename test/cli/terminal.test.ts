@@ -65,7 +65,7 @@ describe('the CLI in a terminal and in scripts', () => {
     assert.match(out, /\d+ records \| \d+ rows \| \d+ rejected \| ETA /, 'the bar was drawn');
     assert.doesNotMatch(out, /\{\w+\}/, 'no token printed as written');
     assert.doesNotMatch(out, /NFs|INF|NULL/);
-    assert.match(out, /\u001b\[\?25h/, 'the cursor is shown again');
+    assert.ok(out.includes('\u001b[?25h'), 'the cursor is shown again');
   });
 
   it('`cairn` with no command prints the help on stderr and exits 64; asking for help exits 0', async () => {
