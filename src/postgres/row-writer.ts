@@ -153,25 +153,17 @@ export class PgRowWriter<O = unknown> {
    * that does wait (durable()), which flushes every batch before it.
    */
   private async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.options.nested) {
-      await this.session.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE; SET LOCAL synchronous_commit = off');
-      try {
-        const out = await fn();
-        await this.session.query('COMMIT');
-        return out;
-      } catch (error) {
-        await this.session.query('ROLLBACK').catch(() => {});
-        throw error;
-      }
-    }
-    await this.session.query('SAVEPOINT cairn_batch');
+    // Nested in a dry run's transaction, a batch is a savepoint, rolled back to on failure as a transaction would be.
+    const [begin, commit, undo] = this.options.nested
+      ? ['SAVEPOINT cairn_batch; SET CONSTRAINTS ALL IMMEDIATE', 'RELEASE SAVEPOINT cairn_batch', 'ROLLBACK TO SAVEPOINT cairn_batch']
+      : ['BEGIN; SET CONSTRAINTS ALL IMMEDIATE; SET LOCAL synchronous_commit = off', 'COMMIT', 'ROLLBACK'];
+    await this.session.query(begin);
     try {
-      await this.session.query('SET CONSTRAINTS ALL IMMEDIATE');
       const out = await fn();
-      await this.session.query('RELEASE SAVEPOINT cairn_batch');
+      await this.session.query(commit);
       return out;
     } catch (error) {
-      await this.session.query('ROLLBACK TO SAVEPOINT cairn_batch').catch(() => {});
+      await this.session.query(undo).catch(() => {});
       throw error;
     }
   }
