@@ -64,7 +64,7 @@ export class CopyTextToLines {
   /**
    * One pass over the bytes, each looked at once in JS: finding each field's
    * end with Buffer.indexOf first cost a native call per field, more than
-   * the scan it saved (1M rows: 0.9 s against 0.5 s).
+   * the scan it saved (1M rows: 0.48 s against 0.28 s).
    */
   private convert(src: Buffer, start: number, end: number): void {
     const out = this.out;
