@@ -406,14 +406,20 @@ export default defineBackfill({
   });
 });
 
+/** A history app whose store a newer release migrated with `file` (`sql`), which this app does not have. */
+async function migratedByNewerRelease(file: string, sql: string): Promise<ReturnType<typeof historyApp>> {
+  const app = historyApp();
+  writeConversations(app.home, 5, 3, { damage: false });
+  const migrations = path.join(app.dir, 'migrations', 'hist');
+  fs.writeFileSync(path.join(migrations, file), sql);
+  assert.equal((await cli(app.dir, 'migrate')).code, 0);
+  fs.rmSync(path.join(migrations, file));
+  return app;
+}
+
 describe('cairn backfill into a DB a newer release migrated', () => {
   it('only additive unknown versions: runs with a warning, as migrate does; any other: refused before anything is written', async () => {
-    const app = historyApp();
-    writeConversations(app.home, 5, 3, { damage: false });
-    const migrations = path.join(app.dir, 'migrations', 'hist');
-    fs.writeFileSync(path.join(migrations, '0003_extra.sql'), 'CREATE TABLE extra (id INTEGER PRIMARY KEY);\n');
-    assert.equal((await cli(app.dir, 'migrate')).code, 0);
-    fs.rmSync(path.join(migrations, '0003_extra.sql'));
+    const app = await migratedByNewerRelease('0003_extra.sql', 'CREATE TABLE extra (id INTEGER PRIMARY KEY);\n');
     const r = await cli(app.dir, 'backfill', 'hist', '--json');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const result = JSON.parse(r.stdout);
@@ -421,12 +427,7 @@ describe('cairn backfill into a DB a newer release migrated', () => {
     assert.match(result.warnings.join('\n'), /all additive: 3 \(0003_extra\.sql, additive\); backfilling into it anyway/);
     assert.match((await cli(app.dir, 'backfill', 'hist', '--refresh')).stdout, /backfilling into it anyway/);
 
-    const other = historyApp();
-    writeConversations(other.home, 5, 3, { damage: false });
-    const otherMigrations = path.join(other.dir, 'migrations', 'hist');
-    fs.writeFileSync(path.join(otherMigrations, '0003_drop.sql'), 'CREATE TABLE scratch (id INTEGER);\nDROP TABLE scratch;\n');
-    assert.equal((await cli(other.dir, 'migrate')).code, 0);
-    fs.rmSync(path.join(otherMigrations, '0003_drop.sql'));
+    const other = await migratedByNewerRelease('0003_drop.sql', 'CREATE TABLE scratch (id INTEGER);\nDROP TABLE scratch;\n');
     const refused = await cli(other.dir, 'backfill', 'hist', '--json');
     assert.equal(refused.code, 2, refused.stdout);
     assert.equal(JSON.parse(refused.stdout).error.code, 'E_NEWER_THAN_APP');
