@@ -9,6 +9,7 @@ export type CairnErrorCode =
   | 'E_MIGRATION_SOURCE' // a migrations folder has a bad or duplicate file
   | 'E_MIGRATION_PARSE' // a migration file breaks the annotation grammar
   | 'E_CHECKSUM_MISMATCH' // an applied migration's file was edited
+  | 'E_UNWRITTEN_MIGRATION' // a pending file is still the empty template `cairn new` wrote
   | 'E_NEWER_THAN_APP' // the DB has versions this app does not know
   | 'E_OUT_OF_ORDER' // a new file is numbered below the newest applied one
   | 'E_LEGACY_CHAIN' // the DB predates the baseline and its files are gone

@@ -19,6 +19,7 @@ const BY_CODE: Record<CairnErrorCode, ExitCode> = {
   E_MIGRATION_SOURCE: EXIT.refused,
   E_MIGRATION_PARSE: EXIT.refused,
   E_CHECKSUM_MISMATCH: EXIT.refused,
+  E_UNWRITTEN_MIGRATION: EXIT.refused,
   E_NEWER_THAN_APP: EXIT.refused,
   E_OUT_OF_ORDER: EXIT.refused,
   E_LEGACY_CHAIN: EXIT.refused,

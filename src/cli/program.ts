@@ -54,6 +54,7 @@ type Register = (program: InstanceType<typeof Command>, io: Io, done: (code: num
 const COMMAND_MODULES: ReadonlyArray<readonly [readonly string[], () => Promise<Register>]> = [
   [['status'], async () => (await import('./commands/status.js')).registerStatus],
   [['migrate'], async () => (await import('./commands/migrate.js')).registerMigrate],
+  [['redo'], async () => (await import('./commands/redo.js')).registerRedo],
   [['lint'], async () => (await import('./commands/lint.js')).registerLint],
   [['new'], async () => (await import('./commands/new.js')).registerNew],
   [['baseline'], async () => (await import('./commands/baseline.js')).registerBaseline],

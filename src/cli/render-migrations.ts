@@ -21,6 +21,7 @@ export function renderStatus(statuses: readonly StoreStatus[], s: Style): string
     for (const p of st.pending) out.push(`  ${s.idle} pending   ${p.name}`);
     for (const e of st.edited)
       out.push(`  ${s.fail} edited    ${e.name} (applied ${shortChecksum(e.appliedChecksum)}…, file ${shortChecksum(e.fileChecksum)}…)`);
+    if (st.edited.length > 0) out.push(...editedHints(st));
     for (const m of st.missing) out.push(`  ${s.warn} missing   ${m.version} ${m.name} (applied, file gone)`);
     for (const u of st.unknown)
       out.push(`  ${u.additive ? s.warn : s.fail} newer     ${u.version} ${u.name} (applied by a newer release${u.additive ? ', additive' : ''})`);
@@ -35,6 +36,17 @@ export function renderStatus(statuses: readonly StoreStatus[], s: Style): string
     out.push('');
   }
   return out.join('\n');
+}
+
+/** The ways out of the edit trap, printed under the edited files: a developer's redo, or a recorded acceptance. */
+function editedHints(st: StoreStatus): string[] {
+  const newest = st.applied.at(-1);
+  const versions = st.edited.map((e) => e.version).join(' ');
+  const hints = [`    put the file back as it was applied, or, once the DB matches the file: cairn migrate --store ${st.store} --accept-edit ${versions}`];
+  if (st.edited.length === 1 && newest && st.edited[0]!.version === newest.version) {
+    hints.unshift(`    while you are still writing it: cairn redo --store ${st.store} (reverts it with the Down it was applied with, applies it again)`);
+  }
+  return hints;
 }
 
 /** What a failed step left: a transaction rolled back, a copy put back, or (NO TRANSACTION, no copy) part of the file. */
@@ -85,9 +97,10 @@ export function renderLint(reports: readonly LintReport[], s: Style): string {
     out.push(
       `${mark} ${s.bold(r.store)}: ${r.linted.length} file${r.linted.length === 1 ? '' : 's'} linted ${s.dim(against)}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}`,
     );
+    for (const n of r.notLinted) out.push(`  ${s.warn} not linted ${n.name}: ${n.reason}; review it by hand`);
     for (const f of r.findings) {
       out.push(`  ${f.severity === 'error' ? s.fail : s.warn} ${findingLine(f)}`);
-      out.push(`      ${s.dim(f.statement)}`);
+      if (f.statement) out.push(`      ${s.dim(f.statement)}`);
       out.push(`      fix: ${f.fix}`);
     }
     out.push('');

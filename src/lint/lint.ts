@@ -5,6 +5,7 @@ import { foreignKeysTo } from '../sqlite/schema-info.js';
 import type { Migration, MigrationStatement } from '../migrations/types.js';
 import { errorMessage } from '../errors.js';
 import { rebuildTable } from '../schema/rebuild.js';
+import { emptyMigrationFinding } from './empty.js';
 import { Shadow } from './shadow.js';
 import { shapeOf, type StatementShape } from './statement.js';
 import type { LintFinding, LintRule, LintSeverity } from './types.js';
@@ -43,6 +44,8 @@ export function lintMigrations(input: LintInput): LintFinding[] {
         schemaKnown = false;
         continue;
       }
+      const empty = emptyMigrationFinding(migration);
+      if (empty) findings.push(empty);
       const lines = readLines(migration.path);
       if (migration.down && migration.down.length > 0) {
         // The Down runs against what the Up leaves: lint it on a copy made after the Up.

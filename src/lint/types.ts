@@ -12,6 +12,7 @@ export const LINT_RULES = {
   'drop-column': 'DROP COLUMN deletes the column and its values',
   'rebuild-drops-columns': 'a table rebuilt without some of its columns loses their values',
   'if-not-exists-skips': 'CREATE … IF NOT EXISTS of an object that exists with another definition does nothing',
+  'empty-migration': 'a SQL migration whose Up section has no statement (the untouched `cairn new` template among them)',
   'not-executed': 'on PostgreSQL: a statement the lint could not run against the server (a NO TRANSACTION file, a busy table); parsed only',
 } as const;
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { CairnError, errorMessage, isCairnError } from '../errors.js';
 import type { Db } from '../sqlite/db.js';
-import { recordApplied, recordRenamed, recordReverted } from './history.js';
+import { recordAcceptedEdit, recordApplied, recordRenamed, recordReverted } from './history.js';
 import { clearInterrupted } from './interrupted.js';
 import type { Step } from './plan.js';
 import { assertForeignKeys, rebuildTable } from '../schema/rebuild.js';
@@ -56,6 +56,11 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
         hooks.mirror?.renamed(db, step.from.version, step.to.version);
       });
       return { kind: 'rename', version: step.to.version, name: step.to.name, durationMs: performance.now() - started, statements: 0 };
+    case 'accept-edit': {
+      const m = step.migration;
+      db.withTransaction(() => recordAcceptedEdit(db, { ...m, appliedChecksum: step.appliedChecksum }, now()));
+      return { kind: 'accept-edit', version: m.version, name: m.name, durationMs: performance.now() - started, statements: 0 };
+    }
     case 'baseline':
       db.withTransaction(() => {
         runStatements(db, step.name, step.statements);
@@ -99,15 +104,19 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
     case 'up': {
       const m = step.migration;
       const record = (): void => {
-        recordApplied(db, {
-          version: m.version,
-          name: m.name,
-          checksum: m.checksum,
-          appliedAt: now().toISOString(),
-          durationMs: performance.now() - started,
-          additive: m.additive,
-          kind: 'migration',
-        });
+        recordApplied(
+          db,
+          {
+            version: m.version,
+            name: m.name,
+            checksum: m.checksum,
+            appliedAt: now().toISOString(),
+            durationMs: performance.now() - started,
+            additive: m.additive,
+            kind: 'migration',
+          },
+          m.source,
+        );
         hooks.mirror?.applied(db, [m.version]);
       };
       if (m.useTransaction) {

@@ -16,6 +16,8 @@ export function describeStep(step: Step, options: { expandEnv?: boolean } = {}):
   switch (step.kind) {
     case 'rename':
       return { kind: 'rename', version: step.to.version, name: step.to.name, transaction: true, statements: [] };
+    case 'accept-edit':
+      return { kind: 'accept-edit', version: step.migration.version, name: step.migration.name, transaction: true, statements: [] };
     case 'baseline':
       return { kind: 'baseline', version: step.version, name: step.name, transaction: true, statements: shown(step.statements) };
     case 'up':

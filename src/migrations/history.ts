@@ -10,6 +10,12 @@ import type { AppliedMigration } from './types.js';
  */
 export const HISTORY_TABLE = 'cairn_migrations';
 export const META_TABLE = 'cairn_meta';
+/** The text of each applied file, as it was applied (what `cairn redo` reverts with after an edit). */
+export const SOURCES_TABLE = 'cairn_migration_sources';
+/** Every `migrate --accept-edit`: which checksum was replaced by which, and when. */
+export const ACCEPTED_EDITS_TABLE = 'cairn_accepted_edits';
+/** The tables that record a database's own migration history (on either engine): each target builds its own, so no copy carries them. */
+export const HISTORY_TABLES: ReadonlySet<string> = new Set([HISTORY_TABLE, META_TABLE, SOURCES_TABLE, ACCEPTED_EDITS_TABLE]);
 
 const CREATE = `
 CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
@@ -24,6 +30,18 @@ CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
 CREATE TABLE IF NOT EXISTS ${META_TABLE} (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${SOURCES_TABLE} (
+  version  INTEGER PRIMARY KEY,
+  checksum TEXT NOT NULL,
+  text     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${ACCEPTED_EDITS_TABLE} (
+  version           INTEGER NOT NULL,
+  name              TEXT    NOT NULL,
+  applied_checksum  TEXT    NOT NULL,
+  accepted_checksum TEXT    NOT NULL,
+  accepted_at       TEXT    NOT NULL
 );`;
 
 export function ensureHistory(db: Db): void {
@@ -60,7 +78,8 @@ export function readHistory(db: Db): AppliedMigration[] {
     }));
 }
 
-export function recordApplied(db: Db, entry: AppliedMigration): void {
+/** The history row of an applied file, with the file's text when it is known (a baseline or an adopted row has none). */
+export function recordApplied(db: Db, entry: AppliedMigration, source?: string): void {
   db.prepare(`INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_at, duration_ms, additive, kind) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
     entry.version,
     entry.name,
@@ -70,17 +89,51 @@ export function recordApplied(db: Db, entry: AppliedMigration): void {
     entry.additive ? 1 : 0,
     entry.kind,
   );
+  if (source !== undefined) writeSource(db, entry.version, entry.checksum, source);
   forgetFingerprint(db);
 }
 
 export function recordReverted(db: Db, version: number): void {
   db.prepare(`DELETE FROM ${HISTORY_TABLE} WHERE version = ?`).run(version);
+  db.prepare(`DELETE FROM ${SOURCES_TABLE} WHERE version = ?`).run(version);
   forgetFingerprint(db);
+}
+
+/** `migrate --accept-edit`: the row takes the file's checksum (and text); the checksum it had is kept in cairn_accepted_edits. */
+export function recordAcceptedEdit(
+  db: Db,
+  edit: { version: number; name: string; appliedChecksum: string; checksum: string; source?: string },
+  at: Date,
+): void {
+  db.prepare(`UPDATE ${HISTORY_TABLE} SET checksum = ?, name = ? WHERE version = ?`).run(edit.checksum, edit.name, edit.version);
+  db.prepare(`INSERT INTO ${ACCEPTED_EDITS_TABLE} (version, name, applied_checksum, accepted_checksum, accepted_at) VALUES (?, ?, ?, ?, ?)`).run(
+    edit.version,
+    edit.name,
+    edit.appliedChecksum,
+    edit.checksum,
+    at.toISOString(),
+  );
+  if (edit.source !== undefined) writeSource(db, edit.version, edit.checksum, edit.source);
+  forgetFingerprint(db);
+}
+
+function writeSource(db: Db, version: number, checksum: string, text: string): void {
+  db.prepare(
+    `INSERT INTO ${SOURCES_TABLE} (version, checksum, text) VALUES (?, ?, ?) ON CONFLICT (version) DO UPDATE SET checksum = excluded.checksum, text = excluded.text`,
+  ).run(version, checksum, text);
+}
+
+/** The text a version was applied from; null when this DB has none for it (applied by a release before sources were kept). */
+export function readAppliedSource(db: Db, version: number): { checksum: string; text: string } | null {
+  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SOURCES_TABLE);
+  if (!table) return null;
+  return db.prepare(`SELECT checksum, text FROM ${SOURCES_TABLE} WHERE version = ?`).get<{ checksum: string; text: string }>(version) ?? null;
 }
 
 /** A file renamed to a new number between releases keeps its history row, re-stamped. */
 export function recordRenamed(db: Db, from: number, to: { version: number; name: string }): void {
   db.prepare(`UPDATE ${HISTORY_TABLE} SET version = ?, name = ? WHERE version = ?`).run(to.version, to.name, from);
+  db.prepare(`UPDATE ${SOURCES_TABLE} SET version = ? WHERE version = ?`).run(to.version, from);
   forgetFingerprint(db);
 }
 

@@ -31,7 +31,9 @@ import { stepContext } from './context.js';
 import type { MoveProgress } from '../schema/move-table.js';
 import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
-import { ensureHistory, forgetFingerprint, userTableCount, writeFingerprint } from './history.js';
+import { ensureHistory, forgetFingerprint, readAppliedSource, userTableCount, writeFingerprint } from './history.js';
+import { planRedo } from './plan-redo.js';
+import { parseMigration } from './parse.js';
 import { planMigration, type MigrationPlan, type Step } from './plan.js';
 import { databaseExists } from '../sqlite/files.js';
 
@@ -59,6 +61,14 @@ export interface MigrateOptions {
   expandEnv?: boolean;
   /** How to go on after a NO TRANSACTION file was interrupted (see interrupted.ts); without it such a store is refused. */
   recover?: RecoverChoice;
+  /** Applied versions whose edited file is recorded as it is now, the old checksum kept (`migrate --accept-edit`); nothing runs for them. */
+  acceptEdits?: readonly number[];
+  /**
+   * Revert the newest applied file (with the Down it was applied with, when
+   * the file changed since) and apply it again; pending files stay pending
+   * (`cairn redo`, see plan-redo.ts).
+   */
+  redo?: boolean;
   /** Called as each step starts and ends, for progress output. */
   onStep?: (event: { phase: 'start' | 'done'; step: PlannedStep; result?: StepResult }) => void;
 }
@@ -93,7 +103,17 @@ export interface MigrateResult {
 }
 
 function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): MigrationPlan {
-  return planMigration(store, planInput(store, db, options.env), { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? store.allowOutOfOrder });
+  const input = planInput(store, db, options.env);
+  if (options.redo) {
+    const newest = input.applied.at(-1);
+    const source = db && newest ? readAppliedSource(db, newest.version) : null;
+    return planRedo(store, input, source, (text, file) => parseMigration({ ...file, text }, options.env));
+  }
+  return planMigration(store, input, {
+    to: options.to,
+    allowOutOfOrder: options.allowOutOfOrder ?? store.allowOutOfOrder,
+    acceptEdits: options.acceptEdits,
+  });
 }
 
 /**
@@ -134,7 +154,9 @@ async function migrateOpen(store: ResolvedStore, db: Db, options: MigrateOptions
   const hasData = plan.state.applied.length > 0 || userTableCount(db) > 0;
   if (plan.steps.length > 0 && hasData) assertSoundBeforeChange(store, db);
   // A rerun's DB holds half a file: a copy of it is worth nothing, and the copy from before that file is already kept.
-  if (plan.steps.length > 0 && hasData && backups && !rerun) {
+  // Accepting an edit rewrites a history row only: no copy of the whole DB for that.
+  const changesSchema = plan.steps.some((s) => s.kind !== 'accept-edit');
+  if (changesSchema && hasData && backups && !rerun) {
     result.backup = takeBackup(db, { keep: store.backupKeep, label: `v${plan.state.current ?? 0}`, now: options.now?.() });
   }
   await runSteps(db, store, plan, result, { ...options, backups, rerun });
@@ -142,7 +164,7 @@ async function migrateOpen(store: ResolvedStore, db: Db, options: MigrateOptions
   if (store.history === 'goose' && !result.failed) db.withTransaction(() => gooseMirror.applied(db, []));
   result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
   // The fingerprint says "nothing pending" to the next start; a run stopped at --to may leave files pending.
-  if (!result.failed && options.to === undefined) writeFingerprint(db, fingerprint);
+  if (!result.failed && options.to === undefined && !options.redo) writeFingerprint(db, fingerprint);
   else forgetFingerprint(db);
   // A NO TRANSACTION file may have switched pragmas (foreign_keys=OFF) on this connection; put the store's back.
   for (const stmt of pragmaStatements(store.pragmas)) if (!/journal_mode/.test(stmt)) db.exec(stmt);
@@ -320,15 +342,22 @@ function resultOf(store: ResolvedStore, plan: MigrationPlan, dryRun: boolean, ex
   };
 }
 
-/** Lints the files the plan applies, against the schema they will meet (the baseline first on a fresh DB). */
+/**
+ * Lints the files the plan applies, against the schema they will meet: the
+ * baseline first on a fresh DB; for a redo, what the Down that runs first
+ * leaves (not checked when that Down is code or a rebuild the lint's copy
+ * cannot run).
+ */
 function lintPlan(store: ResolvedStore, plan: MigrationPlan, db: Db | null): LintFinding[] {
   const ups = plan.steps.flatMap((s) => (s.kind === 'up' ? [s.migration] : []));
   if (ups.length === 0) return [];
   const baseline = plan.steps.find((s) => s.kind === 'baseline');
+  const downs = plan.steps.flatMap((s) => (s.kind === 'down' ? [s.migration] : []));
+  if (downs.some((d) => d.format === 'module' || (d.down ?? []).some((st) => st.rebuild))) return [];
   return lintMigrations({
     migrations: ups,
     database: baseline ? null : db,
-    baseline: baseline?.kind === 'baseline' ? baseline.statements : [],
+    baseline: baseline?.kind === 'baseline' ? baseline.statements : downs.flatMap((d) => d.down ?? []),
     foreignKeys: foreignKeysOn(store.pragmas),
   });
 }

@@ -34,6 +34,7 @@ export function describeModuleMigration(file: { version: number; name: string; p
     name: file.name,
     path: file.path,
     checksum: checksum(text),
+    source: text,
     legacyChecksum: checksumWithBom(text),
     format: 'module',
     up: [],

@@ -2,24 +2,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CairnError } from '../errors.js';
 import { listMigrationFiles } from './source.js';
-
-const TEMPLATE = `-- +goose Up
--- Each statement ends with ';'. Wrap triggers in StatementBegin/StatementEnd
--- annotations; add a NO TRANSACTION annotation for statements that cannot run
--- inside a transaction (VACUUM).
-
--- +goose Down
-`;
+import { MODULE_TEMPLATE, SQL_TEMPLATE } from './templates.js';
 
 /** A goose-style timestamp version (YYYYMMDDHHMMSS) has at least 14 digits. */
 const TIMESTAMP_MIN = 10_000_000_000_000;
 
+export interface NewMigrationOptions {
+  /** Write a TypeScript migration (`up(db, ctx)`) instead of a goose-annotated SQL file. */
+  ts?: boolean;
+  now?: Date;
+}
+
 /**
  * Creates the next migration file in a store's folder: the next number, in
  * the folder's style (zero-padded sequence, or UTC timestamps when the
- * folder uses goose timestamps), with an annotated template.
+ * folder uses goose timestamps), with a template that migrate refuses to
+ * apply until it is filled in (templates.ts).
  */
-export function createMigrationFile(dir: string, name: string, now: Date = new Date()): { version: number; file: string } {
+export function createMigrationFile(dir: string, name: string, opts: NewMigrationOptions | Date = {}): { version: number; file: string } {
+  // A Date third argument is the signature of releases before options existed.
+  const options: NewMigrationOptions = opts instanceof Date ? { now: opts } : opts;
   const slug = name
     .trim()
     .toLowerCase()
@@ -32,7 +34,7 @@ export function createMigrationFile(dir: string, name: string, now: Date = new D
   let version: number;
   let prefix: string;
   if (newest && newest.version >= TIMESTAMP_MIN) {
-    prefix = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    prefix = (options.now ?? new Date()).toISOString().replace(/[-:T]/g, '').slice(0, 14);
     version = Math.max(Number(prefix), newest.version + 1);
     prefix = String(version);
   } else {
@@ -41,7 +43,7 @@ export function createMigrationFile(dir: string, name: string, now: Date = new D
     prefix = String(version).padStart(width, '0');
   }
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${prefix}_${slug}.sql`);
-  fs.writeFileSync(file, TEMPLATE, { flag: 'wx' });
+  const file = path.join(dir, `${prefix}_${slug}.${options.ts ? 'ts' : 'sql'}`);
+  fs.writeFileSync(file, options.ts ? MODULE_TEMPLATE : SQL_TEMPLATE, { flag: 'wx' });
   return { version, file };
 }

@@ -40,6 +40,7 @@ export function parseMigration(
       name: file.name,
       path: file.path,
       checksum: sum,
+      source: file.text,
       legacyChecksum: checksumWithBom(file.text),
       foreignKeysOff: blocks.length > 0,
     };

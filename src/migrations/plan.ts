@@ -1,5 +1,6 @@
 import { CairnError } from '../errors.js';
 import { shortChecksum } from './checksum.js';
+import { isUnwrittenTemplate } from './templates.js';
 import type { AppliedMigration, Migration, MigrationStatement } from './types.js';
 
 /**
@@ -154,12 +155,16 @@ export type Step =
     }
   | { kind: 'up'; migration: Migration }
   | { kind: 'down'; migration: Migration }
-  | { kind: 'rename'; from: MigrationRef; to: MigrationRef };
+  | { kind: 'rename'; from: MigrationRef; to: MigrationRef }
+  /** `migrate --accept-edit`: the history row takes the edited file's checksum; nothing runs. */
+  | { kind: 'accept-edit'; migration: Migration; appliedChecksum: string };
 
 export interface PlanOptions {
   /** Target version: up to it, or down to it when below current. */
   to?: number | undefined;
   allowOutOfOrder?: boolean | undefined;
+  /** Applied versions whose edited file is to be recorded as it is now (`migrate --accept-edit`), instead of refused. */
+  acceptEdits?: readonly number[] | undefined;
 }
 
 export interface MigrationPlan {
@@ -177,16 +182,8 @@ export function planMigration(store: { name: string; file: string }, input: Plan
   const state = schemaState(input);
   const warnings: string[] = [];
 
-  if (state.edited.length > 0) {
-    const lines = state.edited.map(
-      (e) => `${e.name} changed after it was applied (checksum ${shortChecksum(e.appliedChecksum)}… applied, ${shortChecksum(e.fileChecksum)}… on disk)`,
-    );
-    throw new CairnError(
-      'E_CHECKSUM_MISMATCH',
-      `${store.name} (${store.file}): ${lines.join('; ')}. Restore the file as it was applied, and put the change in a new migration instead.`,
-      { store: store.name, edited: state.edited },
-    );
-  }
+  const accepted = acceptedEdits(store, state, input, options.acceptEdits ?? []);
+  assertNoEdits(store, { ...state, edited: state.edited.filter((e) => !accepted.some((a) => a.migration.version === e.version)) });
   if (state.newerThanApp) {
     const list = state.unknown.map((u) => `${u.version} (${u.name}${u.additive ? ', additive' : ''})`).join(', ');
     if (state.unknown.every((u) => u.additive)) {
@@ -229,7 +226,7 @@ export function planMigration(store: { name: string; file: string }, input: Plan
     });
   }
   if (target !== undefined && state.current !== null && target < state.current) {
-    return { state, steps: downSteps(store, state, input, target), warnings };
+    return { state, steps: [...accepted, ...downSteps(store, state, input, target)], warnings };
   }
 
   if (state.outOfOrder.length > 0 && !options.allowOutOfOrder) {
@@ -241,7 +238,7 @@ export function planMigration(store: { name: string; file: string }, input: Plan
     );
   }
 
-  const steps: Step[] = state.renamed.map((r) => ({ kind: 'rename', from: r.from, to: r.to }));
+  const steps: Step[] = [...accepted, ...state.renamed.map((r): Step => ({ kind: 'rename', from: r.from, to: r.to }))];
   if (state.baselinePending && input.baseline) {
     if (target !== undefined && target < input.baseline.version) {
       throw new CairnError(
@@ -256,9 +253,53 @@ export function planMigration(store: { name: string; file: string }, input: Plan
   }
   for (const migration of state.pending) {
     if (target !== undefined && migration.version > target) continue;
+    assertWritten(store, migration);
     steps.push({ kind: 'up', migration });
   }
   return { state, steps, warnings };
+}
+
+/** The refusal of applied files edited since (E_CHECKSUM_MISMATCH), naming the ways out. */
+export function assertNoEdits(store: { name: string; file: string }, state: Pick<SchemaState, 'edited'>): void {
+  if (state.edited.length === 0) return;
+  const lines = state.edited.map(
+    (e) => `${e.name} changed after it was applied (checksum ${shortChecksum(e.appliedChecksum)}… applied, ${shortChecksum(e.fileChecksum)}… on disk)`,
+  );
+  const newest = state.edited.at(-1)!;
+  throw new CairnError(
+    'E_CHECKSUM_MISMATCH',
+    `${store.name} (${store.file}): ${lines.join('; ')}. Restore the file as it was applied, and put the change in a new migration instead. ` +
+      `While developing: \`cairn redo --store ${store.name}\` reverts the newest file with the Down it was applied with and applies it as it is now; ` +
+      `when the DB already matches the file, \`cairn migrate --store ${store.name} --accept-edit ${newest.version}\` records the file as it is (the old checksum is kept). Nothing was changed.`,
+    { store: store.name, edited: state.edited },
+  );
+}
+
+/** The accept-edit steps asked for; a version that is not an edited applied file is a usage error, not a silent no-op. */
+function acceptedEdits(store: { name: string }, state: SchemaState, input: PlanInput, versions: readonly number[]): Extract<Step, { kind: 'accept-edit' }>[] {
+  return [...new Set(versions)].map((version) => {
+    const edit = state.edited.find((e) => e.version === version);
+    const migration = input.migrations.find((m) => m.version === version);
+    if (!edit || !migration) {
+      const applied = state.applied.some((a) => a.version === version);
+      throw new CairnError(
+        'E_USAGE',
+        `${store.name}: --accept-edit ${version}: ${applied ? (migration ? 'that file is unchanged since it was applied' : 'that version has no file') : 'that version is not applied'}; there is no edit to accept`,
+        { store: store.name, version },
+      );
+    }
+    return { kind: 'accept-edit', migration, appliedChecksum: edit.appliedChecksum };
+  });
+}
+
+/** A file still as `cairn new` wrote it is refused, never applied: recorded empty, it could not be filled in later without an edit. */
+function assertWritten(store: { name: string }, migration: Migration): void {
+  if (!isUnwrittenTemplate(migration.source)) return;
+  throw new CairnError(
+    'E_UNWRITTEN_MIGRATION',
+    `${store.name}: ${migration.path} is still the empty template \`cairn new\` wrote; write its Up (or delete the file) and run again. Nothing was changed.`,
+    { store: store.name, file: migration.path, version: migration.version },
+  );
 }
 
 function downSteps(store: { name: string }, state: SchemaState, input: PlanInput, target: number): Step[] {

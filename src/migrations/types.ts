@@ -19,6 +19,11 @@ export interface Migration {
   path: string;
   /** sha256 of the text with line endings normalized and a leading BOM dropped. */
   checksum: string;
+  /**
+   * The file's text as read. Recorded with the history row, so `cairn redo`
+   * can run the Down a DB actually got after the file was edited.
+   */
+  source?: string;
   /** For a file that starts with a BOM: the checksum as releases before BOM normalization recorded it (see checksum.ts). */
   legacyChecksum?: string | null;
   /** `module`: a TS/JS file exporting `up(db)` (and `down(db)`); its `up`/`down` statements are empty, the code runs instead. */

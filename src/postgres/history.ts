@@ -17,6 +17,14 @@ function metaTable(schema: string): string {
   return `${quotePgIdent(schema)}.cairn_meta`;
 }
 
+function sourcesTable(schema: string): string {
+  return `${quotePgIdent(schema)}.cairn_migration_sources`;
+}
+
+function acceptedEditsTable(schema: string): string {
+  return `${quotePgIdent(schema)}.cairn_accepted_edits`;
+}
+
 /**
  * Creates the schema and cairn's tables where they are missing; run under
  * the store's lock (CREATE … IF NOT EXISTS races between sessions). Each is
@@ -25,9 +33,10 @@ function metaTable(schema: string): string {
  * database) would be refused even with nothing to create.
  */
 export async function ensureHistory(session: PgSession, schema: string): Promise<void> {
-  const [have] = await session.query<{ schema: boolean; history: boolean; meta: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema, to_regclass($2) IS NOT NULL AS history, to_regclass($3) IS NOT NULL AS meta`,
-    [schema, historyTable(schema), metaTable(schema)],
+  const [have] = await session.query<{ schema: boolean; history: boolean; meta: boolean; sources: boolean; edits: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema, to_regclass($2) IS NOT NULL AS history, to_regclass($3) IS NOT NULL AS meta,
+            to_regclass($4) IS NOT NULL AS sources, to_regclass($5) IS NOT NULL AS edits`,
+    [schema, historyTable(schema), metaTable(schema), sourcesTable(schema), acceptedEditsTable(schema)],
   );
   if (!have?.schema) await session.query(`CREATE SCHEMA IF NOT EXISTS ${quotePgIdent(schema)}`);
   if (!have?.history) {
@@ -44,6 +53,14 @@ export async function ensureHistory(session: PgSession, schema: string): Promise
     );
   }
   if (!have?.meta) await session.query(`CREATE TABLE IF NOT EXISTS ${metaTable(schema)} (key text PRIMARY KEY, value text NOT NULL)`);
+  // The text of each applied file (what `cairn redo` reverts with after an edit) and every accepted edit; see history.ts on SQLite.
+  if (!have?.sources)
+    await session.query(`CREATE TABLE IF NOT EXISTS ${sourcesTable(schema)} (version bigint PRIMARY KEY, checksum text NOT NULL, text text NOT NULL)`);
+  if (!have?.edits) {
+    await session.query(
+      `CREATE TABLE IF NOT EXISTS ${acceptedEditsTable(schema)} (version bigint NOT NULL, name text NOT NULL, applied_checksum text NOT NULL, accepted_checksum text NOT NULL, accepted_at timestamptz NOT NULL DEFAULT now())`,
+    );
+  }
 }
 
 export async function hasHistory(session: PgSession, schema: string): Promise<boolean> {
@@ -85,20 +102,62 @@ export async function appObjectCount(session: PgSession, schema: string): Promis
   return Number(rows[0]?.n ?? 0);
 }
 
-/** One history row; `appliedAt` (ISO 8601) keeps another tool's time when adopting, the server's now() otherwise. */
-export async function recordApplied(session: PgSession, schema: string, row: Omit<AppliedMigration, 'appliedAt'> & { appliedAt?: string }): Promise<void> {
+/**
+ * One history row, with the file's text when it is known; `appliedAt` (ISO
+ * 8601) keeps another tool's time when adopting, the server's now() otherwise.
+ */
+export async function recordApplied(
+  session: PgSession,
+  schema: string,
+  row: Omit<AppliedMigration, 'appliedAt'> & { appliedAt?: string },
+  source?: string,
+): Promise<void> {
   await session.query(
     `INSERT INTO ${historyTable(schema)} (version, name, checksum, duration_ms, additive, kind, applied_at) VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()))`,
     [row.version, row.name, row.checksum, Math.round(row.durationMs), row.additive, row.kind, row.appliedAt ?? null],
   );
+  if (source !== undefined) await writeSource(session, schema, row.version, row.checksum, source);
 }
 
 export async function recordReverted(session: PgSession, schema: string, version: number): Promise<void> {
   await session.query(`DELETE FROM ${historyTable(schema)} WHERE version = $1`, [version]);
+  await session.query(`DELETE FROM ${sourcesTable(schema)} WHERE version = $1`, [version]);
 }
 
 export async function recordRenamed(session: PgSession, schema: string, from: number, to: { version: number; name: string }): Promise<void> {
   await session.query(`UPDATE ${historyTable(schema)} SET version = $2, name = $3 WHERE version = $1`, [from, to.version, to.name]);
+  await session.query(`UPDATE ${sourcesTable(schema)} SET version = $2 WHERE version = $1`, [from, to.version]);
+}
+
+/** `migrate --accept-edit`: the row takes the file's checksum (and text); the old checksum is kept in cairn_accepted_edits. */
+export async function recordAcceptedEdit(
+  session: PgSession,
+  schema: string,
+  edit: { version: number; name: string; appliedChecksum: string; checksum: string; source?: string },
+): Promise<void> {
+  await session.query(`UPDATE ${historyTable(schema)} SET checksum = $2, name = $3 WHERE version = $1`, [edit.version, edit.checksum, edit.name]);
+  await session.query(`INSERT INTO ${acceptedEditsTable(schema)} (version, name, applied_checksum, accepted_checksum) VALUES ($1, $2, $3, $4)`, [
+    edit.version,
+    edit.name,
+    edit.appliedChecksum,
+    edit.checksum,
+  ]);
+  if (edit.source !== undefined) await writeSource(session, schema, edit.version, edit.checksum, edit.source);
+}
+
+async function writeSource(session: PgSession, schema: string, version: number, checksum: string, text: string): Promise<void> {
+  await session.query(
+    `INSERT INTO ${sourcesTable(schema)} (version, checksum, text) VALUES ($1, $2, $3) ON CONFLICT (version) DO UPDATE SET checksum = excluded.checksum, text = excluded.text`,
+    [version, checksum, text],
+  );
+}
+
+/** The text a version was applied from; null when the store has none for it (applied by a release before sources were kept). */
+export async function readAppliedSource(session: PgSession, schema: string, version: number): Promise<{ checksum: string; text: string } | null> {
+  const [table] = await session.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [sourcesTable(schema)]);
+  if (!table?.present) return null;
+  const rows = await session.query<{ checksum: string; text: string }>(`SELECT checksum, text FROM ${sourcesTable(schema)} WHERE version = $1`, [version]);
+  return rows[0] ?? null;
 }
 
 const INTERRUPTED_KEY = 'interrupted';

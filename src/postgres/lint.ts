@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
+import { emptyMigrationFinding } from '../lint/empty.js';
 import type { LintFinding } from '../lint/types.js';
 import type { Migration, MigrationStatement } from '../migrations/types.js';
 import type { PgSession } from './session.js';
@@ -42,6 +43,8 @@ export async function lintPostgresFiles(
     }
     let prepared = 0;
     for (const file of files) {
+      const empty = emptyMigrationFinding(file);
+      if (empty) findings.push(empty);
       if (!file.useTransaction) {
         findings.push(notExecuted(file, file.up[0] ?? null, 'it is a NO TRANSACTION file, which cannot run inside the lint’s transaction; it was parsed only'));
         continue;

@@ -4,13 +4,25 @@ import { describeStep, targetOf } from '../migrations/describe-step.js';
 import type { Env } from '../migrations/envsub.js';
 import type { InterruptedRun, RecoverChoice } from '../migrations/interrupted.js';
 import type { MigrateResult } from '../migrations/migrator.js';
-import { planMigration, type MigrationPlan, type Step } from '../migrations/plan.js';
+import { planMigration, type MigrationPlan, type PlanInput, type Step } from '../migrations/plan.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
 import { lintPostgresFiles } from './lint.js';
 import type { StepResult } from '../migrations/apply.js';
 import type { Migration, MigrationStatement } from '../migrations/types.js';
-import { ensureHistory, readInterrupted, readInterruptedOutsideLock, recordApplied, recordRenamed, recordReverted, writeInterrupted } from './history.js';
+import {
+  ensureHistory,
+  readAppliedSource,
+  readInterrupted,
+  readInterruptedOutsideLock,
+  recordAcceptedEdit,
+  recordApplied,
+  recordRenamed,
+  recordReverted,
+  writeInterrupted,
+} from './history.js';
+import { planRedo } from '../migrations/plan-redo.js';
+import { parseMigration } from '../migrations/parse.js';
 import { gooseApplied, gooseRenamed, gooseReverted } from './goose-mirror.js';
 import { withMigrationLock } from './lock.js';
 import { inTransaction, openSession, type PgSession } from './session.js';
@@ -34,6 +46,10 @@ export interface PostgresMigrateOptions {
   expandEnv?: boolean;
   /** After a NO TRANSACTION file was interrupted: `rerun` runs it again (there is no copy to restore on a server). */
   recover?: RecoverChoice;
+  /** Applied versions whose edited file is recorded as it is now, the old checksum kept (`migrate --accept-edit`). */
+  acceptEdits?: readonly number[];
+  /** Revert the newest applied file with the Down it was applied with and apply it again (`cairn redo`, see plan-redo.ts). */
+  redo?: boolean;
   onStep?: (event: { phase: 'start' | 'done'; step: ReturnType<typeof describeStep>; result?: StepResult }) => void;
 }
 
@@ -56,10 +72,7 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
       const input = await planInput(session, target, options.env);
       const interrupted = await readInterrupted(session, target.schema, input.managed);
       if (interrupted) assertRecoverable(target, interrupted, options.recover);
-      const plan = planMigration({ name: target.name, file: where }, input, {
-        to: options.to,
-        allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder,
-      });
+      const plan = await planFor(session, target, input, options);
       const lint = input.fresh ? [] : await lintPlan(session, target, plan, false);
       if (!options.force) assertLintClean(reportOf(target.name, where, [], lint));
       // Cleared only now, as the file is about to run again: a refusal above leaves the store refused as it was.
@@ -89,14 +102,28 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
 
 /** The plan against the server as it is; writes nothing, creates no schema. */
 async function dryRun(session: PgSession, target: PostgresTarget, options: PostgresMigrateOptions): Promise<MigrateResult> {
-  const where = describeTarget(target);
   const input = await planInput(session, target, options.env);
   // Read outside the lock: another session may be running that very file now (its marker is not an interruption).
   const interrupted = await readInterruptedOutsideLock(session, target.schema, input.managed);
   if (interrupted) assertRecoverable(target, interrupted, options.recover);
-  const plan = planMigration({ name: target.name, file: where }, input, { to: options.to, allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder });
+  const plan = await planFor(session, target, input, options);
   const lint = input.fresh && options.lintFresh === false ? [] : await lintPlan(session, target, plan, input.fresh);
   return resultOf(target, plan, options, lint, true);
+}
+
+/** What this run does: the one planner both engines share, or a redo of the newest applied file. */
+async function planFor(session: PgSession, target: PostgresTarget, input: PlanInput, options: PostgresMigrateOptions): Promise<MigrationPlan> {
+  const store = { name: target.name, file: describeTarget(target) };
+  if (options.redo) {
+    const newest = input.applied.at(-1);
+    const source = newest ? await readAppliedSource(session, target.schema, newest.version) : null;
+    return planRedo(store, input, source, (text, file) => parseMigration({ ...file, text }, options.env, 'postgres'));
+  }
+  return planMigration(store, input, {
+    to: options.to,
+    allowOutOfOrder: options.allowOutOfOrder ?? target.allowOutOfOrder,
+    acceptEdits: options.acceptEdits,
+  });
 }
 
 /** The MigrateResult a plan starts as (the SQLite engine's shape): nothing applied yet. */
@@ -125,6 +152,8 @@ async function lintPlan(session: PgSession, target: PostgresTarget, plan: Migrat
   const files: Migration[] = [];
   for (const step of plan.steps) {
     if (step.kind === 'up') files.push(step.migration);
+    // A redo's Up meets the schema its Down leaves: the Down runs first in the lint's transaction, its own findings dropped.
+    if (step.kind === 'down') files.push({ ...step.migration, path: `${step.migration.path}${REDO_DOWN}`, up: step.migration.down ?? [] });
     if (step.kind === 'baseline') {
       files.push({
         version: step.version,
@@ -140,9 +169,12 @@ async function lintPlan(session: PgSession, target: PostgresTarget, plan: Migrat
       });
     }
   }
-  if (files.length === 0) return [];
-  return lintPostgresFiles(session, target.schema, files, { scratch: fresh ? 'when-absent' : false });
+  if (!files.some((f) => !f.path.endsWith(REDO_DOWN))) return [];
+  const findings = await lintPostgresFiles(session, target.schema, files, { scratch: fresh ? 'when-absent' : false });
+  return findings.filter((f) => !f.file.endsWith(REDO_DOWN));
 }
+
+const REDO_DOWN = ' (Down, run first)';
 
 /** An interrupted NO TRANSACTION file refuses every run until the user chooses `rerun` (a server has no copy to restore). */
 function assertRecoverable(target: PostgresTarget, run: InterruptedRun, choice: RecoverChoice | undefined): void {
@@ -206,6 +238,9 @@ async function applyPgStep(session: PgSession, target: PostgresTarget, step: Ste
         if (goose) await gooseRenamed(session, schema, step.from.version, step.to.version);
       });
       return { kind: 'rename', version: step.to.version, name: step.to.name, durationMs: took(), statements: 0 };
+    case 'accept-edit':
+      await inTransaction(session, () => recordAcceptedEdit(session, schema, { ...step.migration, appliedChecksum: step.appliedChecksum }));
+      return { kind: 'accept-edit', version: step.migration.version, name: step.migration.name, durationMs: took(), statements: 0 };
     case 'baseline':
       await inTransaction(session, async () => {
         await runStatements(session, step.name, step.statements);
@@ -235,14 +270,19 @@ async function applyPgStep(session: PgSession, target: PostgresTarget, step: Ste
     case 'up': {
       const m = step.migration;
       const record = async (): Promise<void> => {
-        await recordApplied(session, schema, {
-          version: m.version,
-          name: m.name,
-          checksum: m.checksum,
-          durationMs: took(),
-          additive: m.additive,
-          kind: 'migration',
-        });
+        await recordApplied(
+          session,
+          schema,
+          {
+            version: m.version,
+            name: m.name,
+            checksum: m.checksum,
+            durationMs: took(),
+            additive: m.additive,
+            kind: 'migration',
+          },
+          m.source,
+        );
         if (goose) await gooseApplied(session, schema, [m.version]);
       };
       if (m.useTransaction) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../config/schema.js';
 import { CairnError } from '../errors.js';
-import { HISTORY_TABLE, META_TABLE } from '../migrations/history.js';
+import { HISTORY_TABLES } from '../migrations/history.js';
 import { FILE_MODE } from '../sqlite/files.js';
 import { plural } from '../words.js';
 
@@ -16,9 +16,9 @@ import { plural } from '../words.js';
  */
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Tables a snapshot never carries: cairn's migration history, which every target builds for itself. */
+/** Tables a snapshot never carries: cairn's migration history (with the applied texts and accepted edits), which every target builds for itself. */
 export function carriedInSnapshot(table: string): boolean {
-  return table !== HISTORY_TABLE && table !== META_TABLE;
+  return !HISTORY_TABLES.has(table);
 }
 export const SNAPSHOT_FORMAT = 'cairn-snapshot';
 export const SNAPSHOT_FORMAT_VERSION = 1;

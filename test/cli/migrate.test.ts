@@ -475,7 +475,9 @@ describe('CLI contract', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(path.basename(r.stdout.trim()), '0003_add_goal_priority.sql');
     assert.match(fs.readFileSync(r.stdout.trim(), 'utf8'), /^-- \+goose Up/);
-    assert.equal((await cli(dir, 'migrate', '--store', 'state')).code, 0, 'the template itself migrates');
+    const refused = await cli(dir, 'migrate', '--store', 'state');
+    assert.equal(refused.code, 2, 'the untouched template is not applied');
+    assert.match(refused.stderr, /0003_add_goal_priority\.sql is still the empty template/);
     const ts = await json(dir, 'new', 'next', '--store', 'logs');
     assert.ok(ts.doc.version > 20240101120000);
     assert.equal((await cli(dir, 'new', 'x')).code, 64, 'several stores need --store');

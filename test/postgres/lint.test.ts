@@ -46,10 +46,18 @@ describe('lint on PostgreSQL', () => {
     assert.equal(finding?.line, 3);
     assert.match(finding!.file, /00003_bad\.sql$/);
     assert.match(finding!.message, /relation "comments" does not exist/);
-    assert.deepEqual(await objects(url), ['cairn_meta', 'cairn_migrations', 'users'], 'the lint left nothing behind');
+    assert.deepEqual(
+      await objects(url),
+      ['cairn_accepted_edits', 'cairn_meta', 'cairn_migration_sources', 'cairn_migrations', 'users'],
+      'the lint left nothing behind',
+    );
 
     await assert.rejects(migratePostgres(target), (e: { code?: string; message: string }) => e.code === 'E_LINT' && /00003_bad\.sql:3/.test(e.message));
-    assert.deepEqual(await objects(url), ['cairn_meta', 'cairn_migrations', 'users'], 'migrate refused before the good file 2 ran');
+    assert.deepEqual(
+      await objects(url),
+      ['cairn_accepted_edits', 'cairn_meta', 'cairn_migration_sources', 'cairn_migrations', 'users'],
+      'migrate refused before the good file 2 ran',
+    );
     const forced = await migratePostgres(target, { force: true });
     assert.deepEqual(
       forced.applied.map((s) => s.version),

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from '../commander.js';
 import { CairnError } from '../../errors.js';
 import type { RecoverChoice } from '../../migrations/interrupted.js';
-import type { MigrateResult } from '../../migrations/migrator.js';
-import { isPostgresStore, selectAnyStores } from '../../config/stores.js';
+import type { MigrateOptions, MigrateResult } from '../../migrations/migrator.js';
+import { isPostgresStore, selectAnyStores, type PostgresStore, type ResolvedStore } from '../../config/stores.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
@@ -19,6 +19,7 @@ interface MigrateFlags {
   force?: boolean;
   recover?: RecoverChoice;
   expandEnv?: boolean;
+  acceptEdit?: number[];
 }
 
 export function registerMigrate(program: Command, io: Io, done: (code: number) => void): void {
@@ -33,23 +34,29 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
     .option('--no-backup', 'do not copy the DB before changing it')
     .option('--force', 'apply files the lint says will fail or lose data (error-level findings; see cairn lint)')
     .option('--expand-env', 'show ENVSUB values in the printed statements (default: ${NAME} as the file writes it, so secrets stay off the screen)')
+    .option(
+      '--accept-edit <version...>',
+      'record these applied files as they are now, after you made sure the DB matches them; the old checksum is kept in cairn_accepted_edits (needs --store when there are several)',
+      collectVersions,
+    )
     .addOption(
       new Option('--recover <how>', 'after a NO TRANSACTION file was interrupted: restore (put back the copy taken before it) or rerun (run it again)').choices(
         ['restore', 'rerun'],
       ),
     )
     .action(async (opts: MigrateFlags) => {
-      const { assertLintClean, reportOf } = await import('../../lint/report.js');
-      const { migrateStore } = await import('../../migrations/migrator.js');
-      const { renderMigrate } = await import('../render-migrations.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const stores = selectAnyStores(registry, opts.store);
-      // The PostgreSQL engine (and the pg client) load only when such a store is in play.
-      const { migratePostgres } = stores.some(isPostgresStore) ? await import('../../postgres/migrate.js') : ({} as never);
-      if (opts.to !== undefined && stores.length > 1) {
-        throw new CairnError('E_USAGE', `--to needs --store: this config has ${plural(stores.length, 'store')} (${stores.map((s) => s.name).join(', ')})`);
-      }
-      if (opts.recover && stores.length > 1) throw new CairnError('E_USAGE', `--recover needs --store: it applies to one store's interrupted file`);
+      const oneStore = (flag: string, why: string): void => {
+        if (stores.length > 1)
+          throw new CairnError(
+            'E_USAGE',
+            `${flag} needs --store: ${why}; this config has ${plural(stores.length, 'store')} (${stores.map((s) => s.name).join(', ')})`,
+          );
+      };
+      if (opts.to !== undefined) oneStore('--to', 'versions are per store');
+      if (opts.recover) oneStore('--recover', "it applies to one store's interrupted file");
+      if (opts.acceptEdit) oneStore('--accept-edit', 'versions are per store');
       const options = {
         to: opts.to,
         allowOutOfOrder: opts.allowOutOfOrder,
@@ -57,45 +64,69 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
         force: opts.force,
         recover: opts.recover,
         expandEnv: opts.expandEnv,
+        acceptEdits: opts.acceptEdit,
         env: io.env,
         stores: selectAnyStores(registry),
       };
-      // Every store is checked before any is changed, so a refusal anywhere writes nothing anywhere.
-      const plans = stores.map((store) =>
-        // A real run does not lint a fresh PostgreSQL store (nothing there to damage), so neither does its check first.
-        isPostgresStore(store)
-          ? migratePostgres(store, { ...options, dryRun: true, lintFresh: Boolean(opts.dryRun) })
-          : migrateStore(store, { ...options, dryRun: true }),
-      );
-      let results: MigrateResult[] = await Promise.all(plans);
-      if (!opts.dryRun && !opts.force) for (const r of results) assertLintClean(reportOf(r.store, r.file, [], r.lint));
-      if (!opts.dryRun) {
-        results = [];
-        for (const store of stores) {
-          const onStep = ({ phase, step }: { phase: 'start' | 'done'; step: { kind: string; name: string } }): void => {
-            if (phase === 'start') io.stderr.write(`cairn: ${store.name}: ${step.kind} ${step.name}\n`);
-          };
-          results.push(
-            isPostgresStore(store)
-              ? await migratePostgres(store, { ...options, onStep })
-              : await migrateStore(store, {
-                  ...options,
-                  onStep,
-                  onMove: (event) =>
-                    io.stderr.write(`cairn: ${store.name}: move ${event.table} from ${event.from}: ${event.phase} (${plural(event.rows, 'row')} here)\n`),
-                }),
-          );
-          if (results.at(-1)?.failed) break;
-        }
-      }
-      const failed = results.some((r) => r.failed);
-      if (opts.json) writeJson(io, { ok: !failed, dryRun: Boolean(opts.dryRun), stores: results });
-      else io.stdout.write(renderMigrate(results, styleFor(io.stdout, io.env)));
-      done(failed ? EXIT.failed : EXIT.ok);
+      done(await runMigrations(io, stores, options, opts));
     });
 }
 
-function parseVersion(value: string): number {
+/**
+ * Plans every store as a dry run first, so a refusal or a lint error anywhere
+ * writes nothing anywhere; then (unless --dry-run) migrates them in order,
+ * stopping at the first failure. Prints the results; returns the exit code.
+ * `migrate` and `redo` both run through it.
+ */
+export async function runMigrations(
+  io: Io,
+  stores: readonly (ResolvedStore | PostgresStore)[],
+  options: Omit<MigrateOptions, 'dryRun' | 'onStep' | 'onMove'>,
+  flags: { dryRun?: boolean; force?: boolean; json?: boolean },
+): Promise<number> {
+  const { assertLintClean, reportOf } = await import('../../lint/report.js');
+  const { migrateStore } = await import('../../migrations/migrator.js');
+  const { renderMigrate } = await import('../render-migrations.js');
+  // The PostgreSQL engine (and the pg client) load only when such a store is in play.
+  const { migratePostgres } = stores.some(isPostgresStore) ? await import('../../postgres/migrate.js') : ({} as never);
+  const plans = stores.map((store) =>
+    // A real run does not lint a fresh PostgreSQL store (nothing there to damage), so neither does its check first.
+    isPostgresStore(store)
+      ? migratePostgres(store, { ...options, dryRun: true, lintFresh: Boolean(flags.dryRun) })
+      : migrateStore(store, { ...options, dryRun: true }),
+  );
+  let results: MigrateResult[] = await Promise.all(plans);
+  if (!flags.dryRun && !flags.force) for (const r of results) assertLintClean(reportOf(r.store, r.file, [], r.lint));
+  if (!flags.dryRun) {
+    results = [];
+    for (const store of stores) {
+      const onStep = ({ phase, step }: { phase: 'start' | 'done'; step: { kind: string; name: string } }): void => {
+        if (phase === 'start') io.stderr.write(`cairn: ${store.name}: ${step.kind} ${step.name}\n`);
+      };
+      results.push(
+        isPostgresStore(store)
+          ? await migratePostgres(store, { ...options, onStep })
+          : await migrateStore(store, {
+              ...options,
+              onStep,
+              onMove: (event) =>
+                io.stderr.write(`cairn: ${store.name}: move ${event.table} from ${event.from}: ${event.phase} (${plural(event.rows, 'row')} here)\n`),
+            }),
+      );
+      if (results.at(-1)?.failed) break;
+    }
+  }
+  const failed = results.some((r) => r.failed);
+  if (flags.json) writeJson(io, { ok: !failed, dryRun: Boolean(flags.dryRun), stores: results });
+  else io.stdout.write(renderMigrate(results, styleFor(io.stdout, io.env)));
+  return failed ? EXIT.failed : EXIT.ok;
+}
+
+export function parseVersion(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a migration version (a whole number)');
   return Number(value);
+}
+
+function collectVersions(value: string, previous: number[] | undefined): number[] {
+  return [...(previous ?? []), parseVersion(value)];
 }

@@ -1,0 +1,79 @@
+// The developer loop on a PostgreSQL store, through the CLI: an edited
+// applied file is refused with the ways out; `cairn redo` reverts it with the
+// Down it was applied with (kept in the store's history schema) and applies it
+// again; `migrate --accept-edit` records the edit, the old checksum kept.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cliWith } from '../helpers.js';
+import { mixedServerApp, pgQuery, startPostgres, type TestServer } from './server.js';
+
+const T1 = '-- +goose Up\nCREATE TABLE t1 (id bigint PRIMARY KEY);\n-- +goose Down\nDROP TABLE t1;\n';
+const T2 = '-- +goose Up\nCREATE TABLE t2 (id bigint PRIMARY KEY, name text);\n-- +goose Down\nDROP TABLE t2;\n';
+
+let server: TestServer;
+
+const tables = async (url: string): Promise<string[]> =>
+  (await pgQuery<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'store' AND tablename NOT LIKE 'cairn_%' ORDER BY 1")).map(
+    (r) => r.t,
+  );
+
+describe('the developer loop on PostgreSQL', () => {
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('redo reverts an edited file with its applied Down; accept-edit records an edit and keeps the old checksum', async () => {
+    const { dir, env, url } = await mixedServerApp(server, { state: {}, store: 'store', files: { '00001_first.sql': T1 } });
+    const run = (...argv: string[]) => cliWith({ cwd: dir, env }, ...argv);
+    const file = path.join(dir, 'migrations', 'store.pg', '00001_first.sql');
+    fs.writeFileSync(file, T2);
+    const refused = await run('migrate', '--store', 'store');
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /cairn redo --store store/);
+
+    const dry = await run('redo', '--store', 'store', '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /down\s+00001_first\.sql\n\s+DROP TABLE t1;/);
+    assert.deepEqual(await tables(url), ['t1']);
+    const redo = await run('redo', '--store', 'store');
+    assert.equal(redo.code, 0, redo.stderr);
+    assert.deepEqual(await tables(url), ['t2']);
+    assert.equal((await run('migrate')).code, 0);
+
+    const [{ checksum: before }] = await pgQuery<{ checksum: string }>(url, 'SELECT checksum FROM store.cairn_migrations WHERE version = 1');
+    fs.writeFileSync(file, `${T2}-- the same table\n`);
+    assert.equal((await run('migrate', '--store', 'store')).code, 2);
+    assert.equal((await run('migrate', '--store', 'store', '--accept-edit', '7')).code, 64);
+    const accepted = await run('migrate', '--store', 'store', '--accept-edit', '1');
+    assert.equal(accepted.code, 0, accepted.stderr);
+    const kept = await pgQuery<{ version: string; applied_checksum: string }>(url, 'SELECT version, applied_checksum FROM store.cairn_accepted_edits');
+    assert.deepEqual(
+      kept.map((k) => [Number(k.version), k.applied_checksum]),
+      [[1, before]],
+    );
+    assert.equal((await run('status', '--check')).code, 0);
+    assert.deepEqual(await tables(url), ['t2']);
+  });
+
+  it('refuses the untouched template, and new --ts, on a PostgreSQL store', async () => {
+    const { dir, env } = await mixedServerApp(server, { state: {}, store: 'store', files: { '00001_first.sql': T1 } });
+    const run = (...argv: string[]) => cliWith({ cwd: dir, env }, ...argv);
+    const ts = await run('new', 'code', '--store', 'store', '--ts');
+    assert.equal(ts.code, 64);
+    assert.match(ts.stderr, /code migrations \(--ts\) run on SQLite stores only/);
+    assert.equal((await run('new', 'next', '--store', 'store')).code, 0);
+    const refused = await run('migrate', '--store', 'store');
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /still the empty template/);
+    const lint = JSON.parse((await run('lint', '--store', 'store', '--json')).stdout).stores[0];
+    assert.deepEqual(
+      lint.findings.map((f: { rule: string }) => f.rule),
+      ['empty-migration'],
+    );
+  });
+});
