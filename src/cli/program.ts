@@ -52,6 +52,7 @@ type Register = (program: InstanceType<typeof Command>, io: Io, done: (code: num
 
 /** Each command's module, in the order help lists them; snapshot.js declares export, restore, cutover and verify. */
 const COMMAND_MODULES: ReadonlyArray<readonly [readonly string[], () => Promise<Register>]> = [
+  [['init'], async () => (await import('./commands/init.js')).registerInit],
   [['status'], async () => (await import('./commands/status.js')).registerStatus],
   [['migrate'], async () => (await import('./commands/migrate.js')).registerMigrate],
   [['redo'], async () => (await import('./commands/redo.js')).registerRedo],
