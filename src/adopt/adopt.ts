@@ -6,7 +6,7 @@ import { readStoreSource } from '../migrations/migrator.js';
 import type { Db } from '../sqlite/db.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
-import { planAdoption, type AdoptResult } from './plan-adoption.js';
+import { appliedText, planAdoption, type AdoptResult } from './plan-adoption.js';
 import { readForeignHistory, sqliteTables, type AdoptSource } from './read-history.js';
 import { databaseExists } from '../sqlite/files.js';
 
@@ -44,16 +44,20 @@ export async function adoptStore(store: ResolvedStore | PostgresStore, options: 
       const now = (options.now ?? (() => new Date()))().toISOString();
       db.withTransaction(() => {
         ensureHistory(db);
-        for (const { migration, appliedAt, durationMs } of rows) {
-          recordApplied(db, {
-            version: migration.version,
-            name: migration.name,
-            checksum: migration.checksum,
-            appliedAt: appliedAt ?? now,
-            durationMs: durationMs ?? 0,
-            additive: migration.additive,
-            kind: 'migration',
-          });
+        for (const { migration, appliedAt, durationMs, checked } of rows) {
+          recordApplied(
+            db,
+            {
+              version: migration.version,
+              name: migration.name,
+              checksum: migration.checksum,
+              appliedAt: appliedAt ?? now,
+              durationMs: durationMs ?? 0,
+              additive: migration.additive,
+              kind: 'migration',
+            },
+            appliedText(migration, checked),
+          );
         }
       });
     }

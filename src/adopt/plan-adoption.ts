@@ -148,3 +148,13 @@ function sameHistory(existing: readonly AppliedMigration[], rows: readonly Mappe
   const byVersion = new Map(existing.map((e) => [e.version, e]));
   return rows.length > 0 && rows.every((r) => byVersion.get(r.migration.version)?.checksum === r.migration.checksum);
 }
+
+/**
+ * The text to record as what ran (for `cairn redo` after an edit): the file's,
+ * only when the tool's checksum proved it is what the tool applied. A tool
+ * that kept no checksum (goose) leaves it unknown, and redo then refuses an
+ * edited file rather than guess its Down.
+ */
+export function appliedText(migration: Migration, checked: string | null): string | undefined {
+  return checked ? migration.source : undefined;
+}

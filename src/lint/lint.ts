@@ -112,12 +112,15 @@ function lintSection(
   // Views and triggers broken before the section are not its doing; those it breaks are reported if still broken at its end.
   const brokenAtStart = statements.some((st) => MAY_BREAK.has(shapeOf(st.sql).kind)) ? shadow.brokenDependents() : new Map<string, string>();
   const brokenBy = new Map<string, { statement: MigrationStatement; why: string }>();
+  // A sqlx pair's Down is its own file: findings name that file and its lines.
+  const file = section === 'down' && migration.downPath ? migration.downPath : migration.path;
+  const fileLines = file === migration.path ? lines : readLines(file);
   const reportAt = (statement: MigrationStatement, rule: LintRule, severity: LintSeverity, message: string, fix: string): void => {
-    if (silenced(rule, statement, lines)) return;
+    if (silenced(rule, statement, fileLines)) return;
     findings.push({
       rule,
       severity,
-      file: migration.path,
+      file,
       line: statement.line ?? null,
       version: migration.version,
       section,

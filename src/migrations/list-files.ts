@@ -14,7 +14,12 @@ export interface MigrationFileRef {
   version: number;
   name: string;
   path: string;
+  /** sqlx's reversible layout: `N_name.up.sql` (this ref) with its `N_name.down.sql` (see pairDownFiles). */
+  downPath?: string;
 }
+
+/** sqlx's reversible pair (`sqlx migrate add -r`): `N_name.up.sql` and `N_name.down.sql` are one migration. */
+const PAIR = /^(\d+_[^/\\]+)\.(up|down)\.sql$/i;
 
 /**
  * Lists a migrations folder: every `.sql` file must be named `NNNN_name.sql`
@@ -27,6 +32,7 @@ export function listMigrationFiles(dir: string, options: { exclude?: readonly st
   const names = readFolder(dir, options.key ?? 'migrations');
   const exclude = new Set((options.exclude ?? []).map((p) => path.resolve(p)));
   const byVersion = new Map<number, MigrationFileRef>();
+  const downs: MigrationFileRef[] = [];
   for (const name of names.sort()) {
     if (!isMigrationFileName(name)) continue;
     const full = path.resolve(dir, name);
@@ -45,6 +51,10 @@ export function listMigrationFiles(dir: string, options: { exclude?: readonly st
     if (!Number.isSafeInteger(version)) {
       throw new CairnError('E_MIGRATION_SOURCE', `${full}: version ${match[1]} is too large (at most ${Number.MAX_SAFE_INTEGER})`, { file: full });
     }
+    if (PAIR.exec(name)?.[2]?.toLowerCase() === 'down') {
+      downs.push({ version, name, path: full });
+      continue;
+    }
     const clash = byVersion.get(version);
     if (clash) {
       throw new CairnError(
@@ -55,7 +65,40 @@ export function listMigrationFiles(dir: string, options: { exclude?: readonly st
     }
     byVersion.set(version, { version, name, path: full });
   }
+  pairDownFiles(dir, byVersion, downs);
   return [...byVersion.values()].sort((a, b) => a.version - b.version);
+}
+
+/**
+ * Gives each `N_name.down.sql` to its `N_name.up.sql`: the pair is one
+ * migration (its Down read from the second file), so an app that used sqlx's
+ * reversible layout adopts cairn without deleting its down files. A down file
+ * with no up file of the same name, or beside a file of another kind with its
+ * version, is an error naming both: guessing which Down goes with which Up
+ * would revert with the wrong one.
+ */
+function pairDownFiles(dir: string, byVersion: Map<number, MigrationFileRef>, downs: readonly MigrationFileRef[]): void {
+  for (const down of downs) {
+    const up = byVersion.get(down.version);
+    const base = PAIR.exec(down.name)![1]!;
+    const expected = `${base}.up.sql`;
+    if (!up || up.name.toLowerCase() !== expected.toLowerCase()) {
+      throw new CairnError(
+        'E_MIGRATION_SOURCE',
+        up
+          ? `${down.name} and ${up.name} in ${dir} both have version ${down.version}, but a .down.sql file pairs only with the .up.sql file of its name (${expected}); rename them to match, or renumber one`
+          : `${down.path}: a down file with no ${expected} beside it; add the up file, or delete the down file`,
+        { files: up ? [up.path, down.path] : [down.path], version: down.version },
+      );
+    }
+    if (up.downPath) {
+      throw new CairnError('E_MIGRATION_SOURCE', `${up.downPath} and ${down.path} are both down files of ${up.name}; keep one`, {
+        files: [up.downPath, down.path],
+        version: down.version,
+      });
+    }
+    up.downPath = down.path;
+  }
 }
 
 /** A declared folder's entries; a folder that is not there (or not a folder) is the config's mistake, named by its key. */

@@ -33,7 +33,7 @@ import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
 import { ensureHistory, forgetFingerprint, readAppliedSource, userTableCount, writeFingerprint } from './history.js';
 import { planRedo } from './plan-redo.js';
-import { parseMigration } from './parse.js';
+import { parseAppliedSource } from './pair.js';
 import { planMigration, type MigrationPlan, type Step } from './plan.js';
 import { databaseExists } from '../sqlite/files.js';
 
@@ -107,7 +107,7 @@ function planFor(store: ResolvedStore, db: Db | null, options: MigrateOptions): 
   if (options.redo) {
     const newest = input.applied.at(-1);
     const source = db && newest ? readAppliedSource(db, newest.version) : null;
-    return planRedo(store, input, source, (text, file) => parseMigration({ ...file, text }, options.env));
+    return planRedo(store, input, source, (text, file) => parseAppliedSource(text, file, options.env));
   }
   return planMigration(store, input, {
     to: options.to,

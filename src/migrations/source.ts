@@ -3,6 +3,7 @@ import { CairnError, type CairnErrorCode } from '../errors.js';
 import type { Env } from './envsub.js';
 import { decodeUtf8 } from './checksum.js';
 import { describeModuleMigration } from './module-migration.js';
+import { parsePairedMigration } from './pair.js';
 import { parseMigration, type SqlDialect } from './parse.js';
 import type { Migration } from './types.js';
 import { listMigrationFiles, type MigrationFileRef } from './list-files.js';
@@ -53,6 +54,7 @@ function readRegularFile(file: string, errorCode: CairnErrorCode, what: string):
 
 export function readMigration(ref: MigrationFileRef, env?: Env, dialect: SqlDialect = 'sqlite'): Migration {
   const text = readMigrationText(ref.path);
+  if (ref.downPath) return parsePairedMigration({ ...ref, downPath: ref.downPath }, text, readMigrationText(ref.downPath), env, dialect);
   if (/\.sql$/i.test(ref.name)) return parseMigration({ ...ref, text }, env, dialect);
   if (dialect !== 'sqlite') {
     throw new CairnError('E_MIGRATION_SOURCE', `${ref.path}: TS/JS migrations run on SQLite stores only in this version; write this step in SQL`, {

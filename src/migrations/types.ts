@@ -17,6 +17,8 @@ export interface Migration {
   name: string;
   /** Absolute path. */
   path: string;
+  /** sqlx's reversible layout: the `N_name.down.sql` file the Down was read from (`path` is the `.up.sql`). */
+  downPath?: string;
   /** sha256 of the text with line endings normalized and a leading BOM dropped. */
   checksum: string;
   /**

@@ -1,5 +1,5 @@
 import type { AdoptOptions } from '../adopt/adopt.js';
-import { planAdoption, type AdoptResult } from '../adopt/plan-adoption.js';
+import { appliedText, planAdoption, type AdoptResult } from '../adopt/plan-adoption.js';
 import { readForeignHistory } from '../adopt/read-history.js';
 import { CairnError, isCairnError } from '../errors.js';
 import { GOOSE_TABLE, PLAIN_VERSION_TABLE, SQLX_TABLE, FLYWAY_TABLE } from '../migrations/foreign-tables.js';
@@ -42,16 +42,21 @@ async function adoptOn(session: PgSession, target: PostgresTarget, where: string
   if (dryRun || rows.length === 0) return result;
   await inTransaction(session, async () => {
     await ensureHistory(session, target.schema);
-    for (const { migration, appliedAt, durationMs } of rows) {
-      await recordApplied(session, target.schema, {
-        version: migration.version,
-        name: migration.name,
-        checksum: migration.checksum,
-        durationMs: durationMs ?? 0,
-        additive: migration.additive,
-        kind: 'migration',
-        ...(appliedAt ? { appliedAt } : {}),
-      });
+    for (const { migration, appliedAt, durationMs, checked } of rows) {
+      await recordApplied(
+        session,
+        target.schema,
+        {
+          version: migration.version,
+          name: migration.name,
+          checksum: migration.checksum,
+          durationMs: durationMs ?? 0,
+          additive: migration.additive,
+          kind: 'migration',
+          ...(appliedAt ? { appliedAt } : {}),
+        },
+        appliedText(migration, checked),
+      );
     }
     if (target.history === 'goose') await gooseApplied(session, target.schema, []);
   });

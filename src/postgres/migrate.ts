@@ -22,7 +22,7 @@ import {
   writeInterrupted,
 } from './history.js';
 import { planRedo } from '../migrations/plan-redo.js';
-import { parseMigration } from '../migrations/parse.js';
+import { parseAppliedSource } from '../migrations/pair.js';
 import { gooseApplied, gooseRenamed, gooseReverted } from './goose-mirror.js';
 import { withMigrationLock } from './lock.js';
 import { inTransaction, openSession, type PgSession } from './session.js';
@@ -117,7 +117,7 @@ async function planFor(session: PgSession, target: PostgresTarget, input: PlanIn
   if (options.redo) {
     const newest = input.applied.at(-1);
     const source = newest ? await readAppliedSource(session, target.schema, newest.version) : null;
-    return planRedo(store, input, source, (text, file) => parseMigration({ ...file, text }, options.env, 'postgres'));
+    return planRedo(store, input, source, (text, file) => parseAppliedSource(text, file, options.env, 'postgres'));
   }
   return planMigration(store, input, {
     to: options.to,

@@ -60,6 +60,23 @@ describe('the developer loop on PostgreSQL', () => {
     assert.deepEqual(await tables(url), ['t2']);
   });
 
+  it("reads sqlx's up/down pairs as one migration: applied, reverted with --to by the down file", async () => {
+    const files = {
+      '1_users.up.sql': 'CREATE TABLE users (id bigint PRIMARY KEY);\n',
+      '1_users.down.sql': 'DROP TABLE users;\n',
+      '2_posts.up.sql': 'CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\n',
+      '2_posts.down.sql': 'DROP TABLE posts;\n',
+    };
+    const { dir, env, url } = await mixedServerApp(server, { state: {}, store: 'store', files });
+    const run = (...argv: string[]) => cliWith({ cwd: dir, env }, ...argv);
+    assert.deepEqual(await tables(url), ['posts', 'users']);
+    const down = await run('migrate', '--store', 'store', '--to', '1');
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(await tables(url), ['users']);
+    fs.writeFileSync(path.join(dir, 'migrations', 'store.pg', '1_users.down.sql'), 'DROP TABLE users CASCADE;\n');
+    assert.equal((await run('status', '--store', 'store')).code, 2, 'an edited down file is an edit');
+  });
+
   it('refuses the untouched template, and new --ts, on a PostgreSQL store', async () => {
     const { dir, env } = await mixedServerApp(server, { state: {}, store: 'store', files: { '00001_first.sql': T1 } });
     const run = (...argv: string[]) => cliWith({ cwd: dir, env }, ...argv);
