@@ -26,7 +26,9 @@ const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-tests-'));
 // The test PostgreSQL server may run as another user (as root, `postgres`): it must reach its data folder.
 fs.chmodSync(scratch, 0o755);
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], { stdio: 'inherit', env: { ...process.env, TMPDIR: scratch } });
+// Times print in the local zone (tail); the tests run in UTC whatever the machine's, and set TZ where they test a zone.
+const env = { ...process.env, TMPDIR: scratch, TZ: 'UTC' };
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], { stdio: 'inherit', env });
 if (result.status === 0) fs.rmSync(scratch, { recursive: true, force: true });
 else console.error(`the tests' scratch folders are kept in ${scratch}`);
 process.exit(result.status ?? 1);

@@ -1,16 +1,21 @@
 import { jsonSafe } from '../importers/rejects.js';
 import type { TailQuery, TailRow } from '../tail/query.js';
 import type { Style } from './io.js';
+import { localIsoTime } from '../time/local-iso.js';
 import { plural } from '../words.js';
 
 /**
- * One line per row: the time column first, then `column=value` for every
+ * One line per row: the time column first (as local ISO 8601 time when it
+ * holds a time; --json keeps the value as stored), then `column=value` for every
  * other non-null column (the id column left out); values with spaces, quotes
  * or `=` are JSON-quoted so a line splits back unambiguously.
  */
 export function renderTailRow(row: TailRow, query: TailQuery, s: Style): string {
   const parts: string[] = [];
-  if (query.timeColumn) parts.push(s.dim(plain(row.values[query.timeColumn])));
+  if (query.timeColumn) {
+    const value = row.values[query.timeColumn];
+    parts.push(s.dim(localIsoTime(value) ?? plain(value)));
+  }
   for (const [column, value] of Object.entries(row.values)) {
     if (column === query.timeColumn || column === query.idColumn || value === null || value === undefined) continue;
     parts.push(`${column}=${plain(value)}`);

@@ -1,6 +1,7 @@
-import { CairnError } from '../errors.js';
+import { CairnError, errorMessage } from '../errors.js';
 import { parseTimeBound, TIME_COLUMN_NAMES } from '../tail/time.js';
-import type { TailFilters, TailQuery, TailRow } from '../tail/query.js';
+import { likePattern, type TailFilters, type TailQuery, type TailRow } from '../tail/query.js';
+import { parseWhere } from '../tail/where.js';
 import type { PgSession } from './session.js';
 import { quotePgIdent as qi } from './target.js';
 
@@ -69,28 +70,36 @@ export async function buildPgTailQuery(
     params.push(value);
     return `$${params.length}`;
   };
+  // --match and --contains: all of them, or with --any one of them (the SQLite builder's rule); the other filters always apply.
+  const matching: string[] = [];
   for (const [column, values] of Object.entries(filters.match ?? {})) {
     known('--match', column);
     if (values.length === 0) continue;
     // Case-insensitive like SQLite's NOCASE, for the log levels and names this is for.
-    clauses.push(`lower(${qi(column)}::text) IN (${values.map((v) => `lower(${bind(v)})`).join(', ')})`);
+    matching.push(`lower(${qi(column)}::text) IN (${values.map((v) => `lower(${bind(v)})`).join(', ')})`);
   }
   for (const [column, values] of Object.entries(filters.contains ?? {})) {
     known('--contains', column);
-    for (const value of values) clauses.push(`${qi(column)}::text ILIKE ${bind(`%${value.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`)} ESCAPE '\\'`);
+    for (const value of values) matching.push(`${qi(column)}::text ILIKE ${bind(likePattern(value))} ESCAPE '\\'`);
+  }
+  if (matching.length > 0) clauses.push(`(${matching.join(filters.any ? ' OR ' : ' AND ')})`);
+  for (const where of (filters.where ?? []).map(parseWhere)) {
+    const column = qi(known('--where', where.column).name);
+    // The value goes as text; the server reads it as the column's type (a number for a bigint column), or refuses it.
+    clauses.push(where.value === null ? `${column} ${where.op}` : `${column} ${where.op} ${bind(where.value)}`);
   }
   const timeColumn = filters.timeColumn ? known('--time-column', filters.timeColumn).name : (TIME_COLUMN_NAMES.find((n) => names.includes(n)) ?? null);
   if (filters.from !== undefined || filters.to !== undefined) {
     if (!timeColumn) {
       throw new CairnError(
         'E_USAGE',
-        `--from/--to: ${table} has no column named ${TIME_COLUMN_NAMES.join(', ')}; name its time column with --time-column (columns: ${names.join(', ')})`,
+        `--since/--until: ${table} has no column named ${TIME_COLUMN_NAMES.join(', ')}; name its time column with --time-column (columns: ${names.join(', ')})`,
         { table, columns: names },
       );
     }
     const seconds = await unixSecondsOfPg(session, known('--time-column', timeColumn));
-    if (filters.from !== undefined) clauses.push(`${seconds} >= ${bind(parseTimeBound('--from', filters.from))}`);
-    if (filters.to !== undefined) clauses.push(`${seconds} <= ${bind(parseTimeBound('--to', filters.to))}`);
+    if (filters.from !== undefined) clauses.push(`${seconds} >= ${bind(parseTimeBound('--since', filters.from))}`);
+    if (filters.to !== undefined) clauses.push(`${seconds} <= ${bind(parseTimeBound('--until', filters.to))}`);
   }
   // Times as the server writes them in ISO 8601 (the session is in UTC), not as JavaScript Dates in the local zone.
   const select = columns.map((c) => (c.category === 'D' ? `to_json(${qi(c.name)}) #>> '{}' AS ${qi(c.name)}` : qi(c.name))).join(', ');
@@ -141,7 +150,7 @@ export async function lastPgRows(session: PgSession, query: PgTailQuery, limit: 
   const id = qi(query.idColumn);
   const at = query.params.length + 1;
   const sql = `SELECT * FROM (SELECT ${id} AS ${ID_ALIAS}, ${query.select} FROM ${qi(query.table)} WHERE ${query.where} ORDER BY ${id} DESC LIMIT $${at}) last ORDER BY ${ID_ALIAS}`;
-  return toRows(await session.query(sql, [...(query.params as unknown[]), limit]), query);
+  return toRows(await session.query(sql, [...(query.params as unknown[]), limit]).catch(valueRefused), query);
 }
 
 /** Matching rows with an id above `after`, oldest first, at most `limit`. */
@@ -149,7 +158,7 @@ export async function pgRowsAfter(session: PgSession, query: PgTailQuery, after:
   const id = qi(query.idColumn);
   const at = query.params.length + 1;
   const sql = `SELECT ${id} AS ${ID_ALIAS}, ${query.select} FROM ${qi(query.table)} WHERE ${id} > $${at} AND (${query.where}) ORDER BY ${id} LIMIT $${at + 1}`;
-  return toRows(await session.query(sql, [...(query.params as unknown[]), String(after), limit]), query);
+  return toRows(await session.query(sql, [...(query.params as unknown[]), String(after), limit]).catch(valueRefused), query);
 }
 
 /** The highest id in the table, matching or not. */
@@ -166,4 +175,22 @@ function toRows(raw: Record<string, unknown>[], query: PgTailQuery): TailRow[] {
     for (const column of query.bigints) values[column] = exact(values[column]);
     return { id: exact(id) as number | bigint, values };
   });
+}
+
+/**
+ * A filter value the column's type cannot read (`--where "at_ms > soon"` on
+ * a bigint): the server's data exception (SQLSTATE class 22) is the user's
+ * input, said as such, never "no rows".
+ */
+function valueRefused(error: unknown): never {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('22')) {
+    throw new CairnError(
+      'E_USAGE',
+      `a filter value does not fit its column: ${errorMessage(error)}; check the --where values`,
+      { sqlstate: code },
+      { cause: error },
+    );
+  }
+  throw error;
 }

@@ -1,8 +1,9 @@
 import { CairnError } from '../errors.js';
 import type { Db, SqlValue } from '../sqlite/db.js';
 import { quoteIdent } from '../sqlite/quote.js';
-import { readTableInfo, type TableInfo } from '../sqlite/schema-info.js';
+import { affinityOf, readTableInfo, type TableInfo } from '../sqlite/schema-info.js';
 import { parseTimeBound, TIME_COLUMN_NAMES, unixSecondsOf } from './time.js';
+import { parseWhere, type WhereFilter } from './where.js';
 
 export interface TailFilters {
   /** Exact match per column (case-insensitive for text); several values for one column match any of them. */
@@ -15,6 +16,10 @@ export interface TailFilters {
   to?: string;
   /** The column `from`/`to` apply to (default: the first of ts, timestamp, time, at, created_at, … the table has). */
   timeColumn?: string;
+  /** A row matches when any one `match` or `contains` filter does, instead of all of them (`--any`). */
+  any?: boolean;
+  /** `column operator value` filters (`--where`, see where.ts), every one required; values are bound, never pasted into SQL. */
+  where?: readonly string[];
 }
 
 /** A tail query resolved against the table: every name checked, every value bound. */
@@ -65,18 +70,30 @@ export function buildTailQuery(db: Db, table: string, filters: TailFilters = {},
 
   const clauses: string[] = [];
   const params: SqlValue[] = [];
+  // --match and --contains: all of them, or with --any one of them; the other filters always apply.
+  const matching: { sql: string; params: SqlValue[] }[] = [];
   for (const [column, values] of Object.entries(filters.match ?? {})) {
     known('--match', column);
     if (values.length === 0) continue;
     // NOCASE folds ASCII only, as the log levels and names this is for are.
-    clauses.push(`${quoteIdent(column)} COLLATE NOCASE IN (${values.map(() => '?').join(', ')})`);
-    params.push(...values);
+    matching.push({ sql: `${quoteIdent(column)} COLLATE NOCASE IN (${values.map(() => '?').join(', ')})`, params: [...values] });
   }
   for (const [column, values] of Object.entries(filters.contains ?? {})) {
     known('--contains', column);
-    for (const value of values) {
-      clauses.push(`${quoteIdent(column)} LIKE ? ESCAPE '\\'`);
-      params.push(`%${value.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
+    for (const value of values) matching.push({ sql: `${quoteIdent(column)} LIKE ? ESCAPE '\\'`, params: [likePattern(value)] });
+  }
+  if (matching.length > 0) {
+    clauses.push(`(${matching.map((m) => m.sql).join(filters.any ? ' OR ' : ' AND ')})`);
+    params.push(...matching.flatMap((m) => m.params));
+  }
+  for (const where of (filters.where ?? []).map(parseWhere)) {
+    known('--where', where.column);
+    assertFits(info, where);
+    const column = quoteIdent(where.column);
+    if (where.value === null) clauses.push(`${column} ${where.op}`);
+    else {
+      clauses.push(`${column} ${where.op} ?`);
+      params.push(where.numeric ? Number(where.value) : where.value);
     }
   }
   let timeColumn: string | null = null;
@@ -90,7 +107,7 @@ export function buildTailQuery(db: Db, table: string, filters: TailFilters = {},
     if (!timeColumn) {
       throw new CairnError(
         'E_USAGE',
-        `--from/--to: ${table} has no column named ${TIME_COLUMN_NAMES.join(', ')}; name its time column with --time-column (columns: ${columns.join(', ')})`,
+        `--since/--until: ${table} has no column named ${TIME_COLUMN_NAMES.join(', ')}; name its time column with --time-column (columns: ${columns.join(', ')})`,
         {
           table,
           columns,
@@ -100,11 +117,11 @@ export function buildTailQuery(db: Db, table: string, filters: TailFilters = {},
     const seconds = unixSecondsOf(timeColumn);
     if (filters.from !== undefined) {
       clauses.push(`${seconds} >= ?`);
-      params.push(parseTimeBound('--from', filters.from));
+      params.push(parseTimeBound('--since', filters.from));
     }
     if (filters.to !== undefined) {
       clauses.push(`${seconds} <= ?`);
-      params.push(parseTimeBound('--to', filters.to));
+      params.push(parseTimeBound('--until', filters.to));
     }
   }
   return { table, idColumn, timeColumn, columns, where: clauses.length ? clauses.join(' AND ') : '1', params };
@@ -141,4 +158,26 @@ function toRows(raw: Record<string, unknown>[]): TailRow[] {
     const { [ID_ALIAS]: id, ...values } = r;
     return { id: id as number | bigint, values };
   });
+}
+
+/** A LIKE pattern finding `text` anywhere, its own % and _ taken literally (ESCAPE '\\'). */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+}
+
+/**
+ * SQLite compares a number column with text that is not a number without
+ * complaint (text sorts after every number), so `duration_ms > soon` would
+ * match nothing, silently. Such a value is refused, as a server refuses it.
+ */
+function assertFits(info: TableInfo, where: WhereFilter): void {
+  const column = info.columns.find((c) => c.name === where.column)!;
+  const affinity = affinityOf(column.type);
+  if (where.value === null || where.op.endsWith('LIKE') || !['INTEGER', 'REAL', 'NUMERIC'].includes(affinity)) return;
+  if (where.value.trim() !== '' && Number.isFinite(Number(where.value))) return;
+  throw new CairnError(
+    'E_USAGE',
+    `--where: ${info.name}.${where.column} holds numbers (${column.type}), and ${JSON.stringify(where.value)} is not one; give a number`,
+    { column: where.column, value: where.value },
+  );
 }

@@ -1,24 +1,29 @@
 import { CairnError } from '../errors.js';
 import { quoteIdent } from '../sqlite/quote.js';
+import { DURATION_FORMS, parseDuration } from '../time/duration.js';
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const UNIX_SECONDS = /^-?\d+(\.\d+)?$/;
 
 /**
- * A `--from`/`--to` value as unix seconds: RFC 3339 with a zone
+ * A `--since`/`--until` value as unix seconds: a time ago (`1h`, `30m`,
+ * `2d`, `PT12H`; see duration.ts), `now`, RFC 3339 with a zone
  * (`2026-11-23T10:00:00Z`, `…+01:00`) or unix seconds (`1795428000`).
  * Anything else is refused with what was expected: a guessed timezone or
  * date order would filter the wrong rows without saying so.
  */
-export function parseTimeBound(flag: string, text: string): number {
+export function parseTimeBound(flag: string, text: string, now: number = Date.now()): number {
   const trimmed = text.trim();
   if (UNIX_SECONDS.test(trimmed)) return Number(trimmed);
+  if (trimmed.toLowerCase() === 'now') return now / 1000;
+  const ago = parseDuration(trimmed.replace(/\s+ago$/i, ''));
+  if (ago !== null) return (now - ago) / 1000;
   const m = RFC3339.exec(trimmed);
   const ms = m ? Date.parse(trimmed.replace(' ', 'T')) : NaN;
   if (!m || Number.isNaN(ms) || !realDate(Number(m[1]), Number(m[2]), Number(m[3])) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60) {
     throw new CairnError(
       'E_USAGE',
-      `${flag} ${JSON.stringify(text)}: expected an RFC 3339 time with a zone (2026-11-23T10:00:00Z, 2026-11-23T11:00:00+01:00) or unix seconds (1795428000)`,
+      `${flag} ${JSON.stringify(text)}: expected an RFC 3339 time with a zone (2026-11-23T10:00:00Z, 2026-11-23T11:00:00+01:00), a time ago (${DURATION_FORMS}), now, or unix seconds (1795428000)`,
       { flag, value: text },
     );
   }

@@ -97,6 +97,28 @@ describe('cairn tail on a PostgreSQL store', () => {
     }
   });
 
+  it('--any, --where with bound values, and relative --since/--until, as on SQLite', async () => {
+    const a = await app();
+    const idsOf = async (...argv: string[]): Promise<number[]> => {
+      const r = await tail(a, 'log_lines', '--json', ...argv);
+      assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).id);
+    };
+    assert.deepEqual(await idsOf('--match', 'level=warn', '--contains', 'msg=recover'), []);
+    assert.deepEqual(await idsOf('--any', '--match', 'level=warn', '--contains', 'msg=recover'), [2, 4]);
+    assert.deepEqual(await idsOf('--where', 'at_ms >= 1795428300000', '--where', 'attrs IS NULL'), [2, 4]);
+    assert.deepEqual(await idsOf('--where', "msg LIKE 'disk%'"), [3]);
+    assert.deepEqual(await idsOf('--where', "level = 'x'' OR ''1''=''1'"), []);
+    assert.deepEqual(await idsOf('--until', '1m'), [1, 2, 3, 4]);
+    assert.deepEqual(await idsOf('--since', '1m'), []);
+    const wrongType = await tail(a, 'log_lines', '--where', 'at_ms > soon');
+    assert.equal(wrongType.code, 64, 'a value the column cannot hold is the user\'s input, not "no rows"');
+    assert.match(wrongType.stderr, /a filter value does not fit its column: .*"soon"/);
+  });
+
   it('names what is wrong: an unknown table lists the schema tables, an unknown column lists the columns, no integer key asks for --id-column', async () => {
     const a = await app();
     await pgQuery(a.url, 'CREATE TABLE logs.events (name text PRIMARY KEY, body text)');

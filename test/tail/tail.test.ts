@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { cli, cliWith, scratchApp } from '../helpers.js';
+import { cli, cliWith, scratchApp, spawnCli } from '../helpers.js';
 
 const LOGS = {
   '0001_logs.sql':
@@ -50,13 +50,14 @@ test('tail prints the last N rows in id order (200 by default), finding the stor
     rows.map((r) => r.id),
     Array.from({ length: 200 }, (_, i) => i + 51),
   );
-  const three = await cli(app.dir, 'tail', 'logs', '-n', '3');
+  // The time column prints as local ISO 8601: a fixed zone here, so the line is known.
+  const three = await spawnCli(app.dir, ['tail', 'logs', '-n', '3'], { TZ: 'UTC' });
   assert.equal(
     three.stdout,
     [248, 249, 250]
       .map(
         (i) =>
-          `${new Date(BASE + i * 60_000).toISOString()} level=${LEVELS[i % 4]} module=${i % 5 === 0 ? 'core::net' : 'core::ui'} message="event ${i}${i % 10 === 0 ? ' timed out' : ''}"`,
+          `${new Date(BASE + i * 60_000).toISOString().replace('.000Z', '+00:00')} level=${LEVELS[i % 4]} module=${i % 5 === 0 ? 'core::net' : 'core::ui'} message="event ${i}${i % 10 === 0 ? ' timed out' : ''}"`,
       )
       .join('\n') + '\n',
   );

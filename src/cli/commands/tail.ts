@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CairnError } from '../../errors.js';
 import { DEFAULT_POLL_MS, DEFAULT_TAIL_LINES } from '../../tail/defaults.js';
+import { parseTimeBound } from '../../tail/time.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, type Io } from '../io.js';
@@ -12,8 +13,12 @@ interface TailFlags {
   pollMs: string;
   match: string[];
   contains: string[];
+  since?: string;
+  until?: string;
   from?: string;
   to?: string;
+  any?: boolean;
+  where: string[];
   timeColumn?: string;
   idColumn?: string;
   json?: boolean;
@@ -40,6 +45,20 @@ function positiveInt(flag: string, text: string, min: number): number {
   return n;
 }
 
+/**
+ * `--since`/`--until` (or their first names `--from`/`--to`) as unix seconds,
+ * read once when the command starts, so a relative time (`1h`) stays one
+ * point in time while --follow runs; an error names the flag as typed.
+ */
+function timeBound(opts: TailFlags, name: 'since' | 'until', alias: 'from' | 'to'): string | undefined {
+  if (opts[name] !== undefined && opts[alias] !== undefined) {
+    throw new CairnError('E_USAGE', `--${name} and --${alias} are the same filter; give one`, { flags: [`--${name}`, `--${alias}`] });
+  }
+  const flag = opts[name] !== undefined ? name : alias;
+  const text = opts[flag];
+  return text === undefined ? undefined : String(parseTimeBound(`--${flag}`, text));
+}
+
 export function registerTail(program: Command, io: Io, done: (code: number) => void): void {
   program
     .command('tail')
@@ -55,10 +74,27 @@ export function registerTail(program: Command, io: Io, done: (code: number) => v
       collect,
       [],
     )
-    .option('--contains <column=text>', 'substring match on a text column (case-insensitive for ASCII); repeatable', collect, [])
-    .option('--from <time>', 'rows at or after this time: RFC 3339 (2026-11-23T10:00:00Z) or unix seconds')
-    .option('--to <time>', 'rows at or before this time: RFC 3339 or unix seconds')
-    .option('--time-column <column>', 'the column --from/--to apply to (default: ts, timestamp, time, at, created_at, … whichever the table has)')
+    .option(
+      '--contains <column=text>',
+      'substring match on a text column (case-insensitive for ASCII); repeat for more: every one must match (or any, with --any)',
+      collect,
+      [],
+    )
+    .option('--any', 'a row matches when any one --match or --contains filter does, instead of all of them')
+    .option(
+      '--where <filter>',
+      'a column compared with a value, e.g. "duration_ms >= 1000", "user IS NULL" (= != < <= > >= LIKE, NOT LIKE, IS [NOT] NULL; the value is bound, never pasted into SQL); repeatable, every one must match',
+      collect,
+      [],
+    )
+    .option('--since <time>', 'rows at or after this time: a time ago (30s, 15m, 1h, 2d, PT12H), RFC 3339 (2026-11-23T10:00:00Z), now, or unix seconds')
+    .option('--until <time>', 'rows at or before this time, in the forms --since takes')
+    .option('--from <time>', 'the same as --since')
+    .option('--to <time>', 'the same as --until')
+    .option(
+      '--time-column <column>',
+      'the column --since/--until apply to and print as local time (default: ts, timestamp, time, at, created_at, … whichever the table has)',
+    )
     .option('--id-column <column>', 'an ever-increasing column to order and follow by (default: the rowid, or on PostgreSQL the integer primary key)')
     .option('--json', 'one JSON object per row (JSON lines)')
     .action(async (table: string, opts: TailFlags) => {
@@ -83,8 +119,10 @@ export function registerTail(program: Command, io: Io, done: (code: number) => v
           pollMs: positiveInt('--poll-ms', opts.pollMs, 10),
           match: byColumn('--match', opts.match),
           contains: byColumn('--contains', opts.contains),
-          from: opts.from,
-          to: opts.to,
+          from: timeBound(opts, 'since', 'from'),
+          to: timeBound(opts, 'until', 'to'),
+          any: opts.any,
+          where: opts.where,
           timeColumn: opts.timeColumn,
           idColumn: opts.idColumn,
           signal: controller.signal,
