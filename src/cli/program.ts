@@ -64,6 +64,7 @@ const COMMAND_MODULES: ReadonlyArray<readonly [readonly string[], () => Promise<
   [['backfill'], async () => (await import('./commands/backfill.js')).registerBackfill],
   [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
   [['tail'], async () => (await import('./commands/tail.js')).registerTail],
+  [['sql'], async () => (await import('./commands/sql.js')).registerSql],
   [['export', 'restore', 'cutover', 'verify'], async () => (await import('./commands/snapshot.js')).registerSnapshot],
 ];
 

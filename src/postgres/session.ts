@@ -29,6 +29,11 @@ export interface PgSession {
    * lines are all read (or the loop is left, which ends the COPY).
    */
   copyLines(sql: string): AsyncGenerator<string>;
+  /**
+   * One statement (the extended protocol refuses more), its rows as arrays in
+   * column order so columns that share a name stay apart: `cairn sql`.
+   */
+  table(sql: string, params?: unknown[]): Promise<{ columns: string[]; rows: unknown[][]; rowCount: number | null; command: string }>;
   /** The same stream as the bytes arrive, rows split anywhere (CopyTextToLines reads them). */
   copyChunks(sql: string): AsyncGenerator<Buffer>;
   end(): Promise<void>;
@@ -85,6 +90,16 @@ export async function openSession(target: PostgresTarget, options: { application
       try {
         const result = await client.query<T>(sql, params);
         return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      } catch (error) {
+        throw serverRefusal(target, error) ?? error;
+      }
+    },
+    async table(sql: string, params: unknown[] = []) {
+      try {
+        // queryMode 'extended' (pg 8.11+, not in its types): a second statement is an error, never silently run too.
+        const config = { text: sql, values: params, rowMode: 'array' as const, queryMode: 'extended' };
+        const result = await client.query<unknown[]>(config);
+        return { columns: result.fields.map((f) => f.name), rows: result.rows, rowCount: result.rowCount, command: result.command };
       } catch (error) {
         throw serverRefusal(target, error) ?? error;
       }

@@ -22,6 +22,14 @@ export interface Statement {
   iterate<T = Row>(...params: SqlParam[]): IterableIterator<T>;
   /** Each row's first column alone: the snapshot paths read one prebuilt JSON line per row without a row object. */
   iterateFirst<T = unknown>(...params: SqlParam[]): IterableIterator<T>;
+  /** The statement returns rows (a SELECT, a reading PRAGMA, … RETURNING). */
+  readonly reader: boolean;
+  /** The statement writes nothing to the database (SQLite's sqlite3_stmt_readonly). */
+  readonly readonly: boolean;
+  /** A reader's result columns, in order (two may share a name: `SELECT a.id, b.id`). */
+  columnNames(): string[];
+  /** Every row as its values in column order, so columns that share a name stay apart. */
+  allValues(...params: SqlParam[]): unknown[][];
 }
 
 /** A scalar SQL function implemented in JS (better-sqlite3's `db.function`). */

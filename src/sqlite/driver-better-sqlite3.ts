@@ -45,9 +45,17 @@ class BetterSqlite3Db implements Db {
 
   prepare(sql: string): Statement {
     const stmt = this.raw.prepare(sql);
-    // A second handle for plucked reads: pluck() switches the statement's mode, and the row methods must not see it.
+    // Second handles for plucked and array reads: pluck() and raw() switch a statement's mode, and the row methods must not see it.
     let plucked: Database.Statement | null = null;
+    let arrays: Database.Statement | null = null;
     return {
+      reader: stmt.reader,
+      readonly: stmt.readonly,
+      columnNames: () => stmt.columns().map((c) => c.name),
+      allValues: (...params: SqlParam[]) => {
+        arrays ??= this.raw.prepare(sql).raw(true);
+        return arrays.all(...params) as unknown[][];
+      },
       run: (...params: SqlParam[]) => stmt.run(...params),
       runArray: (params: readonly SqlValue[]) => stmt.run(params as SqlValue[]),
       get: <T>(...params: SqlParam[]) => stmt.get(...params) as T | undefined,
