@@ -13,5 +13,13 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${CAIRN_VERSION}\n`);
 } else {
   const { run } = await import('./program.js');
-  process.exitCode = await run(argv);
+  const code = await run(argv);
+  process.exitCode = code;
+  // A command stopped by Ctrl-C or SIGTERM has said what it did and returns 130 / 143 (interrupt.ts); the process then
+  // ends by that signal, as Unix programs do, so a shell sees it (and a script running cairn stops too).
+  const signal = code === 130 ? 'SIGINT' : code === 143 ? 'SIGTERM' : null;
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
 }

@@ -38,7 +38,9 @@ export function renderImport(r: ImportSummary, s: Style): string {
     : rows === 0 && seen > 0
       ? `nothing new: ${seen === 1 ? 'the one row is' : `all ${plural(seen, 'row')}`} already present`
       : `wrote ${plural(rows, 'row')}`;
-  out.push(`  ${mark} ${wrote} in ${duration(r.elapsedMs)} (${n(r.rowsPerSecond)} rows/s)`);
+  out.push(
+    `  ${r.stopped ? s.warn : mark} ${wrote} in ${duration(r.elapsedMs)} (${n(r.rowsPerSecond)} rows/s)${r.stopped ? ', then stopped before the end of the input' : ''}`,
+  );
   if (r.rejected > 0) {
     out.push(`  ${s.warn} ${n(r.rejected)} rejected${r.rejectsFile ? ` → ${r.rejectsFile}` : ' (a real run writes them to a rejects file)'}`);
     for (const x of r.rejectSamples) {

@@ -36,6 +36,13 @@ export interface RunImportOptions {
   env?: Env;
   now?: () => Date;
   onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Stops the run at the next batch boundary (Ctrl-C in the CLI): every
+   * batch written so far stays committed, and rows held back for a parent
+   * not seen yet are left for the next run rather than rejected. Running the
+   * same import again finishes it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ImportProgress {
@@ -76,6 +83,8 @@ export interface ImportSummary {
   elapsedMs: number;
   rowsPerSecond: number;
   warnings: string[];
+  /** The run was stopped (`signal`) before it read every source: run it again to finish. */
+  stopped: boolean;
 }
 
 const PLAN_MODULE: ModuleKind<ImportPlan> = {
@@ -132,6 +141,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
     elapsedMs: 0,
     rowsPerSecond: 0,
     warnings: [...target.warnings, ...declared.flatMap((s) => (s.note && !s.spec.optional ? [`source ${s.name}: ${s.note}`] : []))],
+    stopped: false,
   };
   try {
     const { writer } = target;
@@ -158,8 +168,13 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
       progress.rowsWritten += batch.rowCount;
       progress.rejected = rejects.count;
       options.onProgress?.(progress);
+      if (options.signal?.aborted) {
+        summary.stopped = true;
+        break;
+      }
     }
-    await writer.finish(rejectRow);
+    // Held-back rows wait for parents later input may bring: a stopped run leaves them to the next one, never rejects them.
+    if (!summary.stopped) await writer.finish(rejectRow);
     summary.tables = writer.counts();
   } finally {
     rejects.close();

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { throwIfStopped } from '../stopped.js';
 import { CairnError, errorMessage } from '../errors.js';
 import { readManifest, verifySnapshotFiles } from '../snapshot/manifest.js';
 import type { SnapshotComparison } from '../snapshot/compare.js';
@@ -139,6 +140,8 @@ async function fill(
         file: path.join(dir, plan.entry.file),
         insertSql: insertFromLines(target.schema, plan, identityTables.has(plan.entry.name)),
         onRows: (n) => {
+          // Thrown mid-table, the restore's one transaction rolls back whole, as any failure does.
+          throwIfStopped(options.signal, 'the restore');
           rowsDone += n;
           options.onProgress?.({ table: plan.entry.name, rows: rowsDone - rowsBefore, rowsDone, rowsTotal });
         },

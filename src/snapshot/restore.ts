@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedStore } from '../config/stores.js';
+import { throwIfStopped } from '../stopped.js';
 import { CairnError, errorMessage } from '../errors.js';
 import { threadBatches } from '../importers/pipeline.js';
 import type { Env } from '../migrations/envsub.js';
@@ -31,6 +32,8 @@ export interface RestoreOptions {
   dropUnknownTables?: boolean;
   env?: Env;
   onProgress?: (progress: { table: string; rows: number; rowsDone: number; rowsTotal: number }) => void;
+  /** Stops the restore at its next batch (Ctrl-C in the CLI): it is rolled back whole, and a StoppedError (stopped.ts) thrown. */
+  signal?: AbortSignal;
 }
 
 export interface RestoredTable {
@@ -94,7 +97,7 @@ export async function restoreSnapshot(store: ResolvedStore, options: RestoreOpti
     if (manifest.tables.some((t) => STATE_TABLES.includes(t.name))) ensureStateTables(db);
     const plan = planRestore(manifest, readTables(db, { includeInternal: true }), options);
     const insertStarted = performance.now();
-    const tables = await restoreRows(db, dir, manifest, plan, options.onProgress);
+    const tables = await restoreRows(db, dir, manifest, plan, options.onProgress, options.signal);
     const insertMs = performance.now() - insertStarted;
     const countOnly = new Map(
       plan.tables.filter((t) => t.droppedColumns.length > 0).map((t) => [t.entry.name, `columns dropped: ${t.droppedColumns.join(', ')}`]),
@@ -218,6 +221,7 @@ async function restoreRows(
   manifest: SnapshotManifest,
   plan: RestorePlan,
   onProgress: RestoreOptions['onProgress'],
+  signal?: AbortSignal,
 ): Promise<RestoredTable[]> {
   registerLineFunctions(db);
   const rowsTotal = plan.tables.reduce((sum, t) => sum + t.entry.rows, 0);
@@ -240,6 +244,7 @@ async function restoreRows(
     );
     let reported = 0;
     for await (const batch of batches) {
+      throwIfStopped(signal, 'the restore');
       const writer = writers[batch.source] as TableWriter;
       writer.write(batch.segments);
       rowsDone += batch.rows;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CairnError } from '../../errors.js';
 import { loadRegistry, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { interruptible } from '../interrupt.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
 interface BackfillFlags {
@@ -45,7 +46,9 @@ export function registerBackfill(program: Command, io: Io, done: (code: number) 
       const located = resolveJobPath(registry, jobArg, io.cwd);
       let bar: ReturnType<typeof progressBar> | null = null;
       const started = performance.now();
+      const stop = interruptible(io, `backfill ${located.name}`);
       const result = await runBackfill(registry, {
+        signal: stop.signal,
         job: located.file,
         name: located.name,
         from: fromCwd(io, opts.from),
@@ -65,10 +68,16 @@ export function registerBackfill(program: Command, io: Io, done: (code: number) 
           const seconds = (performance.now() - started) / 1000;
           bar.update(p.itemsDone, { rows: p.rows, rate: seconds > 0 ? Math.round(p.rows / seconds) : 0, rejected: p.rejected });
         },
-      }).finally(() => (bar as { stop(): void } | null)?.stop());
+      }).finally(() => {
+        (bar as { stop(): void } | null)?.stop();
+        stop.dispose();
+      });
       const code = result.outcome === 'busy' ? EXIT.refused : result.rejected > 0 || result.items.failed > 0 ? EXIT.failed : EXIT.ok;
-      if (opts.json) writeJson(io, { ok: code === EXIT.ok, ...result });
+      if (opts.json) writeJson(io, { ok: code === EXIT.ok && result.outcome !== 'stopped', ...result });
       else io.stdout.write(renderBackfill(result, style));
-      done(code);
+      if (result.outcome === 'stopped' && stop.stoppedBy) {
+        io.stderr.write(`cairn: backfill ${located.name} stopped at a checkpoint; run the same command again to resume from it\n`);
+      }
+      done(result.outcome === 'stopped' ? stop.exitCode(code) : code);
     });
 }

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../commander.js';
 import type { ImportMode } from '../../importers/define.js';
 import { loadRegistry, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { interruptible } from '../interrupt.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
 interface ImportFlags {
@@ -32,7 +33,9 @@ export function registerImport(program: Command, io: Io, done: (code: number) =>
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const plan = resolvePlanPath(registry, planArg, io.cwd);
       let bar: ReturnType<typeof progressBar> | null = null;
+      const stop = interruptible(io, `import ${plan.name}`);
       const summary = await runImport(registry, {
+        signal: stop.signal,
         plan: plan.file,
         name: plan.name,
         from: fromCwd(io, opts.from),
@@ -47,10 +50,17 @@ export function registerImport(program: Command, io: Io, done: (code: number) =>
           });
           bar.update(p.bytesDone, { records: p.records, rows: p.rowsWritten, rejected: p.rejected });
         },
-      }).finally(() => (bar as { stop(): void } | null)?.stop());
-      if (opts.json) writeJson(io, { ok: summary.rejected === 0, ...summary });
+      }).finally(() => {
+        (bar as { stop(): void } | null)?.stop();
+        stop.dispose();
+      });
+      if (opts.json) writeJson(io, { ok: summary.rejected === 0 && !summary.stopped, ...summary });
       else io.stdout.write(renderImport(summary, styleFor(io.stdout, io.env)));
-      done(summary.rejected > 0 ? EXIT.failed : EXIT.ok);
+      if (summary.stopped)
+        io.stderr.write(
+          `cairn: import ${plan.name} stopped; what is written stays. Run the same command again to finish: rows already imported count as already present\n`,
+        );
+      done(stop.exitCode(summary.rejected > 0 ? EXIT.failed : EXIT.ok));
     });
 }
 

@@ -5,6 +5,8 @@ import { isPostgresStore, selectAnyStores, selectStores } from '../../config/sto
 import { CairnError } from '../../errors.js';
 import { loadRegistry, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { interruptible } from '../interrupt.js';
+import { StoppedError } from '../../stopped.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
 /** `--store`, or the only store there is, on either engine. */
@@ -75,8 +77,10 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         const name = opts.store ?? readManifest(from).store;
         const store = anyStore(registry, name);
         let bar: ReturnType<typeof progressBar> | null = null;
+        const stop = interruptible(io, 'the restore');
         const options = {
           from,
+          signal: stop.signal,
           force: opts.force,
           dropUnknownColumns: opts.dropUnknownColumns,
           dropUnknownTables: opts.dropUnknownTables,
@@ -97,7 +101,19 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
           isPostgresStore(store)
             ? (await import('../../postgres/restore.js')).restorePostgres(store, options)
             : restoreSnapshot(store, { ...options, target: fromCwd(io, opts.target)! })
-        ).finally(() => (bar as { stop(): void } | null)?.stop());
+        )
+          .catch((error: unknown) => {
+            if (!(error instanceof StoppedError)) throw error;
+            io.stderr.write(
+              `cairn: ${error.message}: ${isPostgresStore(store) ? `schema ${store.schema} holds what it held` : 'the target was left as it was'}. Run the same command again to restore\n`,
+            );
+            return null;
+          })
+          .finally(() => {
+            (bar as { stop(): void } | null)?.stop();
+            stop.dispose();
+          });
+        if (result === null) return done(stop.exitCode(EXIT.failed));
         if (opts.json) writeJson(io, { ok: result.verification.equal, ...result });
         else io.stdout.write(renderRestore(result, styleFor(io.stdout, io.env)));
         done(result.verification.equal ? EXIT.ok : EXIT.failed);
