@@ -10,7 +10,7 @@ const store = registry.stores[0];
 const t = performance.now();
 let insertMs = null;
 if (action === 'migrate') await migrateStore(store);
-else if (action === 'export') exportStore(store, { out: arg });
+else if (action === 'export') await exportStore(store, { out: arg });
 else if (action === 'restore') {
   const [from, target] = arg.split('|');
   const result = await restoreSnapshot(store, { from, target: path.resolve(target) });

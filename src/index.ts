@@ -21,6 +21,7 @@ export type { Db, Statement, SqlValue, SqlParam, NamedParams, Row } from './sqli
 export type { Pragmas } from './sqlite/pragmas.js';
 export { quoteIdent } from './sqlite/quote.js';
 export { CairnError, isCairnError } from './errors.js';
+export { StoppedError } from './stopped.js';
 export type { CairnErrorCode } from './errors.js';
 export { assertMigrated } from './migrations/assert-migrated.js';
 export type { MigrateOptions, MigrateResult, PlannedStep, FailedStep, StepResult } from './migrations/index.js';
@@ -56,6 +57,8 @@ export const backfillStatus: Api<typeof import('./backfill/status.js'), 'backfil
 export const runDoctor: Api<typeof import('./doctor/run.js'), 'runDoctor'> = lazy(async () => (await import('./doctor/run.js')).runDoctor);
 /** Follows a table's newest rows (see cairndb/tail). */
 export const tailTable: Api<typeof import('./tail/tail.js'), 'tailTable'> = lazy(async () => (await import('./tail/tail.js')).tailTable);
+/** Writes a store to a snapshot folder (see cairndb/snapshot). */
+export const exportStore: Api<typeof import('./snapshot/export.js'), 'exportStore'> = lazy(async () => (await import('./snapshot/export.js')).exportStore);
 /** Restores a snapshot into a store (see cairndb/snapshot). */
 export const restoreSnapshot: Api<typeof import('./snapshot/restore.js'), 'restoreSnapshot'> = lazy(
   async () => (await import('./snapshot/restore.js')).restoreSnapshot,

@@ -1,3 +1,4 @@
+import { StoppedError } from '../stopped.js';
 import type { Io } from './io.js';
 
 /** Exit codes a shell shows for a process ended by these signals; bin.ts ends the process by the signal a command returns. */
@@ -60,4 +61,22 @@ function quitNow(io: Io, signal: NodeJS.Signals): void {
   if (io.stderr.isTTY) io.stderr.write('\x1b[?25h\n');
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
+}
+
+/**
+ * Awaits an all-or-nothing command's work (export, restore): a StoppedError
+ * becomes null once `stoppedLine` has said what was left; `after` (the
+ * progress bar's stop) and the handlers' removal run either way.
+ */
+export async function untilStopped<T>(io: Io, stop: Interruptible, work: Promise<T>, after: () => void, stoppedLine: string): Promise<T | null> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof StoppedError)) throw error;
+    io.stderr.write(`cairn: ${error.message}: ${stoppedLine}\n`);
+    return null;
+  } finally {
+    after();
+    stop.dispose();
+  }
 }

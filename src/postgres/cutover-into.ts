@@ -78,7 +78,7 @@ export async function cutoverInto(store: ResolvedStore, into: PostgresStore, opt
     assertNoOtherConnections(store);
     holder = holdWriteLock(store);
     phase('export', snapshot);
-    const exported = exportStore(store, { out: snapshot, env: options.env, now: options.now });
+    const exported = await exportStore(store, { out: snapshot, env: options.env, now: options.now });
     const move: StoreMove = { from: store.name, into: into.name, at: (options.now ?? new Date()).toISOString(), rows: exported.rows };
     // Rows an earlier run of this same move committed on the server are replaced without asking; anyone else's need --force.
     const earlier = await serverMove(into, options.env);

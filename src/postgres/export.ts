@@ -1,9 +1,11 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { CairnError } from '../errors.js';
 import { schemaState } from '../migrations/plan.js';
 import type { ExportOptions, ExportResult } from '../snapshot/export.js';
 import { timestamp } from '../snapshot/export.js';
-import { LineFileWriter, prepareOutDir, snapshotFileNames } from '../snapshot/line-file.js';
+import { LineFileWriter, prepareOutDir, removePartialSnapshot, snapshotFileNames } from '../snapshot/line-file.js';
+import { throwIfStopped } from '../stopped.js';
 import {
   carriedInSnapshot,
   SNAPSHOT_FORMAT,
@@ -19,7 +21,7 @@ import { inTransaction, openSession, type PgSession } from './session.js';
 import { byteOrderedColumns } from './byte-order.js';
 import { CopyTextToLines } from './copy-to-lines.js';
 import { LINE_SETTINGS, lineSelectPg, nanCheckSql, plainSelectPg, storedColumns, type PgSnapshotColumn } from './snapshot-lines.js';
-import { describeTarget, type PostgresTarget } from './target.js';
+import { describeTarget, quotePgIdent, type PostgresTarget } from './target.js';
 
 /**
  * `cairn export` of a PostgreSQL store: the same snapshot folder a SQLite
@@ -49,13 +51,20 @@ export async function exportPostgres(target: PostgresTarget, options: ExportOpti
         );
       }
       for (const [name, columns] of tables) await refuseNaN(session, target, name, columns);
+      const existed = fs.existsSync(dir);
       prepareOutDir(dir, options.force ?? false);
       const names = snapshotFileNames([...tables.keys()]);
       const entries: SnapshotTable[] = [];
       const byteOrdered = await byteOrderedColumns(session, target.schema);
-      for (const name of await foreignKeyOrder(session, target.schema, [...tables.keys()])) {
-        const source = { schema: target.schema, table: name, columns: tables.get(name)!, byteOrdered: byteOrdered.get(name) };
-        entries.push(await writeTable(session, source, path.join(dir, names.get(name)!), options.onProgress));
+      const progress = { rowsDone: 0, rowsTotal: await countRows(session, target.schema, [...tables.keys()]) };
+      try {
+        for (const name of await foreignKeyOrder(session, target.schema, [...tables.keys()])) {
+          const source = { schema: target.schema, table: name, columns: tables.get(name)!, byteOrdered: byteOrdered.get(name) };
+          entries.push(await writeTable(session, source, path.join(dir, names.get(name)!), options, progress));
+        }
+      } catch (error) {
+        removePartialSnapshot(dir, names.values(), existed);
+        throw error;
       }
       const [version] = await session.query<{ server_version: string }>('SHOW server_version');
       const manifest: SnapshotManifest = {
@@ -95,9 +104,16 @@ async function writeTable(
   session: PgSession,
   { schema, table, columns, byteOrdered }: TableSource,
   file: string,
-  onProgress: ExportOptions['onProgress'],
+  options: Pick<ExportOptions, 'onProgress' | 'signal'>,
+  progress: { rowsDone: number; rowsTotal: number },
 ): Promise<SnapshotTable> {
-  const writer = new LineFileWriter(file, (rows) => onProgress?.({ table, rows }));
+  const before = progress.rowsDone;
+  const writer = new LineFileWriter(file, (rows) => {
+    progress.rowsDone = before + rows;
+    options.onProgress?.({ table, rows, rowsDone: progress.rowsDone, rowsTotal: progress.rowsTotal });
+    // Leaving the COPY loop by a throw ends the COPY; the transaction is read-only, nothing to undo.
+    throwIfStopped(options.signal, 'the export');
+  });
   try {
     const plain = plainSelectPg(schema, table, columns, byteOrdered);
     if (plain) {
@@ -176,4 +192,14 @@ async function readSequences(session: PgSession, schema: string, tables: Set<str
 
 async function schemaExists(session: PgSession, schema: string): Promise<boolean> {
   return (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).length > 0;
+}
+
+/** Every table's exact row count in the export's snapshot (one scan each): the progress bar's total. */
+async function countRows(session: PgSession, schema: string, tables: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const table of tables) {
+    const [row] = await session.query<{ n: string }>(`SELECT count(*) AS n FROM ${quotePgIdent(schema)}.${quotePgIdent(table)}`);
+    total += Number(row?.n ?? 0);
+  }
+  return total;
 }

@@ -32,7 +32,8 @@ export interface CutoverOptions {
   env?: Env;
   now?: Date;
   onPhase?: (phase: CutoverPhase, detail: string) => void;
-  onProgress?: (progress: { phase: 'export' | 'restore'; table: string; rows: number }) => void;
+  /** Rows written so far of the phase's total, as export and restore report them. */
+  onProgress?: (progress: { phase: 'export' | 'restore'; table: string; rowsDone: number; rowsTotal: number }) => void;
 }
 
 export interface CutoverResult {
@@ -91,11 +92,11 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
     holder = holdWriteLock(store);
 
     phase('export', snapshotDir);
-    const exported = exportStore(store, {
+    const exported = await exportStore(store, {
       out: snapshotDir,
       env: options.env,
       now: options.now,
-      onProgress: (p) => options.onProgress?.({ phase: 'export', ...p }),
+      onProgress: (p) => options.onProgress?.({ phase: 'export', table: p.table, rowsDone: p.rowsDone, rowsTotal: p.rowsTotal }),
     });
 
     phase('restore', newFile);
@@ -105,7 +106,7 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
       dropUnknownColumns: options.dropUnknownColumns,
       dropUnknownTables: options.dropUnknownTables,
       env: options.env,
-      onProgress: (p) => options.onProgress?.({ phase: 'restore', table: p.table, rows: p.rowsDone }),
+      onProgress: (p) => options.onProgress?.({ phase: 'restore', table: p.table, rowsDone: p.rowsDone, rowsTotal: p.rowsTotal }),
     });
 
     phase('verify', newFile);

@@ -1,16 +1,19 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedStore } from '../config/stores.js';
 import { CairnError } from '../errors.js';
 import type { Env } from '../migrations/envsub.js';
 import { storeStatus } from '../migrations/status.js';
 import type { Db } from '../sqlite/db.js';
-import { inReadTransaction } from '../sqlite/read-transaction.js';
+import { inReadTransactionAsync } from '../sqlite/read-transaction.js';
+import { quoteIdent } from '../sqlite/quote.js';
+import { throwIfStopped } from '../stopped.js';
 import { databaseExists } from '../sqlite/files.js';
 import { openDatabase } from '../sqlite/open.js';
 import { foreignKeyOrder, readSkippedTables, readTables, type TableInfo } from '../sqlite/schema-info.js';
 import { CAIRN_VERSION } from '../version.js';
 import { exportedColumns, lineSelectSql, registerLineFunctions } from './line-format.js';
-import { LineFileWriter, prepareOutDir, snapshotFileNames } from './line-file.js';
+import { LineFileWriter, prepareOutDir, removePartialSnapshot, snapshotFileNames } from './line-file.js';
 import { carriedInSnapshot, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION, syncDir, writeManifest, type SnapshotManifest, type SnapshotTable } from './manifest.js';
 
 export interface ExportOptions {
@@ -20,8 +23,17 @@ export interface ExportOptions {
   force?: boolean;
   env?: Env;
   now?: Date;
-  /** Called after each chunk of rows is written. */
-  onProgress?: (progress: { table: string; rows: number }) => void;
+  /** Called after each chunk of rows is written: the table's rows so far, and the whole export's. */
+  onProgress?: (progress: ExportProgress) => void;
+  /** Stops the export between chunks (Ctrl-C in the CLI): the files written so far are removed and a StoppedError (stopped.ts) thrown. */
+  signal?: AbortSignal;
+}
+
+export interface ExportProgress {
+  table: string;
+  rows: number;
+  rowsDone: number;
+  rowsTotal: number;
 }
 
 export interface ExportResult {
@@ -33,15 +45,19 @@ export interface ExportResult {
   elapsedMs: number;
 }
 
-/** Writes the whole store to a snapshot folder; the store is only read. */
-export function exportStore(store: ResolvedStore, options: ExportOptions = {}): ExportResult {
+/**
+ * Writes the whole store to a snapshot folder; the store is only read. It
+ * yields to the event loop between chunks, so a progress bar draws and
+ * Ctrl-C is heard while a large store is written.
+ */
+export async function exportStore(store: ResolvedStore, options: ExportOptions = {}): Promise<ExportResult> {
   if (!databaseExists(store.file)) {
     throw new CairnError('E_NO_DATABASE', `${store.name}: ${store.file} does not exist; there is nothing to export`, { store: store.name, file: store.file });
   }
   const status = storeStatus(store, { env: options.env });
   const db = openDatabase(store.file, { readonly: true, pragmas: store.pragmas });
   try {
-    return exportSnapshot(db, {
+    return await exportSnapshot(db, {
       ...options,
       store: store.name,
       schemaVersion: status.current,
@@ -68,27 +84,35 @@ export function timestamp(now: Date): string {
  * keeps writing (in WAL mode). Each file is streamed, hashed as it is
  * written and fsynced; the manifest comes last.
  */
-export function exportSnapshot(
+export async function exportSnapshot(
   db: Db,
   options: ExportOptions & { out: string; store: string; schemaVersion: number | null; legacyChain: boolean },
-): ExportResult {
+): Promise<ExportResult> {
   const started = performance.now();
   const dir = path.resolve(options.out);
+  const existed = fs.existsSync(dir);
   prepareOutDir(dir, options.force ?? false);
   registerLineFunctions(db);
-  return inReadTransaction(db, () => {
+  return inReadTransactionAsync(db, async () => {
     const all = readTables(db, { includeInternal: true });
     const tables = new Map([...all].filter(([name]) => carriedInSnapshot(name)));
     const names = snapshotFileNames([...tables.keys()]);
     const entries: SnapshotTable[] = [];
+    const progress = { rowsDone: 0, rowsTotal: countRows(db, [...tables.keys()]) };
     let rows = 0;
     let bytes = 0;
-    for (const name of foreignKeyOrder(tables)) {
-      const table = tables.get(name) as TableInfo;
-      const entry = writeTable(db, table, path.join(dir, names.get(name) as string), options.onProgress);
-      entries.push(entry);
-      rows += entry.rows;
-      bytes += entry.bytes;
+    try {
+      for (const name of foreignKeyOrder(tables)) {
+        const table = tables.get(name) as TableInfo;
+        const entry = await writeTable(db, table, path.join(dir, names.get(name) as string), options, progress);
+        entries.push(entry);
+        rows += entry.rows;
+        bytes += entry.bytes;
+      }
+    } catch (error) {
+      // A stopped or failed export leaves no folder that could pass for part of a snapshot.
+      removePartialSnapshot(dir, names.values(), existed);
+      throw error;
     }
     const manifest: SnapshotManifest = {
       format: SNAPSHOT_FORMAT,
@@ -115,9 +139,22 @@ export function exportSnapshot(
   });
 }
 
-function writeTable(db: Db, table: TableInfo, file: string, onProgress: ExportOptions['onProgress']): SnapshotTable {
+/** How often the export lets the event loop run (a progress frame, a signal): about every 50 ms of writing. */
+const YIELD_EVERY_MS = 50;
+
+async function writeTable(
+  db: Db,
+  table: TableInfo,
+  file: string,
+  options: Pick<ExportOptions, 'onProgress' | 'signal'>,
+  progress: { rowsDone: number; rowsTotal: number },
+): Promise<SnapshotTable> {
   const columns = exportedColumns(table);
-  const writer = new LineFileWriter(file, (rows) => onProgress?.({ table: table.name, rows }));
+  const before = progress.rowsDone;
+  const writer = new LineFileWriter(file, (rows) => {
+    progress.rowsDone = before + rows;
+    options.onProgress?.({ table: table.name, rows, rowsDone: progress.rowsDone, rowsTotal: progress.rowsTotal });
+  });
   try {
     const select = db.prepare(
       lineSelectSql(
@@ -125,7 +162,17 @@ function writeTable(db: Db, table: TableInfo, file: string, onProgress: ExportOp
         columns.map((c) => c.name),
       ),
     );
-    for (const line of select.iterateFirst<string>()) writer.push(line);
+    let lastYield = performance.now();
+    let n = 0;
+    for (const line of select.iterateFirst<string>()) {
+      writer.push(line);
+      // Checking the clock every 1024 lines costs nothing measurable; yielding lets timers and signal handlers run.
+      if ((++n & 1023) === 0 && performance.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        throwIfStopped(options.signal, 'the export');
+        lastYield = performance.now();
+      }
+    }
   } catch (error) {
     writer.abandon();
     throw error;
@@ -149,4 +196,9 @@ function readSequences(db: Db, tables: Map<string, TableInfo>): Record<string, n
     if (tables.has(name)) sequences[name] = Number(seq);
   }
   return sequences;
+}
+
+/** Every carried table's row count, read once in the export's read transaction: the progress bar's total. */
+function countRows(db: Db, tables: readonly string[]): number {
+  return tables.reduce((sum, name) => sum + Number(db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(name)}`).get<{ n: number }>()?.n ?? 0), 0);
 }

@@ -1,6 +1,7 @@
 // `cairndb/snapshot`: engine-neutral snapshots (export, restore, verify) and cutover.
 export { exportStore, exportSnapshot } from './export.js';
-export type { ExportOptions, ExportResult } from './export.js';
+export type { ExportOptions, ExportProgress, ExportResult } from './export.js';
+export { StoppedError } from '../stopped.js';
 export { exportPostgres } from '../postgres/export.js';
 export { restoreSnapshot } from './restore.js';
 export { restorePostgres } from '../postgres/restore.js';

@@ -111,3 +111,9 @@ export function prepareOutDir(dir: string, force: boolean): void {
   }
   ensurePrivateDir(dir);
 }
+
+/** After a stopped or failed export: its data files go (the manifest was never written), and the folder too when the export made it. */
+export function removePartialSnapshot(dir: string, files: Iterable<string>, folderExisted: boolean): void {
+  for (const file of files) fs.rmSync(path.join(dir, file), { force: true });
+  if (!folderExisted) fs.rmSync(dir, { recursive: true, force: true });
+}

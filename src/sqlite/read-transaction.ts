@@ -14,3 +14,13 @@ export function inReadTransaction<T>(db: Db | null, fn: () => T): T {
     if (db.inTransaction) db.exec('COMMIT');
   }
 }
+
+/** inReadTransaction for work that awaits between its reads (an export yielding to the event loop): the same one moment. */
+export async function inReadTransactionAsync<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  db.exec('BEGIN');
+  try {
+    return await fn();
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
+  }
+}

@@ -39,6 +39,19 @@ function rowCount(db: string, table: string): number {
 
 const items = (db: string): number => rowCount(db, 'items');
 
+/** An app whose store `state` holds `count` notes. */
+async function notesStore(count: number): Promise<string> {
+  const { dir } = scratchApp({ state: { '0001_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL, n INTEGER);\n' } });
+  assert.equal((await cli(dir, 'migrate')).code, 0);
+  const conn = new Database(path.join(dir, 'state.sqlite'));
+  const insert = conn.prepare('INSERT INTO notes (body, n) VALUES (?, ?)');
+  conn.transaction(() => {
+    for (let i = 0; i < count; i++) insert.run(`note number ${i} with some text to carry`, i);
+  })();
+  conn.close();
+  return dir;
+}
+
 interface Ended {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -116,14 +129,7 @@ describe('stopping a long command with a signal', () => {
   });
 
   it('restore: SIGTERM rolls the whole restore back, removes the file it created, and ends by SIGTERM', async () => {
-    const { dir } = scratchApp({ state: { '0001_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL, n INTEGER);\n' } });
-    assert.equal((await cli(dir, 'migrate')).code, 0);
-    const conn = new Database(path.join(dir, 'state.sqlite'));
-    const insert = conn.prepare('INSERT INTO notes (body, n) VALUES (?, ?)');
-    conn.transaction(() => {
-      for (let i = 0; i < 400_000; i++) insert.run(`note number ${i} with some text to carry`, i);
-    })();
-    conn.close();
+    const dir = await notesStore(400_000);
     assert.equal((await cli(dir, 'export', '--out', 'snap')).code, 0);
     const target = path.join(dir, 'copy.sqlite');
     const ended = await interrupted(process.execPath, [BIN, 'restore', '--from', 'snap', '--target', target], dir, () => fs.existsSync(target), ['SIGTERM']);
@@ -132,6 +138,28 @@ describe('stopping a long command with a signal', () => {
     assert.equal(fs.existsSync(target), false, 'the file the restore created is gone again');
     const again = await cli(dir, 'restore', '--from', 'snap', '--target', target);
     assert.equal(again.code, 0, again.stderr);
+  });
+
+  it('export: Ctrl-C removes what it wrote (no half snapshot), ends by SIGINT; in a terminal the bar shows rows as it goes', async () => {
+    const dir = await notesStore(400_000);
+    const out = path.join(dir, 'snap');
+    const ended = await interrupted(process.execPath, [BIN, 'export', '--out', 'snap'], dir, () => fs.existsSync(out), ['SIGINT']);
+    assert.equal(ended.signal, 'SIGINT', ended.stderr);
+    assert.match(ended.stderr, /the export stopped before it finished; .*its files were removed \(no snapshot was made\)/);
+    assert.equal(fs.existsSync(out), false, 'the folder the export made is gone again');
+    const command = [process.execPath, BIN, 'export', '--out', 'snap2'].map((a) => `'${a}'`).join(' ');
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+    delete env.CI;
+    const tty = await new Promise<string>((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir, env });
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.on('error', reject);
+      child.on('close', () => resolve(stdout));
+    });
+    assert.match(tty, /\| notes \| \d+\/400000 rows \| ETA/, 'the bar was drawn while rows were written');
+    assert.match(tty, /400,000 rows|400000 rows/);
+    assert.ok(tty.lastIndexOf('\u001b[?25h') > tty.lastIndexOf('\u001b[?25l'), 'the cursor is shown again');
   });
 
   it('a second Ctrl-C ends the process at once, by SIGINT; nothing half-written, and a re-run finishes', async () => {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { BIN, cliWith, scratchApp } from '../helpers.js';
 import { chainApp, chainData } from '../importers/helpers.js';
 
@@ -66,6 +67,28 @@ describe('the CLI in a terminal and in scripts', () => {
     assert.doesNotMatch(out, /\{\w+\}/, 'no token printed as written');
     assert.doesNotMatch(out, /NFs|INF|NULL/);
     assert.ok(out.includes('\u001b[?25h'), 'the cursor is shown again');
+  });
+
+  it('export, restore and cutover draw a bar of rows on a terminal (cutover one per phase), and none in a pipe', async () => {
+    const { dir } = scratchApp({ main: { '00001_init.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n' } });
+    assert.equal((await cliWith({ cwd: dir }, 'migrate')).code, 0);
+    const conn = new Database(path.join(dir, 'main.sqlite'));
+    const insert = conn.prepare('INSERT INTO notes (body) VALUES (?)');
+    conn.transaction(() => {
+      for (let i = 0; i < 300_000; i++) insert.run(`note ${i} with a little text to carry along`);
+    })();
+    conn.close();
+    const exported = inTerminal(dir, {}, ['export', '--out', 'snap'], /exported/);
+    assert.match(exported, /\| notes \| \d+\/300000 rows/);
+    const restored = inTerminal(dir, {}, ['restore', '--from', 'snap', '--target', 'copy.sqlite'], /restored|verified/);
+    assert.match(restored, /\| notes \| \d+\/300000 rows/);
+    const cutover = inTerminal(dir, {}, ['cutover'], /cutover|swapped/);
+    assert.match(cutover, / export .*\| notes \| \d+\/300000 rows/);
+    assert.match(cutover, / restore .*\| notes \| \d+\/300000 rows/);
+    assert.ok(cutover.lastIndexOf('\u001b[?25h') > cutover.lastIndexOf('\u001b[?25l'), 'the cursor is shown again');
+    const r = spawnSync(process.execPath, [BIN, 'export', '--out', 'snap2'], { cwd: dir, env: envWith({}), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /rows \|/, 'no bar in a pipe');
   });
 
   it('`cairn` with no command prints the help on stderr and exits 64; asking for help exits 0', async () => {

@@ -5,8 +5,7 @@ import { isPostgresStore, selectAnyStores, selectStores } from '../../config/sto
 import { CairnError } from '../../errors.js';
 import { loadRegistry, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { interruptible } from '../interrupt.js';
-import { StoppedError } from '../../stopped.js';
+import { interruptible, untilStopped } from '../interrupt.js';
 import { styleFor, writeJson, type Io } from '../io.js';
 
 /** `--store`, or the only store there is, on either engine. */
@@ -34,12 +33,33 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .option('--json', 'print one JSON summary')
     .action(async (opts: { store?: string; out?: string; force?: boolean; json?: boolean }) => {
       const { renderExport } = await import('../render-snapshot.js');
+      const { progressBar } = await import('../progress.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const store = anyStore(registry, opts.store);
       const out = opts.out ? path.resolve(io.cwd, opts.out) : undefined;
-      const result = isPostgresStore(store)
-        ? await (await import('../../postgres/export.js')).exportPostgres(store, { out, force: opts.force, env: io.env, root: io.cwd })
-        : (await import('../../snapshot/export.js')).exportStore(store, { out, force: opts.force, env: io.env });
+      let bar: ReturnType<typeof progressBar> | null = null;
+      const stop = interruptible(io, 'the export');
+      const options = {
+        out,
+        force: opts.force,
+        env: io.env,
+        signal: stop.signal,
+        onProgress: (p: { table: string; rowsDone: number; rowsTotal: number }) => {
+          bar ??= progressBar(io, p.rowsTotal, ' {bar} {percentage}% | {table} | {value}/{total} rows | ETA {eta_formatted}', { json: opts.json });
+          bar.update(p.rowsDone, { table: p.table });
+        },
+      };
+      const work = isPostgresStore(store)
+        ? (await import('../../postgres/export.js')).exportPostgres(store, { ...options, root: io.cwd })
+        : (await import('../../snapshot/export.js')).exportStore(store, options);
+      const result = await untilStopped(
+        io,
+        stop,
+        work,
+        () => (bar as { stop(): void } | null)?.stop(),
+        'its files were removed (no snapshot was made). Run the same command again to export',
+      );
+      if (result === null) return done(stop.exitCode(EXIT.failed));
       if (opts.json) writeJson(io, { ok: true, ...result });
       else io.stdout.write(renderExport(result, styleFor(io.stdout, io.env)));
       done(EXIT.ok);
@@ -97,22 +117,16 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         }
         if (!isPostgresStore(store) && !opts.target)
           throw new CairnError('E_USAGE', `--target <file>: name the new database file to fill`, { store: store.name });
-        const result = await (
-          isPostgresStore(store)
-            ? (await import('../../postgres/restore.js')).restorePostgres(store, options)
-            : restoreSnapshot(store, { ...options, target: fromCwd(io, opts.target)! })
-        )
-          .catch((error: unknown) => {
-            if (!(error instanceof StoppedError)) throw error;
-            io.stderr.write(
-              `cairn: ${error.message}: ${isPostgresStore(store) ? `schema ${store.schema} holds what it held` : 'the target was left as it was'}. Run the same command again to restore\n`,
-            );
-            return null;
-          })
-          .finally(() => {
-            (bar as { stop(): void } | null)?.stop();
-            stop.dispose();
-          });
+        const work = isPostgresStore(store)
+          ? (await import('../../postgres/restore.js')).restorePostgres(store, options)
+          : restoreSnapshot(store, { ...options, target: fromCwd(io, opts.target)! });
+        const result = await untilStopped(
+          io,
+          stop,
+          work,
+          () => (bar as { stop(): void } | null)?.stop(),
+          `${isPostgresStore(store) ? `schema ${store.schema} holds what it held` : 'the target was left as it was'}. Run the same command again to restore`,
+        );
         if (result === null) return done(stop.exitCode(EXIT.failed));
         if (opts.json) writeJson(io, { ok: result.verification.equal, ...result });
         else io.stdout.write(renderRestore(result, styleFor(io.stdout, io.env)));
@@ -153,6 +167,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
           done(await moveInto(io, registry, store, opts as typeof opts & { into: string }));
           return;
         }
+        const bars = phaseBars(io, Boolean(opts.json), await import('../progress.js'));
         const result = await cutoverStore(store, {
           dryRun: opts.dryRun,
           force: opts.force,
@@ -161,9 +176,11 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
           acceptDifferences: opts.acceptDifferences,
           env: io.env,
           onPhase: (phase, detail) => {
+            bars.stop();
             if (!opts.json) io.stderr.write(`cutover: ${phase} ${detail}\n`);
           },
-        });
+          onProgress: (p) => bars.update(p.phase, p.rowsDone, p.rowsTotal, p.table),
+        }).finally(() => bars.stop());
         if (opts.json) writeJson(io, { ok: true, ...result });
         else io.stdout.write(renderCutover(result, styleFor(io.stdout, io.env)));
         done(EXIT.ok);
@@ -231,4 +248,22 @@ async function moveInto(
   if (opts.json) writeJson(io, { ok: true, ...result });
   else io.stdout.write(result.next.join('\n') + '\n');
   return EXIT.ok;
+}
+
+/** One progress bar per phase of a cutover (export, then restore), each taken down when the next phase begins. */
+function phaseBars(io: Io, json: boolean, { progressBar }: typeof import('../progress.js')) {
+  let current: { phase: string; bar: ReturnType<typeof progressBar> } | null = null;
+  return {
+    update(phase: string, rowsDone: number, rowsTotal: number, table: string): void {
+      if (current?.phase !== phase) {
+        current?.bar.stop();
+        current = { phase, bar: progressBar(io, rowsTotal, ` ${phase} {bar} {percentage}% | {table} | {value}/{total} rows | ETA {eta_formatted}`, { json }) };
+      }
+      current.bar.update(rowsDone, { table });
+    },
+    stop(): void {
+      current?.bar.stop();
+      current = null;
+    },
+  };
 }
