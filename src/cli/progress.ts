@@ -48,3 +48,23 @@ export function etaText(value: unknown): string {
   const whole = Math.round(seconds);
   return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
+
+/** Rows written of a total, by table: what export, restore and each cutover phase report. */
+export interface RowsProgress {
+  table: string;
+  rowsDone: number;
+  rowsTotal: number;
+}
+
+/** A bar of rows (export, restore, a cutover phase), drawn at the first report; `label` names the phase. */
+export function rowsBar(io: Io, options: { json?: boolean; label?: string } = {}): { update(p: RowsProgress): void; stop(): void } {
+  let bar: ProgressBar | null = null;
+  const label = options.label ? ` ${options.label}` : '';
+  return {
+    update: (p) => {
+      bar ??= progressBar(io, p.rowsTotal, `${label} {bar} {percentage}% | {table} | {value}/{total} rows | ETA {eta_formatted}`, { json: options.json });
+      bar.update(p.rowsDone, { table: p.table });
+    },
+    stop: () => bar?.stop(),
+  };
+}

@@ -33,32 +33,17 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
     .option('--json', 'print one JSON summary')
     .action(async (opts: { store?: string; out?: string; force?: boolean; json?: boolean }) => {
       const { renderExport } = await import('../render-snapshot.js');
-      const { progressBar } = await import('../progress.js');
+      const { rowsBar } = await import('../progress.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
       const store = anyStore(registry, opts.store);
       const out = opts.out ? path.resolve(io.cwd, opts.out) : undefined;
-      let bar: ReturnType<typeof progressBar> | null = null;
+      const bar = rowsBar(io, { json: opts.json });
       const stop = interruptible(io, 'the export');
-      const options = {
-        out,
-        force: opts.force,
-        env: io.env,
-        signal: stop.signal,
-        onProgress: (p: { table: string; rowsDone: number; rowsTotal: number }) => {
-          bar ??= progressBar(io, p.rowsTotal, ' {bar} {percentage}% | {table} | {value}/{total} rows | ETA {eta_formatted}', { json: opts.json });
-          bar.update(p.rowsDone, { table: p.table });
-        },
-      };
+      const options = { out, force: opts.force, env: io.env, signal: stop.signal, onProgress: bar.update };
       const work = isPostgresStore(store)
         ? (await import('../../postgres/export.js')).exportPostgres(store, { ...options, root: io.cwd })
         : (await import('../../snapshot/export.js')).exportStore(store, options);
-      const result = await untilStopped(
-        io,
-        stop,
-        work,
-        () => (bar as { stop(): void } | null)?.stop(),
-        'its files were removed (no snapshot was made). Run the same command again to export',
-      );
+      const result = await untilStopped(io, stop, work, bar.stop, 'its files were removed (no snapshot was made). Run the same command again to export');
       if (result === null) return done(stop.exitCode(EXIT.failed));
       if (opts.json) writeJson(io, { ok: true, ...result });
       else io.stdout.write(renderExport(result, styleFor(io.stdout, io.env)));
@@ -90,13 +75,13 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
       }) => {
         const { readManifest } = await import('../../snapshot/manifest.js');
         const { restoreSnapshot } = await import('../../snapshot/restore.js');
-        const { progressBar } = await import('../progress.js');
+        const { rowsBar } = await import('../progress.js');
         const { renderRestore } = await import('../render-snapshot.js');
         const registry = await loadRegistry(io, program.opts<GlobalFlags>());
         const from = fromCwd(io, opts.from)!;
         const name = opts.store ?? readManifest(from).store;
         const store = anyStore(registry, name);
-        let bar: ReturnType<typeof progressBar> | null = null;
+        const bar = rowsBar(io, { json: opts.json });
         const stop = interruptible(io, 'the restore');
         const options = {
           from,
@@ -105,10 +90,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
           dropUnknownColumns: opts.dropUnknownColumns,
           dropUnknownTables: opts.dropUnknownTables,
           env: io.env,
-          onProgress: (p: { table: string; rowsDone: number; rowsTotal: number }) => {
-            bar ??= progressBar(io, p.rowsTotal, ' {bar} {percentage}% | {table} | {value}/{total} rows', { json: opts.json });
-            bar.update(p.rowsDone, { table: p.table });
-          },
+          onProgress: bar.update,
         };
         if (isPostgresStore(store) && opts.target) {
           throw new CairnError('E_USAGE', `stores.${store.name} is a PostgreSQL store: a restore fills its own schema; leave out --target`, {
@@ -124,7 +106,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
           io,
           stop,
           work,
-          () => (bar as { stop(): void } | null)?.stop(),
+          bar.stop,
           `${isPostgresStore(store) ? `schema ${store.schema} holds what it held` : 'the target was left as it was'}. Run the same command again to restore`,
         );
         if (result === null) return done(stop.exitCode(EXIT.failed));
@@ -167,7 +149,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
           done(await moveInto(io, registry, store, opts as typeof opts & { into: string }));
           return;
         }
-        const bars = phaseBars(io, Boolean(opts.json), await import('../progress.js'));
+        const bars = phaseBars(io, Boolean(opts.json), (await import('../progress.js')).rowsBar);
         const result = await cutoverStore(store, {
           dryRun: opts.dryRun,
           force: opts.force,
@@ -179,7 +161,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
             bars.stop();
             if (!opts.json) io.stderr.write(`cutover: ${phase} ${detail}\n`);
           },
-          onProgress: (p) => bars.update(p.phase, p.rowsDone, p.rowsTotal, p.table),
+          onProgress: (p) => bars.update(p.phase, p),
         }).finally(() => bars.stop());
         if (opts.json) writeJson(io, { ok: true, ...result });
         else io.stdout.write(renderCutover(result, styleFor(io.stdout, io.env)));
@@ -251,15 +233,15 @@ async function moveInto(
 }
 
 /** One progress bar per phase of a cutover (export, then restore), each taken down when the next phase begins. */
-function phaseBars(io: Io, json: boolean, { progressBar }: typeof import('../progress.js')) {
-  let current: { phase: string; bar: ReturnType<typeof progressBar> } | null = null;
+function phaseBars(io: Io, json: boolean, rowsBar: typeof import('../progress.js').rowsBar) {
+  let current: { phase: string; bar: ReturnType<typeof rowsBar> } | null = null;
   return {
-    update(phase: string, rowsDone: number, rowsTotal: number, table: string): void {
+    update(phase: string, p: { table: string; rowsDone: number; rowsTotal: number }): void {
       if (current?.phase !== phase) {
         current?.bar.stop();
-        current = { phase, bar: progressBar(io, rowsTotal, ` ${phase} {bar} {percentage}% | {table} | {value}/{total} rows | ETA {eta_formatted}`, { json }) };
+        current = { phase, bar: rowsBar(io, { json, label: phase }) };
       }
-      current.bar.update(rowsDone, { table });
+      current.bar.update(p);
     },
     stop(): void {
       current?.bar.stop();
