@@ -52,3 +52,8 @@ export function styleFor(stream: Io['stdout'], env: NodeJS.ProcessEnv): Style {
 export function writeJson(io: Io, value: unknown): void {
   io.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/** Whether progress bars are drawn: stderr is a terminal, and neither --json nor CI asks for plain output (progress.ts). */
+export function showsProgress(io: Io, json?: boolean): boolean {
+  return Boolean(io.stderr.isTTY) && !json && !io.env.CI;
+}

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Io } from './io.js';
+import { showsProgress, type Io } from './io.js';
 
 export interface ProgressBar {
   update(value: number, payload?: Record<string, unknown>): void;
@@ -13,7 +13,7 @@ const silent: ProgressBar = { update: () => undefined, stop: () => undefined };
  * CI logs or --json runs), redrawn at most a few times a second.
  */
 export function progressBar(io: Io, total: number, format: string, options: { json?: boolean } = {}): ProgressBar {
-  if (!io.stderr.isTTY || options.json || io.env.CI) return silent;
+  if (!showsProgress(io, options.json)) return silent;
   const bar = new cliProgress.SingleBar(
     { format, stream: io.stderr as NodeJS.WritableStream, hideCursor: true, clearOnComplete: true, fps: 5, etaBuffer: 50, formatTime: etaText },
     cliProgress.Presets.shades_classic,
@@ -29,10 +29,13 @@ export function progressBar(io: Io, total: number, format: string, options: { js
 /** The bar's own tokens; any other one in a format is the caller's payload. */
 const BUILT_IN = new Set(['bar', 'percentage', 'value', 'total', 'eta', 'eta_formatted', 'duration', 'duration_formatted']);
 
-/** A starting value for each payload token of `format`: 0 for counts, empty for names. */
+/** Payload tokens that hold a name (shown as … until the first report); every other one is a count. */
+const NAMES = new Set(['table', 'step', 'store']);
+
+/** A starting value for each payload token of `format`: 0 for counts, … for names. */
 export function startingPayload(format: string): Record<string, string | number> {
   const tokens = [...format.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string).filter((t) => !BUILT_IN.has(t));
-  return Object.fromEntries(tokens.map((t) => [t, t === 'table' ? '…' : 0]));
+  return Object.fromEntries(tokens.map((t) => [t, NAMES.has(t) ? '…' : 0]));
 }
 
 /**

@@ -48,14 +48,25 @@ export async function runDoctor(registry: StoreRegistry, options: DoctorOptions 
   if (options.file !== undefined && stores.length !== 1) {
     throw new CairnError('E_USAGE', `a file to check (${options.file}) needs exactly one store to read it as; name it with --store`, { file: options.file });
   }
-  for (const store of stores) {
+  const total = stores.length + servers.length;
+  // Each store's checks run without a pause (SQLite's are synchronous): the event loop gets a turn first, so a bar shows which store is read.
+  const starting = async (store: string, index: number): Promise<void> => {
+    if (!options.onStore) return;
+    options.onStore({ store, index, total });
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  for (const [i, store] of stores.entries()) {
+    await starting(store.name, i);
     const inspected = options.file !== undefined ? { ...store, file: path.resolve(options.file) } : store;
     all.push(...checkStore(inspected, registry, jobs, options, now, wanted));
   }
   if (servers.length) {
     // The PostgreSQL checks (and the pg client) load only when such a store is declared.
     const { postgresChecks } = await import('../postgres/doctor.js');
-    for (const store of servers) all.push(...(await postgresChecks(store, { env: options.env, now, wanted, snapshot: options.snapshot, jobs })));
+    for (const [i, store] of servers.entries()) {
+      await starting(store.name, stores.length + i);
+      all.push(...(await postgresChecks(store, { env: options.env, now, wanted, snapshot: options.snapshot, jobs })));
+    }
   }
 
   const checks: Record<string, DoctorCheck> = {};

@@ -70,4 +70,6 @@ export interface DoctorOptions {
   file?: string;
   /** A snapshot folder: adds a `snapshot` check that the rows match it line for line. */
   snapshot?: string;
+  /** Called as each store's checks begin (a progress bar: `--full` reads every page of every store). */
+  onStore?: (event: { store: string; index: number; total: number }) => void;
 }

@@ -91,6 +91,28 @@ describe('the CLI in a terminal and in scripts', () => {
     assert.doesNotMatch(r.stderr, /rows \|/, 'no bar in a pipe');
   });
 
+  it('migrate draws a bar of steps on a terminal, and writes a line per step in a pipe', async () => {
+    const files: Record<string, string> = {};
+    for (let v = 1; v <= 4; v++) files[`0000${v}_t${v}.sql`] = `CREATE TABLE t${v} (id INTEGER PRIMARY KEY);\n`;
+    const { dir } = scratchApp({ main: files });
+    const out = inTerminal(dir, {}, ['migrate'], /migrated none → 4/);
+    assert.match(out, / main .* \d\/4 steps \| up 0000\d_t\d\.sql/);
+    assert.doesNotMatch(out, /cairn: main: up/, 'no step lines under the bar');
+    assert.ok(out.lastIndexOf('\u001b[?25h') > out.lastIndexOf('\u001b[?25l'), 'the cursor is shown again');
+    fs.writeFileSync(path.join(dir, 'migrations', 'main', '00005_t5.sql'), 'CREATE TABLE t5 (id INTEGER);\n');
+    const r = spawnSync(process.execPath, [BIN, 'migrate'], { cwd: dir, env: envWith({}), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^cairn: main: up 00005_t5\.sql$/m);
+  });
+
+  it('doctor --full draws a bar of the stores it reads on a terminal; plain doctor does not', async () => {
+    const { dir } = scratchApp({ main: { '00001_init.sql': INIT }, logs: { '00001_init.sql': INIT } });
+    assert.equal((await cliWith({ cwd: dir }, 'migrate')).code, 0);
+    const full = inTerminal(dir, {}, ['doctor', '--full'], /integrity/);
+    assert.match(full, /\d\/2 stores \| checking (main|logs)/);
+    assert.doesNotMatch(inTerminal(dir, {}, ['doctor'], /integrity/), /stores \| checking/);
+  });
+
   it('`cairn` with no command prints the help on stderr and exits 64; asking for help exits 0', async () => {
     const dir = await migratedApp();
     const bare = await cliWith({ cwd: dir });

@@ -6,7 +6,8 @@ import type { MigrateOptions, MigrateResult } from '../../migrations/migrator.js
 import { isPostgresStore, selectAnyStores, type PostgresStore, type ResolvedStore } from '../../config/stores.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { styleFor, writeJson, type Io } from '../io.js';
+import { showsProgress, styleFor, writeJson, type Io } from '../io.js';
+import type { progressBar as ProgressBarFn } from '../progress.js';
 import { plural } from '../../words.js';
 
 interface MigrateFlags {
@@ -98,21 +99,21 @@ export async function runMigrations(
   let results: MigrateResult[] = await Promise.all(plans);
   if (!flags.dryRun && !flags.force) for (const r of results) assertLintClean(reportOf(r.store, r.file, [], r.lint));
   if (!flags.dryRun) {
+    const planned = new Map(results.map((r) => [r.store, r.planned.length]));
+    // cli-progress loads only when a bar will be drawn: a migrate in a script or at deploy never pays for it.
+    const bars = showsProgress(io, flags.json) ? (await import('../progress.js')).progressBar : null;
     results = [];
     for (const store of stores) {
-      const onStep = ({ phase, step }: { phase: 'start' | 'done'; step: { kind: string; name: string } }): void => {
-        if (phase === 'start') io.stderr.write(`cairn: ${store.name}: ${step.kind} ${step.name}\n`);
-      };
-      results.push(
-        isPostgresStore(store)
-          ? await migratePostgres(store, { ...options, onStep })
-          : await migrateStore(store, {
-              ...options,
-              onStep,
-              onMove: (event) =>
-                io.stderr.write(`cairn: ${store.name}: move ${event.table} from ${event.from}: ${event.phase} (${plural(event.rows, 'row')} here)\n`),
-            }),
-      );
+      const steps = stepReporter(io, store.name, planned.get(store.name) ?? 0, bars);
+      try {
+        results.push(
+          isPostgresStore(store)
+            ? await migratePostgres(store, { ...options, onStep: steps.onStep })
+            : await migrateStore(store, { ...options, onStep: steps.onStep, onMove: steps.onMove }),
+        );
+      } finally {
+        steps.stop();
+      }
       if (results.at(-1)?.failed) break;
     }
   }
@@ -120,6 +121,30 @@ export async function runMigrations(
   if (flags.json) writeJson(io, { ok: !failed, dryRun: Boolean(flags.dryRun), stores: results });
   else io.stdout.write(renderMigrate(results, styleFor(io.stdout, io.env)));
   return failed ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * What a migration run shows as it goes: on a terminal, a bar of steps
+ * (which file, and a moved table's rows); elsewhere, a line per step and per
+ * move phase on stderr, as logs want it.
+ */
+function stepReporter(io: Io, store: string, total: number, progressBar: typeof ProgressBarFn | null) {
+  const bar = progressBar && total > 0 ? progressBar(io, total, ` ${store} {bar} {value}/{total} steps | {step}`) : null;
+  let started = 0;
+  return {
+    onStep: ({ phase, step }: { phase: 'start' | 'done'; step: { kind: string; name: string } }): void => {
+      if (phase === 'done') bar?.update(started, { step: `${step.kind} ${step.name}` });
+      if (phase !== 'start') return;
+      started += 1;
+      if (bar) bar.update(started - 1, { step: `${step.kind} ${step.name}` });
+      else io.stderr.write(`cairn: ${store}: ${step.kind} ${step.name}\n`);
+    },
+    onMove: (event: { table: string; from: string; phase: string; rows: number }): void => {
+      if (bar) bar.update(Math.max(started - 1, 0), { step: `move ${event.table} from ${event.from}: ${plural(event.rows, 'row')} here` });
+      else io.stderr.write(`cairn: ${store}: move ${event.table} from ${event.from}: ${event.phase} (${plural(event.rows, 'row')} here)\n`);
+    },
+    stop: (): void => bar?.stop(),
+  };
 }
 
 export function parseVersion(value: string): number {
