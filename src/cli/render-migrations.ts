@@ -28,8 +28,13 @@ export function renderStatus(statuses: readonly StoreStatus[], s: Style): string
     for (const o of st.outOfOrder) out.push(`  ${s.warn} out of order ${o.name}`);
     for (const r of st.renamed) out.push(`  ${s.idle} renamed   ${r.from.name} → ${r.to.name} (re-stamped on migrate)`);
     if (st.interrupted) {
-      const how = st.interrupted.failedStatement ? `failed at statement ${st.interrupted.failedStatement}` : 'was stopped before it finished';
-      out.push(`  ${s.fail} interrupted ${st.interrupted.name} ${how} (NO TRANSACTION): cairn migrate --store ${st.store} --recover restore|rerun`);
+      const run = st.interrupted;
+      const how = run.failedStatement ? `failed at statement ${run.failedStatement}` : 'was stopped before it finished';
+      const ran =
+        run.completed !== undefined
+          ? `, partly applied: ${run.completed === 1 ? 'statement 1 ran' : run.completed === 0 ? 'no statement ran' : `statements 1–${run.completed} ran`}`
+          : '';
+      out.push(`  ${s.fail} interrupted ${run.name} ${how} (NO TRANSACTION${ran}): cairn migrate --store ${st.store} --recover restore|rerun|resume`);
     }
     if (st.refusal && !st.interrupted && !st.legacyChain && st.edited.length === 0) out.push(`  ${s.fail} migrate refuses: ${st.refusal.message}`);
     if (st.legacyChain) out.push(`  ${s.fail} legacy chain: below the baseline with its files gone; use export → restore (cutover)`);

@@ -81,6 +81,8 @@ function buildSchemas(z: typeof Zod) {
       lockTimeoutMs: z.number().int().nonnegative().optional(),
       /** `goose`: also keep goose_db_version in step, so goose (or an app reading it) sees the DB as up to date. */
       history: z.enum(['cairn', 'goose']).optional(),
+      /** A NO TRANSACTION file that fails halfway: put the copy from before it back (`restore`), or keep what ran for --recover resume. */
+      noTransactionFailure: z.enum(['restore', 'keep']).optional(),
     })
     .strict();
 

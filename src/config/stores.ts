@@ -21,6 +21,12 @@ export interface ResolvedStore {
   lockTimeoutMs: number;
   /** `goose`: goose_db_version is kept in step beside cairn's own history. */
   history: 'cairn' | 'goose';
+  /**
+   * A NO TRANSACTION file that fails halfway: `restore` (the default) puts
+   * back the copy taken before it; `keep` leaves what ran, for
+   * `migrate --recover resume` to go on from the failed statement.
+   */
+  noTransactionFailure?: 'restore' | 'keep';
 }
 
 /**
@@ -111,6 +117,7 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
       backupKeep: backups === false ? 0 : (backups?.keep ?? DEFAULT_BACKUP_KEEP),
       lockTimeoutMs: s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       history: s.history ?? 'cairn',
+      noTransactionFailure: s.noTransactionFailure ?? 'restore',
     });
   }
   if (checkDisk) assertDistinctFiles(stores, source);

@@ -31,6 +31,10 @@ export interface StepHooks {
   mirror?: HistoryMirror;
   /** The `ctx` a module migration's up()/down() gets (moveTable needs the other stores). */
   context?: StepContext;
+  /** A NO TRANSACTION file's Up: how many of its statements ran before (`--recover resume`); they are skipped. */
+  startAt?: number;
+  /** A NO TRANSACTION file's Up: called after each statement commits, with how many have (the marker's progress, resume.ts). */
+  afterStatement?: (completed: number) => void;
 }
 
 /** A second history written beside cairn_migrations (`"history": "goose"` keeps goose_db_version; see goose-table.ts). */
@@ -130,7 +134,8 @@ export async function applyStep(db: Db, step: Step, hooks: StepHooks = {}): Prom
       } else {
         await hooks.beforeNonTransactional?.(step);
         try {
-          await withForeignKeysOff(db, m.foreignKeysOff, () => runSection(db, m, 'up', hooks.context));
+          const progress = { from: hooks.startAt ?? 0, onDone: hooks.afterStatement };
+          await withForeignKeysOff(db, m.foreignKeysOff, () => runSection(db, m, 'up', hooks.context, progress));
         } catch (error) {
           if (db.inTransaction) db.exec('ROLLBACK');
           const movedIn = hooks.context?.movedIn ?? [];
@@ -182,9 +187,15 @@ async function inTransaction(db: Db, fn: () => Promise<void>): Promise<void> {
 }
 
 /** One section of a migration: its SQL statements, or its module's up()/down(). */
-async function runSection(db: Db, m: Migration, section: 'up' | 'down', step?: StepContext): Promise<void> {
+async function runSection(
+  db: Db,
+  m: Migration,
+  section: 'up' | 'down',
+  step?: StepContext,
+  progress?: { from: number; onDone?: (completed: number) => void },
+): Promise<void> {
   if (m.format !== 'module') {
-    runStatements(db, m.name, (section === 'up' ? m.up : m.down) ?? []);
+    runStatements(db, m.name, (section === 'up' ? m.up : m.down) ?? [], progress);
     return;
   }
   const mod = await loadMigrationModule(m);
@@ -198,8 +209,15 @@ async function runSection(db: Db, m: Migration, section: 'up' | 'down', step?: S
   }
 }
 
-function runStatements(db: Db, fileName: string, statements: readonly MigrationStatement[]): void {
+/** Runs statements in order from `progress.from` (0-based), reporting each one done; a failure names its number in the file. */
+function runStatements(
+  db: Db,
+  fileName: string,
+  statements: readonly MigrationStatement[],
+  progress?: { from: number; onDone?: (completed: number) => void },
+): void {
   statements.forEach((stmt, index) => {
+    if (index < (progress?.from ?? 0)) return;
     try {
       if (stmt.rebuild) rebuildTable(db, stmt.rebuild.table, stmt.rebuild.spec);
       else db.exec(stmt.sql);
@@ -218,6 +236,7 @@ function runStatements(db: Db, fileName: string, statements: readonly MigrationS
         { cause: error },
       );
     }
+    progress?.onDone?.(index + 1);
   });
 }
 

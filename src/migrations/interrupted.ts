@@ -21,10 +21,17 @@ export interface InterruptedRun {
   backup: string | null;
   /** The statement that failed, when the run ended in an error rather than a kill. */
   failedStatement: number | null;
+  /** Statements known to have committed, and a checksum of their text (resume.ts); absent in markers of earlier releases. */
+  completed?: number;
+  completedChecksum?: string;
 }
 
-/** What to do with an interrupted file: put the copy taken before it back, or run it again from its first statement. */
-export type RecoverChoice = 'restore' | 'rerun';
+/**
+ * What to do with an interrupted file: put the copy taken before it back, run
+ * it again from its first statement, or go on from the first statement that
+ * did not run (resume.ts).
+ */
+export type RecoverChoice = 'restore' | 'rerun' | 'resume';
 
 const KEY = 'interrupted';
 
@@ -83,6 +90,7 @@ export function interruptedError(store: string, file: string, run: InterruptedRu
       ? `cairn migrate --store ${store} --recover restore   puts back ${copy}, the copy taken just before it, then migrates`
       : `(no copy was taken before it${run.backup ? `: ${run.backup} is gone` : ': backups are off'}, so it cannot be put back)`,
     `cairn migrate --store ${store} --recover rerun     runs it again from its first statement; only if its statements can safely run twice`,
+    `cairn migrate --store ${store} --recover resume    runs it from the first statement that did not run${run.completed !== undefined ? ` (statement ${run.completed + 1})` : ''}, once you have fixed that one`,
     ...(/\.(m|c)?(j|t)s$/.test(run.name)
       ? ['(code that is safe to repeat, as ctx.moveTable is, can declare export const rerunnable = true and is run again without asking)']
       : []),

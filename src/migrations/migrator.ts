@@ -14,6 +14,7 @@ import { foreignKeysOn, pragmaStatements } from '../sqlite/pragmas.js';
 import { lintMigrations } from '../lint/lint.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
+import type { Migration } from './types.js';
 import { corruptError, integrityMessages, isCorruptError, isSound, PRE_CHANGE_CHECK_MAX_BYTES } from '../sqlite/integrity.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
@@ -33,6 +34,7 @@ import type { Env } from './envsub.js';
 import { sourceFingerprint } from './fingerprint.js';
 import { ensureHistory, forgetFingerprint, readAppliedSource, userTableCount, writeFingerprint } from './history.js';
 import { planRedo } from './plan-redo.js';
+import { resumeFrom, withCompleted } from './resume.js';
 import { parseAppliedSource } from './pair.js';
 import { planMigration, type MigrationPlan, type Step } from './plan.js';
 import { databaseExists } from '../sqlite/files.js';
@@ -145,7 +147,9 @@ export async function migrateStore(store: ResolvedStore, options: MigrateOptions
 async function migrateOpen(store: ResolvedStore, db: Db, options: MigrateOptions, fingerprint: string): Promise<MigrateResult> {
   const rerun = await settleInterrupted(store, db, options);
   const plan = planFor(store, db, options);
-  if (rerun) assertRerunIsNext(store, plan, rerun);
+  if (rerun) assertRerunIsNext(store, plan, rerun, options.recover ?? 'rerun');
+  // --recover resume: the interrupted file goes on from the first statement that did not run (resume.ts).
+  const resumeAt = rerun && options.recover === 'resume' ? resumeFrom(store.name, rerun, upOf(plan.steps[0])) : undefined;
   const result = resultOf(store, plan, false, options.expandEnv);
   result.lint = lintPlan(store, plan, db);
   if (!options.force) assertLintClean(reportOf(store.name, db.file, [], result.lint));
@@ -159,7 +163,7 @@ async function migrateOpen(store: ResolvedStore, db: Db, options: MigrateOptions
   if (changesSchema && hasData && backups && !rerun) {
     result.backup = takeBackup(db, { keep: store.backupKeep, label: `v${plan.state.current ?? 0}`, now: options.now?.() });
   }
-  await runSteps(db, store, plan, result, { ...options, backups, rerun });
+  await runSteps(db, store, plan, result, { ...options, backups, rerun, resumeAt });
   // A mirror switched on for a DB already at the newest version catches up here, with nothing else to run.
   if (store.history === 'goose' && !result.failed) db.withTransaction(() => gooseMirror.applied(db, []));
   result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
@@ -195,7 +199,7 @@ async function runSteps(
   store: ResolvedStore,
   plan: MigrationPlan,
   result: MigrateResult,
-  options: MigrateOptions & { backups: boolean; rerun: InterruptedRun | null },
+  options: MigrateOptions & { backups: boolean; rerun: InterruptedRun | null; resumeAt?: number },
 ): Promise<void> {
   for (const step of plan.steps) {
     const planned = describeStep(step);
@@ -203,6 +207,7 @@ async function runSteps(
     let marker: InterruptedRun | null = null;
     let restored = false;
     const context = stepContext(db, store, options.stores, options.onMove);
+    const resuming = options.rerun?.version === planned.version ? options.resumeAt : undefined;
     try {
       const stepResult = await applyStep(db, step, {
         now: options.now,
@@ -216,7 +221,7 @@ async function runSteps(
               : options.backups
                 ? takeBackup(db, { keep: store.backupKeep + 1, label: `before-${planned.version}`, now: options.now?.() })
                 : null;
-          marker = {
+          const base = {
             version: planned.version,
             name: planned.name,
             checksum: checksumOf(step),
@@ -224,13 +229,20 @@ async function runSteps(
             backup,
             failedStatement: null,
           };
+          marker = withCompleted(base, upOf(step)?.up ?? [], resuming ?? 0);
           markStarted(db, marker);
+        },
+        startAt: resuming,
+        // Each statement's commit is followed by the marker's: a kill between the two runs that one statement again on resume.
+        afterStatement: (completed) => {
+          if (marker) markStarted(db, (marker = withCompleted(marker, upOf(step)?.up ?? [], completed)));
         },
         afterNonTransactionalFailure: async (_step, error, movedIn) => {
           if (!marker) return;
           const statement = isCairnError(error) && typeof error.details.statement === 'number' ? error.details.statement : null;
           // A table moved in from another store lives only here now: putting back the copy taken before the step would lose it.
-          if (marker.backup && movedIn.length === 0 && fs.existsSync(marker.backup)) {
+          // A store that keeps what ran (noTransactionFailure: keep) is left for --recover resume.
+          if (marker.backup && movedIn.length === 0 && store.noTransactionFailure !== 'keep' && fs.existsSync(marker.backup)) {
             await restoreBackup(marker.backup, store.file);
             restored = true; // the copy predates the marker, so the marker went with the rest
           } else {
@@ -274,7 +286,7 @@ async function settleInterrupted(store: ResolvedStore, db: Db, options: MigrateO
     return null;
   }
   const choice = recoveryFor(store, run, options);
-  if (choice.kind === 'rerun') return run;
+  if (choice.kind !== 'restore') return run;
   assertIntactCopy(choice.copy);
   await restoreBackup(choice.copy, store.file);
   if (readInterrupted(db))
@@ -290,11 +302,11 @@ async function settleInterrupted(store: ResolvedStore, db: Db, options: MigrateO
  * real run and the dry run share. No choice (and a file that is not
  * rerunnable) is E_INTERRUPTED; `restore` with no copy left is a usage error.
  */
-function recoveryFor(store: ResolvedStore, run: InterruptedRun, options: MigrateOptions): { kind: 'rerun' } | { kind: 'restore'; copy: string } {
+function recoveryFor(store: ResolvedStore, run: InterruptedRun, options: MigrateOptions): { kind: 'rerun' | 'resume' } | { kind: 'restore'; copy: string } {
   const rerunnable = readStoreSource(store, options.env).migrations.find((m) => m.version === run.version)?.rerunnable === true;
   const choice = options.recover ?? (rerunnable ? 'rerun' : null);
   if (!choice) throw interruptedError(store.name, store.file, run);
-  if (choice === 'rerun') return { kind: 'rerun' };
+  if (choice === 'rerun' || choice === 'resume') return { kind: choice };
   if (!run.backup || !fs.existsSync(run.backup)) {
     throw new CairnError(
       'E_USAGE',
@@ -315,13 +327,18 @@ function assertIntactCopy(file: string): void {
   }
 }
 
+/** The migration a step applies, for an Up; undefined for anything else. */
+function upOf(step: Step | undefined): Migration | undefined {
+  return step?.kind === 'up' ? step.migration : undefined;
+}
+
 /** A rerun runs the interrupted file next, or not at all: anything else would build on half of it. */
-function assertRerunIsNext(store: ResolvedStore, plan: MigrationPlan, run: InterruptedRun): void {
+function assertRerunIsNext(store: ResolvedStore, plan: MigrationPlan, run: InterruptedRun, how: string): void {
   const first = plan.steps[0];
   if (first?.kind === 'up' && first.migration.version === run.version) return;
   throw new CairnError(
     'E_USAGE',
-    `${store.name}: --recover rerun: ${run.name} is not the next file to run (${first ? `the plan starts with ${describeStep(first).name}` : 'nothing is pending'}); put its file back or use --recover restore`,
+    `${store.name}: --recover ${how}: ${run.name} is not the next file to run (${first ? `the plan starts with ${describeStep(first).name}` : 'nothing is pending'}); put its file back or use --recover restore`,
     { store: store.name },
   );
 }

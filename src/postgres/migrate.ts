@@ -22,6 +22,7 @@ import {
   writeInterrupted,
 } from './history.js';
 import { planRedo } from '../migrations/plan-redo.js';
+import { resumeFrom, withCompleted } from '../migrations/resume.js';
 import { parseAppliedSource } from '../migrations/pair.js';
 import { gooseApplied, gooseRenamed, gooseReverted } from './goose-mirror.js';
 import { withMigrationLock } from './lock.js';
@@ -75,6 +76,7 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
       const plan = await planFor(session, target, input, options);
       const lint = input.fresh ? [] : await lintPlan(session, target, plan, false);
       if (!options.force) assertLintClean(reportOf(target.name, where, [], lint));
+      const resume = interrupted && options.recover === 'resume' ? resumePoint(target, plan, interrupted) : undefined;
       // Cleared only now, as the file is about to run again: a refusal above leaves the store refused as it was.
       if (interrupted) await writeInterrupted(session, target.schema, null);
       const result = resultOf(target, plan, options, lint, false);
@@ -82,7 +84,7 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
         const planned = describeStep(step, options);
         options.onStep?.({ phase: 'start', step: planned });
         try {
-          const done = await applyPgStep(session, target, step);
+          const done = await applyPgStep(session, target, step, resume?.version === planned.version ? resume.from : 0);
           result.applied.push(done);
           options.onStep?.({ phase: 'done', step: planned, result: done });
         } catch (error) {
@@ -176,9 +178,18 @@ async function lintPlan(session: PgSession, target: PostgresTarget, plan: Migrat
 
 const REDO_DOWN = ' (Down, run first)';
 
-/** An interrupted NO TRANSACTION file refuses every run until the user chooses `rerun` (a server has no copy to restore). */
+/** `--recover resume`: the interrupted file must be the next to run, and the statements that ran unchanged (resume.ts). */
+function resumePoint(target: PostgresTarget, plan: MigrationPlan, run: InterruptedRun): { version: number; from: number } {
+  const first = plan.steps[0];
+  if (first?.kind !== 'up' || first.migration.version !== run.version) {
+    throw new CairnError('E_USAGE', `${target.name}: --recover resume: ${run.name} is not the next file to run; put its file back`, { store: target.name });
+  }
+  return { version: run.version, from: resumeFrom(target.name, run, first.migration) };
+}
+
+/** An interrupted NO TRANSACTION file refuses every run until the user chooses `rerun` or `resume` (a server has no copy to restore). */
 function assertRecoverable(target: PostgresTarget, run: InterruptedRun, choice: RecoverChoice | undefined): void {
-  if (choice === 'rerun') return;
+  if (choice === 'rerun' || choice === 'resume') return;
   if (choice === 'restore') {
     throw new CairnError('E_USAGE', `${target.name}: --recover restore puts back a copy of a SQLite file; a PostgreSQL store has none. Use --recover rerun`, {
       store: target.name,
@@ -194,13 +205,19 @@ export function interruptedError(target: PostgresTarget, run: InterruptedRun): C
   const ran = run.failedStatement ? `statements 1–${run.failedStatement - 1} ran and stay` : 'some of its statements may have run';
   return new CairnError(
     'E_INTERRUPTED',
-    `${target.name}: ${run.name} ${how}; it runs outside a transaction (NO TRANSACTION), so ${ran}. Nothing else will run until you choose:\n  cairn migrate --store ${target.name} --recover rerun   runs it again from its first statement; only if its statements can safely run twice (CREATE INDEX CONCURRENTLY IF NOT EXISTS …)`,
+    `${target.name}: ${run.name} ${how}; it runs outside a transaction (NO TRANSACTION), so ${ran}. Nothing else will run until you choose:\n  cairn migrate --store ${target.name} --recover rerun    runs it again from its first statement; only if its statements can safely run twice (CREATE INDEX CONCURRENTLY IF NOT EXISTS …)\n  cairn migrate --store ${target.name} --recover resume   runs it from the first statement that did not run${run.completed !== undefined ? ` (statement ${run.completed + 1})` : ''}, once you have fixed that one`,
     { store: target.name, interrupted: run },
   );
 }
 
-/** Runs statements in order; a failure names the file, its line and which statement it was. */
-async function runStatements(session: PgSession, file: string, statements: readonly MigrationStatement[], offset = 0): Promise<void> {
+/** Runs statements in order from `offset`; a failure names the file, its line and which statement it was. */
+async function runStatements(
+  session: PgSession,
+  file: string,
+  statements: readonly MigrationStatement[],
+  offset = 0,
+  onDone?: (completed: number) => Promise<void>,
+): Promise<void> {
   for (let i = offset; i < statements.length; i++) {
     const statement = statements[i] as MigrationStatement;
     try {
@@ -208,6 +225,7 @@ async function runStatements(session: PgSession, file: string, statements: reado
     } catch (error) {
       throw new StatementError(`${file}${statement.line ? `:${statement.line}` : ''}: statement ${i + 1}: ${errorMessage(error)}`, i + 1, error);
     }
+    await onDone?.(i + 1);
   }
 }
 
@@ -221,7 +239,7 @@ class StatementError extends Error {
   }
 }
 
-async function applyPgStep(session: PgSession, target: PostgresTarget, step: Step): Promise<StepResult> {
+async function applyPgStep(session: PgSession, target: PostgresTarget, step: Step, startAt = 0): Promise<StepResult> {
   const started = performance.now();
   const schema = target.schema;
   const took = (): number => performance.now() - started;
@@ -291,18 +309,19 @@ async function applyPgStep(session: PgSession, target: PostgresTarget, step: Ste
           await record();
         });
       } else {
-        // Marked started in its own commit, so a kill between statements is seen by the next run.
-        const run: InterruptedRun = {
-          version: m.version,
-          name: m.name,
-          checksum: m.checksum,
-          startedAt: new Date().toISOString(),
-          backup: null,
-          failedStatement: null,
-        };
+        // Marked started in its own commit, so a kill between statements is seen by the next run; each statement's commit
+        // is followed by the marker's (resume.ts), so --recover resume knows where to go on.
+        let run: InterruptedRun = withCompleted(
+          { version: m.version, name: m.name, checksum: m.checksum, startedAt: new Date().toISOString(), backup: null, failedStatement: null },
+          m.up,
+          startAt,
+        );
         await writeInterrupted(session, schema, run);
         try {
-          await runStatements(session, m.name, m.up);
+          await runStatements(session, m.name, m.up, startAt, async (completed) => {
+            run = withCompleted(run, m.up, completed);
+            await writeInterrupted(session, schema, run);
+          });
         } catch (error) {
           if (error instanceof StatementError) await writeInterrupted(session, schema, { ...run, failedStatement: error.statement }).catch(() => {});
           throw error;
@@ -331,7 +350,7 @@ function failureOf(target: PostgresTarget, step: Step, error: unknown): NonNulla
       ? `${message}. It runs outside a transaction: ${ran}; ${
           step.kind === 'down'
             ? `the file is still recorded as applied: fix its Down (IF EXISTS makes it safe to repeat) and run the same --to again`
-            : `fix it, then cairn migrate --store ${target.name} --recover rerun`
+            : `fix it, then cairn migrate --store ${target.name} --recover resume (goes on from that statement) or --recover rerun (runs it all again)`
         }`
       : `${message} (rolled back: the file left nothing behind)`,
     statement,

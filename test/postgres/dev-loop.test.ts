@@ -77,6 +77,32 @@ describe('the developer loop on PostgreSQL', () => {
     assert.equal((await run('status', '--store', 'store')).code, 2, 'an edited down file is an edit');
   });
 
+  it('--recover resume goes on from the failed statement of a NO TRANSACTION file, checking the ones that ran', async () => {
+    const { dir, env, url } = await mixedServerApp(server, {
+      state: {},
+      store: 'store',
+      files: { '00001_log.sql': 'CREATE TABLE log (step text NOT NULL);\n' },
+    });
+    const run = (...argv: string[]) => cliWith({ cwd: dir, env }, ...argv);
+    const file = path.join(dir, 'migrations', 'store.pg', '00002_fill.sql');
+    const text = (third: string) => `-- +goose NO TRANSACTION\n-- +goose Up\nINSERT INTO log VALUES ('a');\nINSERT INTO log VALUES ('b');\n${third}\n`;
+    fs.writeFileSync(file, text("INSERT INTO nope VALUES ('c');"));
+    assert.equal((await run('migrate', '--store', 'store')).code, 1);
+    const steps = async () => (await pgQuery<{ step: string }>(url, 'SELECT step FROM store.log ORDER BY ctid')).map((r) => r.step);
+    assert.deepEqual(await steps(), ['a', 'b']);
+    const status = await run('status', '--store', 'store');
+    assert.match(status.stdout, /failed at statement 3 \(NO TRANSACTION, partly applied: statements 1–2 ran\)/);
+    fs.writeFileSync(file, text("INSERT INTO log VALUES ('c');").replace("('a')", "('A')"));
+    const changed = await run('migrate', '--store', 'store', '--recover', 'resume');
+    assert.equal(changed.code, 64);
+    assert.match(changed.stderr, /the file's first 2 statements are not those any more/);
+    fs.writeFileSync(file, text("INSERT INTO log VALUES ('c');"));
+    const resumed = await run('migrate', '--store', 'store', '--recover', 'resume');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(await steps(), ['a', 'b', 'c']);
+    assert.equal((await run('status', '--check')).code, 0);
+  });
+
   it('refuses the untouched template, and new --ts, on a PostgreSQL store', async () => {
     const { dir, env } = await mixedServerApp(server, { state: {}, store: 'store', files: { '00001_first.sql': T1 } });
     const run = (...argv: string[]) => cliWith({ cwd: dir, env }, ...argv);

@@ -41,9 +41,10 @@ export function registerMigrate(program: Command, io: Io, done: (code: number) =
       collectVersions,
     )
     .addOption(
-      new Option('--recover <how>', 'after a NO TRANSACTION file was interrupted: restore (put back the copy taken before it) or rerun (run it again)').choices(
-        ['restore', 'rerun'],
-      ),
+      new Option(
+        '--recover <how>',
+        'after a NO TRANSACTION file was interrupted: restore (put back the copy taken before it), rerun (run it again), or resume (go on from the statement that did not run)',
+      ).choices(['restore', 'rerun', 'resume']),
     )
     .action(async (opts: MigrateFlags) => {
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
