@@ -4,8 +4,8 @@ export { assertMigrated } from './assert-migrated.js';
 export { planInput, readStoreSource } from './plan-input.js';
 export { describeStep } from './describe-step.js';
 import { describeStep, targetOf } from './describe-step.js';
-import { planInput, readStoreSource } from './plan-input.js';
-import { CairnError, errorMessage, isCairnError } from '../errors.js';
+import { planInput } from './plan-input.js';
+import { errorMessage, isCairnError } from '../errors.js';
 import { restoreBackup, takeBackup } from '../sqlite/backup.js';
 import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
@@ -14,19 +14,10 @@ import { foreignKeysOn, pragmaStatements } from '../sqlite/pragmas.js';
 import { lintMigrations } from '../lint/lint.js';
 import { assertLintClean, reportOf } from '../lint/report.js';
 import type { LintFinding } from '../lint/types.js';
-import type { Migration } from './types.js';
 import { corruptError, integrityMessages, isCorruptError, isSound, PRE_CHANGE_CHECK_MAX_BYTES } from '../sqlite/integrity.js';
 import { WriteLock } from '../sqlite/lock.js';
 import { applyStep, type StepResult } from './apply.js';
-import {
-  interruptedError,
-  markStarted,
-  readInterrupted,
-  readInterruptedOutsideLock,
-  recordFailedStatement,
-  type InterruptedRun,
-  type RecoverChoice,
-} from './interrupted.js';
+import { markStarted, readInterruptedOutsideLock, recordFailedStatement, type InterruptedRun, type RecoverChoice } from './interrupted.js';
 import { gooseMirror } from './goose-table.js';
 import { stepContext } from './context.js';
 import type { MoveProgress } from '../schema/move-table.js';
@@ -35,6 +26,7 @@ import { sourceFingerprint } from './fingerprint.js';
 import { ensureHistory, forgetFingerprint, readAppliedSource, userTableCount, writeFingerprint } from './history.js';
 import { planRedo } from './plan-redo.js';
 import { resumeFrom, withCompleted } from './resume.js';
+import { assertRerunIsNext, recoveryFor, settleInterrupted, upOf } from './recovery.js';
 import { parseAppliedSource } from './pair.js';
 import { planMigration, type MigrationPlan, type Step } from './plan.js';
 import { databaseExists } from '../sqlite/files.js';
@@ -269,78 +261,6 @@ async function runSteps(
 
 function checksumOf(step: Step): string {
   return step.kind === 'up' || step.kind === 'down' ? step.migration.checksum : step.kind === 'baseline' ? step.checksum : '';
-}
-
-/**
- * A marker left by an interrupted NO TRANSACTION file: refused unless the
- * caller chose a recovery (or the file declares itself rerunnable). `restore`
- * puts the copy taken before the file back and goes on as if it never ran;
- * `rerun` leaves the DB as it is and runs the file again from the top.
- * Returns the marker when the file is to run again.
- */
-async function settleInterrupted(store: ResolvedStore, db: Db, options: MigrateOptions): Promise<InterruptedRun | null> {
-  const run = readInterrupted(db);
-  if (!run) {
-    if (options.recover)
-      throw new CairnError('E_USAGE', `${store.name}: --recover ${options.recover}: no interrupted migration to recover`, { store: store.name });
-    return null;
-  }
-  const choice = recoveryFor(store, run, options);
-  if (choice.kind !== 'restore') return run;
-  assertIntactCopy(choice.copy);
-  await restoreBackup(choice.copy, store.file);
-  if (readInterrupted(db))
-    throw new CairnError(
-      'E_MIGRATION_FAILED',
-      `${store.name}: ${choice.copy} was put back but still carries a marker; it is not the copy taken before ${run.name}`,
-    );
-  return null;
-}
-
-/**
- * How an interrupted file is to be recovered, or the refusal: the one rule the
- * real run and the dry run share. No choice (and a file that is not
- * rerunnable) is E_INTERRUPTED; `restore` with no copy left is a usage error.
- */
-function recoveryFor(store: ResolvedStore, run: InterruptedRun, options: MigrateOptions): { kind: 'rerun' | 'resume' } | { kind: 'restore'; copy: string } {
-  const rerunnable = readStoreSource(store, options.env).migrations.find((m) => m.version === run.version)?.rerunnable === true;
-  const choice = options.recover ?? (rerunnable ? 'rerun' : null);
-  if (!choice) throw interruptedError(store.name, store.file, run);
-  if (choice === 'rerun' || choice === 'resume') return { kind: choice };
-  if (!run.backup || !fs.existsSync(run.backup)) {
-    throw new CairnError(
-      'E_USAGE',
-      `${store.name}: --recover restore: no copy was taken before ${run.name}${run.backup ? ` (${run.backup} is gone)` : ' (backups are off)'}; use --recover rerun, or restore a copy of your own`,
-      { store: store.name },
-    );
-  }
-  return { kind: 'restore', copy: run.backup };
-}
-
-function assertIntactCopy(file: string): void {
-  const copy = openDatabase(file, { readonly: true });
-  try {
-    const check = integrityMessages(copy, 5);
-    if (!isSound(check)) throw new CairnError('E_CORRUPT', `${file} is damaged (${check.join('; ')}); it cannot be put back`, { file });
-  } finally {
-    copy.close();
-  }
-}
-
-/** The migration a step applies, for an Up; undefined for anything else. */
-function upOf(step: Step | undefined): Migration | undefined {
-  return step?.kind === 'up' ? step.migration : undefined;
-}
-
-/** A rerun runs the interrupted file next, or not at all: anything else would build on half of it. */
-function assertRerunIsNext(store: ResolvedStore, plan: MigrationPlan, run: InterruptedRun, how: string): void {
-  const first = plan.steps[0];
-  if (first?.kind === 'up' && first.migration.version === run.version) return;
-  throw new CairnError(
-    'E_USAGE',
-    `${store.name}: --recover ${how}: ${run.name} is not the next file to run (${first ? `the plan starts with ${describeStep(first).name}` : 'nothing is pending'}); put its file back or use --recover restore`,
-    { store: store.name },
-  );
 }
 
 function resultOf(store: ResolvedStore, plan: MigrationPlan, dryRun: boolean, expandEnv = false): MigrateResult {
