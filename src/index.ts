@@ -7,7 +7,8 @@
 import { lazy } from './lazy.js';
 
 export { defineStores, selectStores } from './config/stores.js';
-export type { StoreRegistry, ResolvedStore, ResolveOptions } from './config/stores.js';
+export type { StoreRegistry, ResolvedStore, ResolveOptions, RetentionPolicy } from './config/stores.js';
+export type { PruneOptions, PruneResult, PrunedTable } from './retention/prune.js';
 export type { CairnConfig, StoreConfig, PostgresStoreConfig } from './config/schema.js';
 export { loadConfig, findConfig } from './config/load.js';
 export type { LoadConfigOptions } from './config/load.js';
@@ -57,6 +58,8 @@ export const backfillStatus: Api<typeof import('./backfill/status.js'), 'backfil
 export const runDoctor: Api<typeof import('./doctor/run.js'), 'runDoctor'> = lazy(async () => (await import('./doctor/run.js')).runDoctor);
 /** Follows a table's newest rows (see cairndb/tail). */
 export const tailTable: Api<typeof import('./tail/tail.js'), 'tailTable'> = lazy(async () => (await import('./tail/tail.js')).tailTable);
+/** Deletes what a store's declared retention no longer keeps (see docs/stores.md, retention). */
+export const pruneStore: Api<typeof import('./retention/prune.js'), 'pruneStore'> = lazy(async () => (await import('./retention/prune.js')).pruneStore);
 /** Writes a store to a snapshot folder (see cairndb/snapshot). */
 export const exportStore: Api<typeof import('./snapshot/export.js'), 'exportStore'> = lazy(async () => (await import('./snapshot/export.js')).exportStore);
 /** Restores a snapshot into a store (see cairndb/snapshot). */

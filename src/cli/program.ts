@@ -65,6 +65,7 @@ const COMMAND_MODULES: ReadonlyArray<readonly [readonly string[], () => Promise<
   [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
   [['tail'], async () => (await import('./commands/tail.js')).registerTail],
   [['sql'], async () => (await import('./commands/sql.js')).registerSql],
+  [['prune'], async () => (await import('./commands/prune.js')).registerPrune],
   [['export', 'restore', 'cutover', 'verify'], async () => (await import('./commands/snapshot.js')).registerSnapshot],
 ];
 

@@ -1,3 +1,4 @@
+import { DURATION_FORMS, parseDuration } from '../time/duration.js';
 import { createRequire } from 'node:module';
 import type { z as Zod } from 'zod';
 
@@ -67,6 +68,19 @@ function buildSchemas(z: typeof Zod) {
     .strict()
     .optional();
 
+  /** A log-like table's retention: its time column, and how old (30s, 12h, 14d, PT12H) or how many rows it may keep. */
+  const retentionSchema = z
+    .object({
+      timeColumn: z.string().min(1),
+      maxAge: z
+        .string()
+        .refine((text) => (parseDuration(text) ?? 0) > 0, `a duration: ${DURATION_FORMS}`)
+        .optional(),
+      maxRows: z.number().int().positive().optional(),
+    })
+    .strict()
+    .refine((r) => r.maxAge !== undefined || r.maxRows !== undefined, 'give maxAge, maxRows, or both');
+
   const storeSchema = z
     .object({
       engine: z.literal('sqlite').optional(),
@@ -83,6 +97,8 @@ function buildSchemas(z: typeof Zod) {
       history: z.enum(['cairn', 'goose']).optional(),
       /** A NO TRANSACTION file that fails halfway: put the copy from before it back (`restore`), or keep what ran for --recover resume. */
       noTransactionFailure: z.enum(['restore', 'keep']).optional(),
+      /** Per table: how long rows are kept (`cairn prune`, pruneStore). */
+      retention: z.record(z.string().min(1), retentionSchema).optional(),
     })
     .strict();
 

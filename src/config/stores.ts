@@ -1,3 +1,4 @@
+import { parseDuration } from '../time/duration.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expandTilde } from './paths.js';
@@ -27,6 +28,15 @@ export interface ResolvedStore {
    * `migrate --recover resume` to go on from the failed statement.
    */
   noTransactionFailure?: 'restore' | 'keep';
+  /** Log-like tables' retention, by table (prune.ts); empty when none is declared. */
+  retention?: Record<string, RetentionPolicy>;
+}
+
+/** How long a table keeps its rows: older than `maxAge` (ms) by `timeColumn`, or beyond the newest `maxRows`, they are pruned. */
+export interface RetentionPolicy {
+  timeColumn: string;
+  maxAgeMs: number | null;
+  maxRows: number | null;
 }
 
 /**
@@ -118,6 +128,12 @@ export function defineStores(config: CairnConfig, options: ResolveOptions = {}):
       lockTimeoutMs: s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       history: s.history ?? 'cairn',
       noTransactionFailure: s.noTransactionFailure ?? 'restore',
+      retention: Object.fromEntries(
+        Object.entries(s.retention ?? {}).map(([table, r]) => [
+          table,
+          { timeColumn: r.timeColumn, maxAgeMs: r.maxAge === undefined ? null : parseDuration(r.maxAge), maxRows: r.maxRows ?? null },
+        ]),
+      ),
     });
   }
   if (checkDisk) assertDistinctFiles(stores, source);

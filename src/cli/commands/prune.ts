@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { selectStores } from '../../config/stores.js';
+import { loadRegistry, type GlobalFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { styleFor, writeJson, type Io } from '../io.js';
+
+export function registerPrune(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('prune')
+    .description("delete what each store's declared retention no longer keeps (old rows of log-like tables), in short batches beside a running app")
+    .option('--store <name...>', 'only these stores (default: every store that declares retention)')
+    .option('--dry-run', 'count what would be deleted; delete nothing')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { store?: string[]; dryRun?: boolean; json?: boolean }) => {
+      const { pruneStore } = await import('../../retention/prune.js');
+      const { renderPrune } = await import('../render-prune.js');
+      const registry = await loadRegistry(io, program.opts<GlobalFlags>());
+      const stores = selectStores(registry, opts.store).filter((s) => opts.store || Object.keys(s.retention ?? {}).length > 0);
+      const results = [];
+      for (const store of stores) results.push(await pruneStore(store, { dryRun: opts.dryRun }));
+      if (opts.json) writeJson(io, { ok: true, dryRun: Boolean(opts.dryRun), stores: results });
+      else io.stdout.write(renderPrune(results, styleFor(io.stdout, io.env)));
+      done(EXIT.ok);
+    });
+}
