@@ -14,6 +14,7 @@ import { backupsCheck, fileCheck, permissionsCheck } from './checks/file.js';
 import { lockCheck } from './checks/lock.js';
 import { checkResult, skipped } from './checks/result.js';
 import { schemaCheck, sqliteSubject } from './checks/schema.js';
+import { retentionCheck } from './checks/retention.js';
 import { snapshotCheck } from './checks/snapshot.js';
 import { redactHome } from './format.js';
 import { isCorruptError, openReadOnly, readHeader, storeFiles, type StoreContext } from './inspect.js';
@@ -133,6 +134,7 @@ function checkStore(
       ['backfill', () => backfillCheck(ctx, ctx.db || !ctx.files.db ? backfillJobs(ctx, jobs) : { error: 'the database cannot be read' })],
       ['backups', () => backupsCheck(ctx)],
     ];
+    if (Object.keys(store.retention ?? {}).length > 0) checks.push(['retention', () => retentionCheck(ctx)]);
     if (options.snapshot !== undefined) checks.push(['snapshot', () => snapshotCheck(ctx, path.resolve(options.snapshot as string))]);
     return checks.filter(([check]) => wanted(check)).map(([check, run]) => guard(name, check, run));
   } finally {

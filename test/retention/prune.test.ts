@@ -56,12 +56,18 @@ describe('retention and cairn prune', () => {
       ],
     );
     assert.equal(count(db, 'log_entries'), 120, 'a dry run deletes nothing');
+    const before = JSON.parse((await cli(dir, 'doctor', '--json')).stdout).checks['logs.retention'];
+    assert.equal(before.status, 'warn');
+    assert.match(before.summary, /log_entries \(rows older than 1 h\), metrics \(rows older than 90 min, 70 rows over 50\)/);
+    assert.match(before.details.log_entries, /^120 rows, oldest \d{4}-.*Z, [\d.]+ (B|KiB|MiB)$/);
+    assert.match(before.remedy, /cairn prune --store logs/);
     const real = await cli(dir, 'prune');
     assert.equal(real.code, 0, real.stderr);
     assert.match(real.stdout, /logs: deleted 130 rows/);
     assert.match(real.stdout, /freed pages are reused for new rows; the file shrinks only with VACUUM/);
     assert.equal(count(db, 'log_entries'), 60);
     assert.deepEqual(readRows(db, 'SELECT min(value) AS newest, max(value) AS oldest, count(*) AS n FROM metrics'), [{ newest: 0.5, oldest: 49.5, n: 50 }]);
+    assert.equal(JSON.parse((await cli(dir, 'doctor', '--json')).stdout).checks['logs.retention'].status, 'ok');
     const again = JSON.parse((await cli(dir, 'prune', '--json')).stdout).stores[0];
     assert.equal(
       again.tables.reduce((n: number, t: { byAge: number; byCount: number }) => n + t.byAge + t.byCount, 0),
