@@ -11,7 +11,8 @@ import { isBusy, WriteLock } from '../sqlite/lock.js';
 import { openDatabase } from '../sqlite/open.js';
 import { readHistory, userTableCount } from '../migrations/history.js';
 import { quoteLiteral } from '../sqlite/quote.js';
-import { databaseExists } from '../sqlite/files.js';
+import { databaseExists, removeDatabaseFiles } from '../sqlite/files.js';
+import { syncDir } from '../snapshot/manifest.js';
 import { plural } from '../words.js';
 
 export interface PrepareTargetOptions {
@@ -81,11 +82,16 @@ async function lockedTarget(store: ResolvedStore, exists: boolean, needsMigratio
   let db: Db | null = null;
   try {
     if (databaseExists(store.file)) assertNoWriter(store);
-    db = openDatabase(store.file, { pragmas: store.pragmas });
     let migrated: MigrateResult | null = null;
-    if (needsMigration || !exists) {
-      migrated = await migrateStore(store, { env, db, lockHeld: true });
-      assertMigrated(migrated);
+    if (!exists) {
+      migrated = await createMigrated(store, env);
+      db = openDatabase(store.file, { pragmas: store.pragmas });
+    } else {
+      db = openDatabase(store.file, { pragmas: store.pragmas });
+      if (needsMigration) {
+        migrated = await migrateStore(store, { env, db, lockHeld: true });
+        assertMigrated(migrated);
+      }
     }
     const opened = db;
     return {
@@ -104,6 +110,34 @@ async function lockedTarget(store: ResolvedStore, exists: boolean, needsMigratio
     lock.release();
     throw error;
   }
+}
+
+/**
+ * A store's DB made for an import or a restore, whole or not at all: it is
+ * migrated under a name of its own beside the store's file and renamed into
+ * place once every migration is in, so a process killed halfway leaves no
+ * half-migrated DB that the next run would have to refuse as behind the app
+ * (a leftover of such a kill is replaced). Called under the store's lock.
+ */
+async function createMigrated(store: ResolvedStore, env: Env | undefined): Promise<MigrateResult> {
+  const making = `${store.file}.cairn-creating`;
+  removeDatabaseFiles(making);
+  const db = openDatabase(making, { pragmas: store.pragmas });
+  let migrated: MigrateResult;
+  try {
+    migrated = await migrateStore({ ...store, file: making }, { env, db, lockHeld: true });
+    assertMigrated(migrated);
+  } catch (error) {
+    db.close();
+    removeDatabaseFiles(making);
+    throw error;
+  }
+  db.close(); // checkpoints the WAL into the file: the one file is the whole DB
+  // An empty file cairn left (a run killed before its first migration) is replaced; no journal of it may outlive it.
+  for (const suffix of ['-wal', '-shm', '-journal']) fs.rmSync(`${store.file}${suffix}`, { force: true });
+  fs.renameSync(making, store.file);
+  syncDir(path.dirname(store.file));
+  return { ...migrated, file: store.file };
 }
 
 /** Refuses at once when another connection holds the DB's write lock (the app is running). */

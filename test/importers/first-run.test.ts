@@ -64,6 +64,19 @@ describe('a first run killed while it creates the database', () => {
     assert.equal((await cli(app.dir, 'migrate')).code, 0);
   });
 
+  it('the first import makes the store whole or not at all: a leftover of a killed creation is replaced, never used', async () => {
+    const app = chainApp();
+    fs.mkdirSync(path.dirname(app.db), { recursive: true });
+    fs.writeFileSync(`${app.db}.cairn-creating`, 'half of a database that a killed run left');
+    fs.writeFileSync(`${app.db}.cairn-creating-wal`, 'its journal');
+    const imported = await cli(app.dir, 'import', 'chain', '--from', app.legacy);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(fs.existsSync(`${app.db}.cairn-creating`), false);
+    assert.equal(fs.existsSync(`${app.db}.cairn-creating-wal`), false);
+    assert.deepEqual(dump(app.db), await expectedRows());
+    assert.equal((await cli(app.dir, 'status', '--check')).code, 0, 'every migration is in');
+  });
+
   it('SIGKILLed at moments across the first import, a plain re-run always converges to the same rows', async () => {
     const expected = await expectedRows();
     for (const delayMs of [0, 5, 20, 60, 120, 250]) {
