@@ -108,6 +108,10 @@ describe('retention and cairn prune', () => {
     assert.equal(wrong.code, 64);
     assert.match(wrong.stderr, /stores\.logs\.retention\.log_entries\.timeColumn: log_entries\.message holds "90 minutes ago", which is not a time/);
     assert.equal(count(db, 'metrics'), 2, 'the other table was not pruned either');
+    const plain = scratchApp({ logs: LOGS, state: {} }, { logs: { retention: { log_entries: { timeColumn: 'ts', maxAge: '1h' } } } });
+    const named = await cli(plain.dir, 'prune', '--store', 'state');
+    assert.equal(named.code, 64, 'a store named on purpose that keeps everything');
+    assert.match(named.stderr, /state declares no retention/);
     const { dir: d2 } = await logsApp({ nope: { timeColumn: 'ts', maxAge: '1h' } }, []);
     assert.match((await cli(d2, 'prune')).stderr, /retention\.nope: .* has no table nope/);
   });

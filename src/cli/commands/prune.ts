@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { selectStores } from '../../config/stores.js';
+import { CairnError } from '../../errors.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { styleFor, writeJson, type Io } from '../io.js';
@@ -15,7 +16,19 @@ export function registerPrune(program: Command, io: Io, done: (code: number) => 
       const { pruneStore } = await import('../../retention/prune.js');
       const { renderPrune } = await import('../render-prune.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-      const stores = selectStores(registry, opts.store).filter((s) => opts.store || Object.keys(s.retention ?? {}).length > 0);
+      const declares = (s: { retention?: object }): boolean => Object.keys(s.retention ?? {}).length > 0;
+      const stores = selectStores(registry, opts.store).filter((s) => opts.store || declares(s));
+      // A store named on purpose that keeps everything is a mistake to say, not a silent "nothing to do".
+      const without = stores.filter((s) => !declares(s)).map((s) => s.name);
+      if (without.length > 0) {
+        throw new CairnError(
+          'E_USAGE',
+          `${without.join(', ')} declare${without.length === 1 ? 's' : ''} no retention; add "retention" to the store in the config`,
+          {
+            stores: without,
+          },
+        );
+      }
       const results = [];
       for (const store of stores) results.push(await pruneStore(store, { dryRun: opts.dryRun }));
       if (opts.json) writeJson(io, { ok: true, dryRun: Boolean(opts.dryRun), stores: results });
