@@ -24,13 +24,13 @@ export interface Interruptible {
  * server roll back an unfinished transaction), with the cursor a progress
  * bar hid shown again. Tests stop a command in-process through io.signal.
  */
-export function interruptible(io: Io, what: string): Interruptible {
+export function interruptible(io: Io, what: string, outcome = 'what is written stays'): Interruptible {
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stoppedBy !== null) return quitNow(io, signal);
     stoppedBy = signal;
-    io.stderr.write(`\ncairn: ${signal}: stopping ${what} after the current batch; what is written stays (press Ctrl-C again to quit at once)\n`);
+    io.stderr.write(`\ncairn: ${signal}: stopping ${what} after the current batch; ${outcome} (press Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
   const onInt = (): void => onSignal('SIGINT');

@@ -134,6 +134,7 @@ describe('stopping a long command with a signal', () => {
     const target = path.join(dir, 'copy.sqlite');
     const ended = await interrupted(process.execPath, [BIN, 'restore', '--from', 'snap', '--target', target], dir, () => fs.existsSync(target), ['SIGTERM']);
     assert.equal(ended.signal, 'SIGTERM', ended.stderr);
+    assert.match(ended.stderr, /SIGTERM: stopping the restore after the current batch; it is rolled back whole/);
     assert.match(ended.stderr, /the restore stopped before it finished; everything it wrote was rolled back: the target was left as it was/);
     assert.equal(fs.existsSync(target), false, 'the file the restore created is gone again');
     const again = await cli(dir, 'restore', '--from', 'snap', '--target', target);
@@ -145,6 +146,7 @@ describe('stopping a long command with a signal', () => {
     const out = path.join(dir, 'snap');
     const ended = await interrupted(process.execPath, [BIN, 'export', '--out', 'snap'], dir, () => fs.existsSync(out), ['SIGINT']);
     assert.equal(ended.signal, 'SIGINT', ended.stderr);
+    assert.match(ended.stderr, /SIGINT: stopping the export after the current batch; the files it wrote are removed/);
     assert.match(ended.stderr, /the export stopped before it finished; .*its files were removed \(no snapshot was made\)/);
     assert.equal(fs.existsSync(out), false, 'the folder the export made is gone again');
     const command = [process.execPath, BIN, 'export', '--out', 'snap2'].map((a) => `'${a}'`).join(' ');

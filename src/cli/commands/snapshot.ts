@@ -38,7 +38,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
       const store = anyStore(registry, opts.store);
       const out = opts.out ? path.resolve(io.cwd, opts.out) : undefined;
       const bar = rowsBar(io, { json: opts.json });
-      const stop = interruptible(io, 'the export');
+      const stop = interruptible(io, 'the export', 'the files it wrote are removed');
       const options = { out, force: opts.force, env: io.env, signal: stop.signal, onProgress: bar.update };
       const work = isPostgresStore(store)
         ? (await import('../../postgres/export.js')).exportPostgres(store, { ...options, root: io.cwd })
@@ -82,7 +82,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         const name = opts.store ?? readManifest(from).store;
         const store = anyStore(registry, name);
         const bar = rowsBar(io, { json: opts.json });
-        const stop = interruptible(io, 'the restore');
+        const stop = interruptible(io, 'the restore', 'it is rolled back whole');
         const options = {
           from,
           signal: stop.signal,
