@@ -56,7 +56,8 @@ export async function exportPostgres(target: PostgresTarget, options: ExportOpti
       const names = snapshotFileNames([...tables.keys()]);
       const entries: SnapshotTable[] = [];
       const byteOrdered = await byteOrderedColumns(session, target.schema);
-      const progress = { rowsDone: 0, rowsTotal: await countRows(session, target.schema, [...tables.keys()]) };
+      // Counting is a scan of every table: done only when someone is listening (a bar on a terminal).
+      const progress = { rowsDone: 0, rowsTotal: options.onProgress ? await countRows(session, target.schema, [...tables.keys()]) : 0 };
       try {
         for (const name of await foreignKeyOrder(session, target.schema, [...tables.keys()])) {
           const source = { schema: target.schema, table: name, columns: tables.get(name)!, byteOrdered: byteOrdered.get(name) };

@@ -96,7 +96,7 @@ export async function cutoverStore(store: ResolvedStore, options: CutoverOptions
       out: snapshotDir,
       env: options.env,
       now: options.now,
-      onProgress: (p) => options.onProgress?.({ phase: 'export', table: p.table, rowsDone: p.rowsDone, rowsTotal: p.rowsTotal }),
+      onProgress: options.onProgress && ((p) => options.onProgress?.({ phase: 'export', table: p.table, rowsDone: p.rowsDone, rowsTotal: p.rowsTotal })),
     });
 
     phase('restore', newFile);

@@ -6,7 +6,7 @@ import { CairnError } from '../../errors.js';
 import { loadRegistry, type GlobalFlags, fromCwd } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { interruptible, untilStopped } from '../interrupt.js';
-import { styleFor, writeJson, type Io } from '../io.js';
+import { showsProgress, styleFor, writeJson, type Io } from '../io.js';
 
 /** `--store`, or the only store there is, on either engine. */
 function anyStore(registry: StoreRegistry, name: string | undefined): ResolvedStore | PostgresStore {
@@ -39,7 +39,8 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
       const out = opts.out ? path.resolve(io.cwd, opts.out) : undefined;
       const bar = rowsBar(io, { json: opts.json });
       const stop = interruptible(io, 'the export', 'the files it wrote are removed');
-      const options = { out, force: opts.force, env: io.env, signal: stop.signal, onProgress: bar.update };
+      // No bar (a pipe, CI, --json): no progress asked for, so the export does not count every table first.
+      const options = { out, force: opts.force, env: io.env, signal: stop.signal, onProgress: showsProgress(io, opts.json) ? bar.update : undefined };
       const work = isPostgresStore(store)
         ? (await import('../../postgres/export.js')).exportPostgres(store, { ...options, root: io.cwd })
         : (await import('../../snapshot/export.js')).exportStore(store, options);
@@ -161,7 +162,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
             bars.stop();
             if (!opts.json) io.stderr.write(`cutover: ${phase} ${detail}\n`);
           },
-          onProgress: (p) => bars.update(p.phase, p),
+          onProgress: showsProgress(io, opts.json) ? (p) => bars.update(p.phase, p) : undefined,
         }).finally(() => bars.stop());
         if (opts.json) writeJson(io, { ok: true, ...result });
         else io.stdout.write(renderCutover(result, styleFor(io.stdout, io.env)));
