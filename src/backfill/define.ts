@@ -34,9 +34,10 @@ export interface BackfillRecord<T = unknown> extends SourceRecord<T> {
 /** The context every mapper gets (see MapContext): `home`, and `root`, the folder `items` globs were resolved against. */
 export type BackfillContext = MapContext;
 
-/** What `map` returns for one line: rows keyed by table. `null`/`undefined` skips the line on purpose. */
+/** What `map` returns for one line: rows keyed by table. `null`/`undefined` (or `{ skip: 'reason' }`) skips the line on purpose. */
 export interface BackfillMapResult {
   rows?: Record<string, ImportRow | ImportRow[]>;
+  skip?: string;
 }
 
 export type BackfillMapFn = (record: BackfillRecord, context: BackfillContext) => BackfillMapResult | null | undefined;

@@ -1,3 +1,5 @@
+import { schemaName, type JsonKind } from './json/kinds.js';
+
 /** Where a command writes: stdout gets the result only; stderr gets progress, warnings and errors. */
 export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -49,8 +51,17 @@ export function styleFor(stream: Io['stdout'], env: NodeJS.ProcessEnv): Style {
   };
 }
 
-export function writeJson(io: Io, value: unknown): void {
-  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+/**
+ * A command's `--json` result: one line, its kind and version first
+ * (`"schema": "cairn.status/1"`), so a consumer reads it with one JSON.parse
+ * per line and knows what it holds (docs/json.md lists every kind's fields).
+ */
+export function writeJson(io: Io, kind: JsonKind, value: object): void {
+  io.stdout.write(jsonLine(kind, value) + '\n');
+}
+
+export function jsonLine(kind: JsonKind, value: object, replacer?: (key: string, value: unknown) => unknown): string {
+  return JSON.stringify({ schema: schemaName(kind), ...value }, replacer);
 }
 
 /** Whether progress bars are drawn: stderr is a terminal, and neither --json nor CI asks for plain output (progress.ts). */

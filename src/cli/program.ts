@@ -35,7 +35,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     io.stderr.write(`cairn: ${errorMessage(error)}\n`);
     if (!isCairnError(error) && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     if (argv.includes('--json')) {
-      writeJson(io, {
+      writeJson(io, 'error', {
         ok: false,
         error: isCairnError(error)
           ? { code: error.code, message: error.message, details: error.details }

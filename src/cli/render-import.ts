@@ -14,6 +14,8 @@ export function renderImport(r: ImportSummary, s: Style): string {
     out.push(
       `  ${name.padEnd(18)}${n(src.files).padStart(7)}${n(src.records).padStart(10)}${n(src.skipped).padStart(9)}${n(src.rejected).padStart(10)}${src.note ? s.dim(`  ${src.note}`) : ''}`,
     );
+    const reasons = Object.entries(src.skipReasons ?? {});
+    if (reasons.length > 0) out.push(s.dim(`  ${''.padEnd(18)}skipped: ${reasons.map(([why, count]) => `${why} ×${n(count)}`).join(', ')}`));
   }
   const verb = r.dryRun ? 'would insert' : 'inserted';
   out.push('', `  ${'table'.padEnd(18)}${verb.padStart(13)}${'already present'.padStart(17)}${'updated'.padStart(9)}${'rejected'.padStart(10)}`);

@@ -1,6 +1,6 @@
 import { jsonSafe } from '../importers/rejects.js';
 import type { TailQuery, TailRow } from '../tail/query.js';
-import type { Style } from './io.js';
+import { jsonLine, type Style } from './io.js';
 import { localIsoTime } from '../time/local-iso.js';
 import { plural } from '../words.js';
 
@@ -23,8 +23,9 @@ export function renderTailRow(row: TailRow, query: TailQuery, s: Style): string 
   return parts.join(' ');
 }
 
-export function tailRowJson(row: TailRow): string {
-  return JSON.stringify(row.values, jsonSafe);
+/** One `cairn.tail/1` line: the store and table beside the row, so a row's own columns never collide with them. */
+export function tailRowJson(row: TailRow, query: TailQuery, store: string): string {
+  return jsonLine('tail', { store, table: query.table, row: row.values }, jsonSafe);
 }
 
 function plain(value: unknown): string {

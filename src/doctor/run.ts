@@ -75,7 +75,6 @@ export async function runDoctor(registry: StoreRegistry, options: DoctorOptions 
   const counts: Record<CheckStatus, number> = { ok: 0, warn: 0, fail: 0, idle: 0 };
   for (const check of all) counts[check.status] += 1;
   return {
-    schemaVersion: 1,
     overallStatus: counts.fail ? 'fail' : counts.warn ? 'warn' : 'ok',
     cairnVersion: CAIRN_VERSION,
     generatedAt: new Date(now).toISOString(),

@@ -22,7 +22,6 @@ export interface DoctorCheck {
 }
 
 export interface DoctorReport {
-  schemaVersion: 1;
   /** `fail` when any check fails, else `warn` when any warns, else `ok`. */
   overallStatus: 'ok' | 'warn' | 'fail';
   cairnVersion: string;

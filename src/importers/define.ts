@@ -90,10 +90,16 @@ export interface CopyStep {
   label?: string;
 }
 
-/** What `map` returns for one record. `null`/`undefined` skips the record on purpose (counted as skipped). */
+/**
+ * What `map` returns for one record. `null`/`undefined` skips the record on
+ * purpose (counted as skipped); `{ skip: 'reason' }` does the same and the
+ * summary counts skips by that reason (`sources.<name>.skipReasons`).
+ */
 export interface MapResult {
   rows?: Record<string, ImportRow | ImportRow[]>;
   copies?: CopyStep[];
+  /** Skip this record on purpose, for this reason (a short phrase: "system message", "duplicate header"); rows and copies must be absent. */
+  skip?: string;
 }
 
 /** What every mapper gets beside the record: an import plan's `map` and a backfill job's `map` alike. */

@@ -45,11 +45,26 @@ export interface Batch {
   /** Per source: records read, and records the mapper skipped on purpose. */
   records: Record<string, number>;
   skipped: Record<string, number>;
+  /** Per source, then per reason the map gave (`{ skip: reason }`): records skipped. */
+  skipReasons: Record<string, Record<string, number>>;
   bytes: number;
 }
 
 export function emptyBatch(): Batch {
-  return { groups: [], rowCount: 0, files: [], originFile: [], originLine: [], originKey: [], copies: [], rejects: [], records: {}, skipped: {}, bytes: 0 };
+  return {
+    groups: [],
+    rowCount: 0,
+    files: [],
+    originFile: [],
+    originLine: [],
+    originKey: [],
+    copies: [],
+    rejects: [],
+    records: {},
+    skipped: {},
+    skipReasons: {},
+    bytes: 0,
+  };
 }
 
 /** The origin of record `index` of a batch. */
@@ -217,6 +232,11 @@ export function handleItem(builder: BatchBuilder, item: SourceItem, map: MapFn |
     batch.rejects.push({ ...originOfRecord(), reason: `map returned ${problem}`, raw: raw ?? safeJson(record.value) });
     return;
   }
+  if (result.skip !== undefined) {
+    bump(batch.skipped, record.source);
+    bump((batch.skipReasons[record.source] ??= {}), result.skip);
+    return;
+  }
   const index = builder.addOrigin(record);
   for (const table in result.rows) {
     const value = result.rows[table];
@@ -239,13 +259,19 @@ function withoutValue(record: SourceRecord): RecordOrigin {
 }
 
 /** Why a map result is malformed, or null. Cheap on the common shape: it runs once per record. */
+const RESULT_KEYS = new Set(['rows', 'copies', 'skip']);
+
 function checkResult(result: MapResult): string | null {
   if (typeof result !== 'object') return `a ${typeof result}; expected { rows, copies } or null`;
   for (const key in result) {
-    if (key !== 'rows' && key !== 'copies') {
-      const extra = Object.keys(result).filter((k) => k !== 'rows' && k !== 'copies');
-      return `unknown ${extra.length === 1 ? 'key' : 'keys'} ${extra.join(', ')}; expected { rows: { table: row | row[] }, copies: [{ from, to }] }`;
+    if (!RESULT_KEYS.has(key)) {
+      const extra = Object.keys(result).filter((k) => !RESULT_KEYS.has(k));
+      return `unknown ${extra.length === 1 ? 'key' : 'keys'} ${extra.join(', ')}; expected { rows: { table: row | row[] }, copies: [{ from, to }] } or { skip: "reason" }`;
     }
+  }
+  if (result.skip !== undefined) {
+    if (typeof result.skip !== 'string' || !result.skip.trim()) return '`skip` that is not a reason (a non-empty string)';
+    if (result.rows !== undefined || result.copies !== undefined) return '`skip` beside rows or copies; a skipped record writes nothing';
   }
   if (result.rows !== undefined && (typeof result.rows !== 'object' || result.rows === null)) return '`rows` that is not an object of tables';
   for (const table in result.rows) {

@@ -56,8 +56,10 @@ export interface ImportProgress {
 export interface SourceSummary {
   files: number;
   records: number;
-  /** Records the plan's map skipped on purpose (returned null). */
+  /** Records the plan's map skipped on purpose (returned null, or `{ skip: reason }`). */
   skipped: number;
+  /** Of those, how many for each reason the map gave; skips without a reason are not listed. */
+  skipReasons: Record<string, number>;
   /** Records that never became rows: unreadable, malformed, or the map threw. */
   rejected: number;
   note: string | null;
@@ -132,7 +134,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
     mode,
     created: target.created,
     migrated: target.migrated,
-    sources: Object.fromEntries(declared.map((s) => [s.name, { files: s.files.length, records: 0, skipped: 0, rejected: 0, note: s.note }])),
+    sources: Object.fromEntries(declared.map((s) => [s.name, { files: s.files.length, records: 0, skipped: 0, skipReasons: {}, rejected: 0, note: s.note }])),
     tables: {},
     copies: {},
     rejected: 0,
@@ -161,6 +163,10 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
       }
       for (const [source, n] of Object.entries(batch.records)) summary.sources[source]!.records += n;
       for (const [source, n] of Object.entries(batch.skipped)) summary.sources[source]!.skipped += n;
+      for (const [source, reasons] of Object.entries(batch.skipReasons)) {
+        const counts = summary.sources[source]!.skipReasons;
+        for (const [reason, n] of Object.entries(reasons)) counts[reason] = (counts[reason] ?? 0) + n;
+      }
       await writer.write(batch.groups, (tag) => originOf(batch, tag), rejectRow);
       runCopies(batch, summary, rejects, dryRun, { fromRoot: context.root, toRoot: context.home });
       progress.bytesDone += batch.bytes;

@@ -19,12 +19,12 @@ export async function tailPostgres(target: PostgresTarget, options: TailOptions)
     const query = await buildPgTailQuery(session, target.schema, options.table, options, { idColumn: options.idColumn });
     const first = await lastPgRows(session, query, options.lines ?? DEFAULT_TAIL_LINES);
     shown += first.length;
-    if (first.length) options.onRows(first, query);
+    if (first.length) options.onRows(first, query, target.name);
     if (!options.follow) return { store: target.name, rows: shown };
     shown += await followRows({
       after: first.at(-1)?.id ?? (await pgMaxId(session, query)),
       fetch: (after, limit) => pgRowsAfter(session, query, after, limit),
-      onRows: (rows) => options.onRows(rows, query),
+      onRows: (rows) => options.onRows(rows, query, target.name),
       pollMs: options.pollMs,
       signal: options.signal,
     });

@@ -21,7 +21,8 @@ export interface TailOptions extends TailFilters {
   /** Where a PostgreSQL store's URL takes its `${NAME}` parts (default: process.env). */
   env?: NodeJS.ProcessEnv;
   /** Receives the first rows, then each poll's new ones, oldest first. */
-  onRows: (rows: TailRow[], query: TailQuery) => void;
+  /** Called with each group of rows, the query that found them, and the store holding the table. */
+  onRows: (rows: TailRow[], query: TailQuery, store: string) => void;
 }
 
 export { DEFAULT_TAIL_LINES, DEFAULT_POLL_MS } from './defaults.js';
@@ -45,12 +46,12 @@ export async function tailTable(registry: StoreRegistry, options: TailOptions): 
     const query = buildTailQuery(db, options.table, options, { idColumn: options.idColumn });
     const first = lastRows(db, query, options.lines ?? DEFAULT_TAIL_LINES);
     shown += first.length;
-    if (first.length) options.onRows(first, query);
+    if (first.length) options.onRows(first, query, store.name);
     if (!options.follow) return { store: store.name, rows: shown };
     shown += await followRows({
       after: first.at(-1)?.id ?? maxId(db, query),
       fetch: (after, limit) => rowsAfter(db, query, after as TailRow['id'], limit),
-      onRows: (rows) => options.onRows(rows, query),
+      onRows: (rows) => options.onRows(rows, query, store.name),
       pollMs: options.pollMs,
       signal: options.signal,
     });

@@ -33,7 +33,14 @@ describe('cairn sql', () => {
       ].join('\n'),
     );
     const json = JSON.parse((await cli(dir, 'sql', 'state', 'SELECT id, tag, data FROM notes WHERE id = ?', '1', '--json')).stdout);
-    assert.deepEqual(json, { store: 'state', columns: ['id', 'tag', 'data'], rows: [[1, 'a', { base64: 'AP8=' }]], changes: null, write: false });
+    assert.deepEqual(json, {
+      schema: 'cairn.sql/1',
+      store: 'state',
+      columns: ['id', 'tag', 'data'],
+      rows: [[1, 'a', { base64: 'AP8=' }]],
+      changes: null,
+      write: false,
+    });
   });
 
   it('binds parameters as values: what would be an injection matches nothing and changes nothing', async () => {

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { exitCodeFor } from '../../dist/cli/exit-codes.js';
 import { buildProgram } from '../../dist/cli/program.js';
 import { REPO } from '../helpers.js';
+import { JSON_KINDS } from '../../dist/cli/json/kinds.js';
 
 function declaredCodes(): string[] {
   return [...fs.readFileSync(path.join(REPO, 'src', 'errors.ts'), 'utf8').matchAll(/\|\s*'(E_[A-Z_]+)'/g)].map((m) => m[1] as string);
@@ -58,5 +59,18 @@ describe('docs/cli.md', () => {
       for (const option of command.options) assert.ok(section.includes(option.flags), `cairn ${command.name()} ${option.flags} is missing from docs/cli.md`);
     }
     for (const option of program.options) assert.ok(text.includes(option.flags), `global ${option.flags} is missing from docs/cli.md`);
+  });
+});
+
+describe('docs/json.md', () => {
+  it('is the field reference the contract schemas generate (node scripts/json-reference.mjs rewrites it)', async () => {
+    const { jsonReference, withReference, JSON_DOC } = (await import(pathToFileURL(path.join(REPO, 'scripts', 'json-reference.mjs')).href)) as {
+      jsonReference(): Promise<string>;
+      withReference(text: string, generated: string): Promise<string>;
+      JSON_DOC: string;
+    };
+    const current = fs.readFileSync(JSON_DOC, 'utf8');
+    assert.equal(await withReference(current, await jsonReference()), current, 'docs/json.md is stale: run node scripts/json-reference.mjs');
+    for (const kind of JSON_KINDS) assert.ok(current.includes(`## cairn.${kind}/1\n`), `cairn.${kind}/1 has no section in docs/json.md`);
   });
 });

@@ -14,7 +14,7 @@ test('a healthy app is all ok; the missing store is reported idle and not create
   const app = await healthyApp();
   const { code, report } = await doctorJson(app.dir);
   assert.equal(code, 0);
-  assert.equal(report.schemaVersion, 1);
+  assert.equal(report.schema, 'cairn.doctor/1');
   assert.equal(report.overallStatus, 'ok');
   for (const store of ['app', 'logs']) for (const name of STORE_CHECKS) assert.ok(report.checks[`${store}.${name}`], `${store}.${name} present`);
   const notOk = Object.values(report.checks).filter((c) => c.status !== 'ok' && c.status !== 'idle');

@@ -48,7 +48,7 @@ export async function healthyApp(): Promise<DoctorApp> {
 }
 
 export interface Report {
-  schemaVersion: number;
+  schema: string;
   overallStatus: string;
   counts: Record<string, number>;
   checks: Record<string, { id: string; store: string | null; status: string; summary: string; details: Record<string, unknown>; remedy: string | null }>;

@@ -54,7 +54,7 @@ describe('cairn tail on a PostgreSQL store', () => {
     );
     assert.doesNotMatch(r.stderr, /not covered/);
     const json = await tail(a, 'log_lines', '--store', 'logs', '--lines', '1', '--json');
-    assert.deepEqual(JSON.parse(json.stdout), {
+    assert.deepEqual(JSON.parse(json.stdout).row, {
       id: 4,
       ts: '2026-11-23T10:15:00+00:00',
       level: 'info',
@@ -72,7 +72,7 @@ describe('cairn tail on a PostgreSQL store', () => {
       levels.stdout
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l).msg),
+        .map((l) => JSON.parse(l).row.msg),
       ['started', 'recovered'],
     );
     const literal = await tail(a, 'log_lines', '--contains', 'msg=100%_', '--json');
@@ -80,7 +80,7 @@ describe('cairn tail on a PostgreSQL store', () => {
       literal.stdout
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l).id),
+        .map((l) => JSON.parse(l).row.id),
       [3],
     );
     assert.equal((await tail(a, 'log_lines', '--contains', 'msg=1000', '--json')).stdout, '');
@@ -91,7 +91,7 @@ describe('cairn tail on a PostgreSQL store', () => {
         .trim()
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l).id);
+        .map((l) => JSON.parse(l).row.id);
       // at_text's third row is not a time: it never matches, and it does not fail the query either.
       assert.deepEqual(ids, column === 'at_text' ? [2] : [2, 3], column);
     }
@@ -105,7 +105,7 @@ describe('cairn tail on a PostgreSQL store', () => {
       return r.stdout
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l).id);
+        .map((l) => JSON.parse(l).row.id);
     };
     assert.deepEqual(await idsOf('--match', 'level=warn', '--contains', 'msg=recover'), []);
     assert.deepEqual(await idsOf('--any', '--match', 'level=warn', '--contains', 'msg=recover'), [2, 4]);

@@ -39,7 +39,7 @@ const ids = (stdout: string): number[] =>
   stdout
     .split('\n')
     .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { id: number }).id)
+    .map((l) => (JSON.parse(l) as { row: { id: number } }).row.id)
     .sort((a, b) => a - b);
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -124,5 +124,5 @@ test('the time column prints as local ISO 8601 with its offset: ISO text, epoch 
   const text = await spawnCli(dir, ['tail', 'samples', '--time-column', 'sqlite_time'], { TZ: 'America/St_Johns' });
   assert.equal(text.stdout, '2026-11-23T06:30:05-03:30 ts_ms=1795428005250\n');
   const json = await spawnCli(dir, ['tail', 'samples', '--time-column', 'ts_ms', '--json'], kolkata);
-  assert.equal(JSON.parse(json.stdout).ts_ms, 1795428005250, '--json keeps the value as stored');
+  assert.equal(JSON.parse(json.stdout).row.ts_ms, 1795428005250, '--json keeps the value as stored');
 });

@@ -38,7 +38,7 @@ const jsonLines = (text: string) =>
   text
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l) => (JSON.parse(l) as { row: Record<string, unknown> }).row);
 
 test('tail prints the last N rows in id order (200 by default), finding the store that has the table', async () => {
   const app = await logsApp();

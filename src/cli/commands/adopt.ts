@@ -19,7 +19,7 @@ export function registerAdopt(program: Command, io: Io, done: (code: number) => 
       const [store] = selectAnyStores(await loadRegistry(io, program.opts<GlobalFlags>()), [opts.store]);
       const options = { from: opts.from, dryRun: opts.dryRun, env: io.env };
       const result = await (await import('../../adopt/adopt.js')).adoptStore(store!, options);
-      if (opts.json) writeJson(io, { ok: true, ...result });
+      if (opts.json) writeJson(io, 'adopt', { ok: true, ...result });
       else io.stdout.write(renderAdopt(result, styleFor(io.stdout, io.env)));
       done(EXIT.ok);
     });

@@ -34,7 +34,7 @@ export function registerBackfill(program: Command, io: Io, done: (code: number) 
       const style = styleFor(io.stdout, io.env);
       if (opts.status) {
         const jobs = await backfillStatus(registry, { job: jobArg, env: io.env });
-        if (opts.json) writeJson(io, { ok: jobs.every((j) => j.complete && j.itemsFailed === 0), jobs });
+        if (opts.json) writeJson(io, 'backfill-status', { ok: jobs.every((j) => j.complete && j.itemsFailed === 0), jobs });
         else io.stdout.write(renderBackfillStatus(jobs, style));
         done(EXIT.ok);
         return;
@@ -73,7 +73,7 @@ export function registerBackfill(program: Command, io: Io, done: (code: number) 
         stop.dispose();
       });
       const code = result.outcome === 'busy' ? EXIT.refused : result.rejected > 0 || result.items.failed > 0 ? EXIT.failed : EXIT.ok;
-      if (opts.json) writeJson(io, { ok: code === EXIT.ok && result.outcome !== 'stopped', ...result });
+      if (opts.json) writeJson(io, 'backfill', { ok: code === EXIT.ok && result.outcome !== 'stopped', ...result });
       else io.stdout.write(renderBackfill(result, style));
       if (result.outcome === 'stopped' && stop.stoppedBy) {
         io.stderr.write(`cairn: backfill ${located.name} stopped at a checkpoint; run the same command again to resume from it\n`);

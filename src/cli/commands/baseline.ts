@@ -25,7 +25,7 @@ export function registerBaseline(program: Command, io: Io, done: (code: number) 
         : (await import('../../schema/write-baseline.js')).writeBaseline(store!, options);
       // The config names files relative to its own folder.
       const config = { file: path.relative(registry.root, result.config.file).split(path.sep).join('/'), version: result.config.version };
-      if (opts.json) writeJson(io, { ok: true, ...result, config });
+      if (opts.json) writeJson(io, 'baseline', { ok: true, ...result, config });
       else if (opts.dryRun) io.stdout.write(result.text);
       else io.stdout.write(renderBaseline({ ...result, config }, styleFor(io.stdout, io.env)));
       done(EXIT.ok);

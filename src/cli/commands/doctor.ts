@@ -18,7 +18,7 @@ export function registerDoctor(program: Command, io: Io, done: (code: number) =>
       // --full reads every page of every store: a bar says which store it is on (a terminal only, as every bar).
       const bar = opts.full && showsProgress(io, opts.json) ? await storesBar(io) : null;
       const report = await runDoctor(registry, { stores: opts.store, full: opts.full, env: io.env, onStore: bar?.update }).finally(() => bar?.stop());
-      if (opts.json) writeJson(io, report);
+      if (opts.json) writeJson(io, 'doctor', report);
       else io.stdout.write(renderDoctor(report, styleFor(io.stdout, io.env), { summary: opts.summary }));
       done(report.overallStatus === 'fail' ? EXIT.failed : EXIT.ok);
     });

@@ -54,7 +54,7 @@ export function registerImport(program: Command, io: Io, done: (code: number) =>
         (bar as { stop(): void } | null)?.stop();
         stop.dispose();
       });
-      if (opts.json) writeJson(io, { ok: summary.rejected === 0 && !summary.stopped, ...summary });
+      if (opts.json) writeJson(io, 'import', { ok: summary.rejected === 0 && !summary.stopped, ...summary });
       else io.stdout.write(renderImport(summary, styleFor(io.stdout, io.env)));
       if (summary.stopped)
         io.stderr.write(

@@ -12,7 +12,7 @@ export function registerInit(program: Command, io: Io, done: (code: number) => v
     .action(async (opts: { store: string; ts?: boolean; json?: boolean }) => {
       const { scaffoldApp } = await import('../../scaffold/init.js');
       const result = scaffoldApp({ dir: io.cwd, store: opts.store, ts: opts.ts });
-      if (opts.json) writeJson(io, result);
+      if (opts.json) writeJson(io, 'init', result);
       else {
         const s = styleFor(io.stdout, io.env);
         const width = Math.max(...result.next.map((n) => n.command.length));

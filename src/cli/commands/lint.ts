@@ -22,7 +22,7 @@ export function registerLint(program: Command, io: Io, done: (code: number) => v
         ),
       );
       const errors = reports.reduce((sum, r) => sum + r.errors, 0);
-      if (opts.json) writeJson(io, { ok: errors === 0, stores: reports });
+      if (opts.json) writeJson(io, 'lint', { ok: errors === 0, stores: reports });
       else io.stdout.write(renderLint(reports, styleFor(io.stdout, io.env)));
       done(errors > 0 ? EXIT.failed : EXIT.ok);
     });

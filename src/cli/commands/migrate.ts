@@ -119,7 +119,7 @@ export async function runMigrations(
     }
   }
   const failed = results.some((r) => r.failed);
-  if (flags.json) writeJson(io, { ok: !failed, dryRun: Boolean(flags.dryRun), stores: results });
+  if (flags.json) writeJson(io, options.redo ? 'redo' : 'migrate', { ok: !failed, dryRun: Boolean(flags.dryRun), stores: results });
   else io.stdout.write(renderMigrate(results, styleFor(io.stdout, io.env)));
   return failed ? EXIT.failed : EXIT.ok;
 }

@@ -28,7 +28,7 @@ export function registerNew(program: Command, io: Io, done: (code: number) => vo
         );
       }
       const created = createMigrationFile(store.migrations, name, { ts: opts.ts });
-      if (opts.json) writeJson(io, { store: store.name, ...created });
+      if (opts.json) writeJson(io, 'new', { store: store.name, ...created });
       else io.stdout.write(`${created.file}\n`);
       done(EXIT.ok);
     });

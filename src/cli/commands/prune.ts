@@ -31,7 +31,7 @@ export function registerPrune(program: Command, io: Io, done: (code: number) => 
       }
       const results = [];
       for (const store of stores) results.push(await pruneStore(store, { dryRun: opts.dryRun }));
-      if (opts.json) writeJson(io, { ok: true, dryRun: Boolean(opts.dryRun), stores: results });
+      if (opts.json) writeJson(io, 'prune', { ok: true, dryRun: Boolean(opts.dryRun), stores: results });
       else io.stdout.write(renderPrune(results, styleFor(io.stdout, io.env)));
       done(EXIT.ok);
     });

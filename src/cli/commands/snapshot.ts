@@ -46,7 +46,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         : (await import('../../snapshot/export.js')).exportStore(store, options);
       const result = await untilStopped(io, stop, work, bar.stop, 'its files were removed (no snapshot was made). Run the same command again to export');
       if (result === null) return done(stop.exitCode(EXIT.failed));
-      if (opts.json) writeJson(io, { ok: true, ...result });
+      if (opts.json) writeJson(io, 'export', { ok: true, ...result });
       else io.stdout.write(renderExport(result, styleFor(io.stdout, io.env)));
       done(EXIT.ok);
     });
@@ -111,7 +111,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
           `${isPostgresStore(store) ? `schema ${store.schema} holds what it held` : 'the target was left as it was'}. Run the same command again to restore`,
         );
         if (result === null) return done(stop.exitCode(EXIT.failed));
-        if (opts.json) writeJson(io, { ok: result.verification.equal, ...result });
+        if (opts.json) writeJson(io, 'restore', { ok: result.verification.equal, ...result });
         else io.stdout.write(renderRestore(result, styleFor(io.stdout, io.env)));
         done(result.verification.equal ? EXIT.ok : EXIT.failed);
       },
@@ -164,7 +164,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
           },
           onProgress: showsProgress(io, opts.json) ? (p) => bars.update(p.phase, p) : undefined,
         }).finally(() => bars.stop());
-        if (opts.json) writeJson(io, { ok: true, ...result });
+        if (opts.json) writeJson(io, 'cutover', { ok: true, ...result });
         else io.stdout.write(renderCutover(result, styleFor(io.stdout, io.env)));
         done(EXIT.ok);
       },
@@ -189,7 +189,7 @@ export function registerSnapshot(program: Command, io: Io, done: (code: number) 
         full: opts.full,
         env: io.env,
       });
-      if (opts.json) writeJson(io, report);
+      if (opts.json) writeJson(io, 'verify', report);
       else io.stdout.write(renderDoctor(report, styleFor(io.stdout, io.env), { summary: true, title: 'cairn verify' }));
       done(report.overallStatus === 'fail' ? EXIT.failed : EXIT.ok);
     });
@@ -228,7 +228,7 @@ async function moveInto(
       if (!opts.json) io.stderr.write(`cutover: ${phase} ${detail}\n`);
     },
   });
-  if (opts.json) writeJson(io, { ok: true, ...result });
+  if (opts.json) writeJson(io, 'cutover-into', { ok: true, ...result });
   else io.stdout.write(result.next.join('\n') + '\n');
   return EXIT.ok;
 }

@@ -3,7 +3,7 @@ import { jsonSafe } from '../../importers/rejects.js';
 import { selectAnyStores } from '../../config/stores.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { styleFor, type Io } from '../io.js';
+import { jsonLine, styleFor, type Io } from '../io.js';
 
 export function registerSql(program: Command, io: Io, done: (code: number) => void): void {
   program
@@ -24,7 +24,7 @@ export function registerSql(program: Command, io: Io, done: (code: number) => vo
       }
       const { runSql } = await import('../../sql/run.js');
       const result = await runSql(store!, query, params, { write: opts.write, env: io.env });
-      if (opts.json) io.stdout.write(`${JSON.stringify(result, jsonSafe)}\n`);
+      if (opts.json) io.stdout.write(`${jsonLine('sql', result, jsonSafe)}\n`);
       else {
         const { renderSqlResult } = await import('../render-sql.js');
         io.stdout.write(renderSqlResult(result, styleFor(io.stdout, io.env)));

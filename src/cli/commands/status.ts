@@ -22,7 +22,7 @@ export function registerStatus(program: Command, io: Io, done: (code: number) =>
       const statuses = await Promise.all(
         stores.map((store) => (isPostgresStore(store) ? postgresStatus(store, { env: io.env }) : (certifiedStatus(store) ?? fullStatus(store)))),
       );
-      if (opts.json) writeJson(io, { stores: statuses });
+      if (opts.json) writeJson(io, 'status', { stores: statuses });
       else io.stdout.write(renderStatus(statuses, styleFor(io.stdout, io.env)));
       // A store that migrate would refuse exits as that refusal does (2), one that cannot be inspected as its error (64 for config); never 0.
       const pending = (s: StoreStatus): boolean => opts.check === true && (s.pending.length > 0 || s.baselinePending);

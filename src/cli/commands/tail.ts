@@ -127,8 +127,8 @@ export function registerTail(program: Command, io: Io, done: (code: number) => v
           idColumn: opts.idColumn,
           signal: controller.signal,
           env: io.env,
-          onRows: (rows, query) => {
-            io.stdout.write(rows.map((row) => (opts.json ? tailRowJson(row) : renderTailRow(row, query, style))).join('\n') + '\n');
+          onRows: (rows, query, store) => {
+            io.stdout.write(rows.map((row) => (opts.json ? tailRowJson(row, query, store) : renderTailRow(row, query, style))).join('\n') + '\n');
           },
         });
       } finally {
