@@ -35,6 +35,11 @@ export type { BackfillJob, BackfillRecord, BackfillContext, BackfillMapFn, Backf
 // The read-path check an app makes at startup: a few indexed reads, no job code.
 export { backfillReadiness } from './backfill/readiness.js';
 export type { BackfillReadiness, BackfillPhase } from './backfill/readiness.js';
+// DB-first reads with the files as the fallback while a job is not complete, each fallback counted for doctor.
+export { readThrough, readSourceOf } from './backfill/read-through.js';
+export type { ReadThroughOptions } from './backfill/read-through.js';
+export { flushFallbacks } from './backfill/fallbacks.js';
+export type { FallbackReason } from './backfill/fallbacks.js';
 
 type Api<M, K extends keyof M> = M[K];
 

@@ -87,7 +87,7 @@ export function ensureStateTables(db: Db): void {
   db.exec(SCHEMA);
 }
 
-function hasStateTable(db: Db): boolean {
+export function hasStateTable(db: Db): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cairn_backfill_state'").get() !== undefined;
 }
 

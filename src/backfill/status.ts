@@ -5,6 +5,7 @@ import type { Db } from '../sqlite/db.js';
 import { openDatabase } from '../sqlite/open.js';
 import { readAllJobStates, readFailedItems, type JobState } from './state.js';
 import type { Env } from '../migrations/envsub.js';
+import type { BackfillJob } from './define.js';
 import { readinessOf, type BackfillReadiness } from './readiness.js';
 import { databaseExists } from '../sqlite/files.js';
 
@@ -18,14 +19,15 @@ export interface BackfillStatusEntry extends BackfillReadiness {
 }
 
 /** A job the config declares: the store its module targets, or why the module cannot be loaded. */
-export type DeclaredJobs = Map<string, { target: string } | { error: string }>;
+export type DeclaredJobs = Map<string, { target: string; job: BackfillJob } | { error: string }>;
 
 /** Loads every job module the config names, to learn each one's target store. */
 export async function declaredJobs(registry: StoreRegistry): Promise<DeclaredJobs> {
   const jobs: DeclaredJobs = new Map();
   for (const [name, file] of Object.entries(registry.backfills)) {
     try {
-      jobs.set(name, { target: (await (await import('./run.js')).loadBackfill(path.resolve(registry.root, file))).target });
+      const job = await (await import('./run.js')).loadBackfill(path.resolve(registry.root, file));
+      jobs.set(name, { target: job.target, job });
     } catch (error) {
       jobs.set(name, { error: `the job module cannot be loaded: ${errorMessage(error)}` });
     }

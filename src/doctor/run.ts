@@ -9,6 +9,7 @@ import { CAIRN_VERSION } from '../version.js';
 import { backfillCheck } from './checks/backfill.js';
 import { configCheck } from './checks/config.js';
 import { importsCheck } from './checks/imports.js';
+import { legacyCheck } from './checks/legacy.js';
 import { foreignKeyCheck, freelistCheck, integrityCheck, journalCheck } from './checks/engine.js';
 import { backupsCheck, fileCheck, permissionsCheck } from './checks/file.js';
 import { lockCheck } from './checks/lock.js';
@@ -34,6 +35,15 @@ export async function runDoctor(registry: StoreRegistry, options: DoctorOptions 
   const all: DoctorCheck[] = [];
   if (wanted('config')) all.push(guard(null, 'config', () => configCheck(registry, jobs)));
   if (wanted('imports')) all.push(guard(null, 'imports', () => importsCheck(registry)));
+  if (wanted('legacy')) {
+    try {
+      all.push(await legacyCheck(registry, jobs, { env: options.env, now }));
+    } catch (error) {
+      all.push(
+        checkResult(null, 'legacy', 'fail', `the check itself failed: ${errorMessage(error)}`, {}, 'Report this with the output of `cairn doctor --json`.'),
+      );
+    }
+  }
   const selected = selectAnyStores(registry, options.stores);
   const stores = selected.filter((s): s is ResolvedStore => !isPostgresStore(s));
   const servers = selected.filter(isPostgresStore);

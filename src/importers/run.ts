@@ -11,6 +11,7 @@ import { inlineBatches, workerBatches } from './pipeline.js';
 import { orderSources, originOf, type Batch, type RejectEntry } from './produce.js';
 import type { RecordOrigin } from './define.js';
 import { importRejectsFile, RejectsFile } from './rejects.js';
+import { writeImportLedger } from './ledger.js';
 import { expandPath, resolveSources, type ResolvedSource } from './sources.js';
 import { rowObject, RowWriter, type TableCounts, type WrittenRow } from './writer.js';
 import type { RejectSink, WriteGroup } from './outcome.js';
@@ -182,6 +183,16 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
     // Held-back rows wait for parents later input may bring: a stopped run leaves them to the next one, never rejects them.
     if (!summary.stopped) await writer.finish(rejectRow);
     summary.tables = writer.counts();
+    // Which legacy files this run took in, for doctor's "still on disk" report; only a run that read everything.
+    if (!summary.stopped && !dryRun) {
+      writeImportLedger(
+        registry.home,
+        name,
+        context.root,
+        declared.flatMap((s) => s.files),
+        options.now?.() ?? new Date(),
+      );
+    }
   } finally {
     rejects.close();
     await target.close();

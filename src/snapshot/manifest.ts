@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { describeIssues } from '../config/schema.js';
 import { CairnError } from '../errors.js';
 import { HISTORY_TABLES } from '../migrations/history.js';
+import { FALLBACKS_TABLE } from '../backfill/fallbacks.js';
 import { FILE_MODE } from '../sqlite/files.js';
 import { plural } from '../words.js';
 
@@ -16,9 +17,13 @@ import { plural } from '../words.js';
  */
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Tables a snapshot never carries: cairn's migration history (with the applied texts and accepted edits), which every target builds for itself. */
+/**
+ * Tables a snapshot never carries: cairn's migration history (with the
+ * applied texts and accepted edits), which every target builds for itself, and
+ * the counts of reads that fell back to files, which describe one machine's app.
+ */
 export function carriedInSnapshot(table: string): boolean {
-  return !HISTORY_TABLES.has(table);
+  return !HISTORY_TABLES.has(table) && table !== FALLBACKS_TABLE;
 }
 export const SNAPSHOT_FORMAT = 'cairn-snapshot';
 export const SNAPSHOT_FORMAT_VERSION = 1;

@@ -15,6 +15,7 @@ import { assertMigrated } from '../migrations/assert-migrated.js';
 import type { MigrateResult, PlannedStep } from '../migrations/migrator.js';
 import type { MoveProgress } from '../schema/move-table.js';
 import type { Db } from '../sqlite/db.js';
+import { flushFallbacks } from '../backfill/fallbacks.js';
 import { openDatabase } from '../sqlite/open.js';
 
 export interface OpenStoresOptions {
@@ -76,6 +77,8 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
   const pools: Record<string, PgPool> = {};
   const migrations: Record<string, MigrateResult | null> = {};
   const closeAll = async (): Promise<void> => {
+    // Reads that fell back to files since the last write of their counts (readThrough) go out before the connection closes.
+    for (const db of Object.values(dbs)) flushFallbacks(db);
     for (const db of Object.values(dbs)) db.close();
     await Promise.all(Object.values(pools).map((pool) => pool.end()));
   };
