@@ -30,20 +30,22 @@ export function jobFilesOnDisk(job: BackfillJob, name: string, context: Backfill
   const items = listItems(job, name, context);
   const counts: BackfillItemCounts = { listed: 0, unchanged: 0, new: 0, resumed: 0, grown: 0, changed: 0, retried: 0, failed: 0, missing: 0 };
   const work = planWork(items, records, true, counts);
-  let bytes = 0;
+  const sizes = new Map<string, number>();
   for (const item of items) {
     try {
-      bytes += fs.statSync(item.file).size;
+      sizes.set(item.file, fs.statSync(item.file).size);
     } catch {
       // listed but gone or unreadable now: counted as not yet read, its bytes unknown
     }
   }
+  // A file whose time changed but which holds nothing past its recorded offset (copied, touched) has nothing new to read.
+  const touched = work.filter((w) => w.reason === 'grown' && (sizes.get(w.file) ?? Infinity) <= w.start).length;
   return {
     files: items.length,
-    bytes,
-    backfilled: counts.unchanged,
+    bytes: [...sizes.values()].reduce((n, size) => n + size, 0),
+    backfilled: counts.unchanged + touched,
     notYet: counts.new + counts.resumed + counts.retried,
-    grown: counts.grown,
+    grown: counts.grown - touched,
     rewritten: counts.changed,
     rewrittenSample: work
       .filter((w) => w.reason === 'changed')

@@ -97,7 +97,9 @@ describe('readThrough', () => {
     let after = (await runDoctor(registry, { redactHome: false })).checks.legacy!;
     assert.match(String(after.details['backfill hist']), /6 files \(.+\) · 6 backfilled \(100%\)/);
     const files = fs.readdirSync(path.join(app.home, 'convs'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    const [first, second] = files.map((e) => path.join(e.parentPath, e.name)).sort();
+    const [first, second, third] = files.map((e) => path.join(e.parentPath, e.name)).sort();
+    // Touched (a copy, a backup tool): the time changed, nothing was added: still backfilled.
+    fs.utimesSync(third!, new Date(), new Date(Date.now() + 60_000));
     fs.writeFileSync(first!, JSON.stringify({ head: true, title: 'rewritten' }) + '\n');
     fs.appendFileSync(second!, JSON.stringify({ text: 'one more', tokens: 1 }) + '\n');
     writeConversations(app.home, 1, 2, { damage: false, first: 100 });
