@@ -11,6 +11,7 @@ import { benchStartup } from './startup.mjs';
 import { benchColdStart } from './cold-start.mjs';
 import { benchPostgres } from './postgres.mjs';
 import { benchPgData } from './pg-data.mjs';
+import { benchPrune } from './prune.mjs';
 
 const quick = process.argv.includes('--quick');
 const results = [];
@@ -31,6 +32,7 @@ results.push(await benchDoctor({ quick }));
 results.push(await benchSnapshot({ quick }));
 results.push(await benchMove({ quick }));
 results.push(await benchLint({ quick }));
+results.push(await benchPrune({ quick }));
 results.push(await benchPostgres({ quick }));
 results.push(await benchPgData({ quick }));
 

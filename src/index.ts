@@ -9,6 +9,7 @@ import { lazy } from './lazy.js';
 export { defineStores, selectStores } from './config/stores.js';
 export type { StoreRegistry, ResolvedStore, ResolveOptions, RetentionPolicy } from './config/stores.js';
 export type { PruneOptions, PruneResult, PrunedTable } from './retention/prune.js';
+export type { BackgroundPruneOptions } from './retention/background.js';
 export type { CairnConfig, StoreConfig, PostgresStoreConfig } from './config/schema.js';
 export { loadConfig, findConfig } from './config/load.js';
 export type { LoadConfigOptions } from './config/load.js';

@@ -1,8 +1,10 @@
 // The README's demo: a realistic agent app's three stores, set up in a scratch
 // folder and taken through status → migrate → status with the real CLI, its
 // legacy flat files imported (and imported again: nothing new), its
-// conversation rollouts backfilled (and refreshed after one grows), then
-// opened the way the app itself would at startup (openStores).
+// conversation rollouts backfilled in the background by the app while it
+// reads through them (files first, the DB once complete), refreshed after one
+// grows, opened the way the app itself would at startup (openStores), its
+// old log entries pruned by the logs store's retention.
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -49,7 +51,39 @@ cairn(['import', 'legacy', '--from', 'legacy'], { expect: 1, why: 'again: every 
 // Years of conversation rollouts: the backfill job moves them into threads and events, resumably.
 const rollouts = generateRollouts(path.join(scratch, 'data'), { conversations: 60, eventsPerConversation: 50 });
 console.log(`\nrollouts: ${rollouts.conversations} conversations, ${rollouts.events} events in ${path.join(scratch, 'data', 'rollouts')}`);
-cairn(['backfill', 'rollouts'], { expect: 1, why: 'exit 1: a malformed line and a line cut short went to the rejects file' });
+
+// The new release starts while the history is still only files: it backfills in the background and reads through,
+// from the files while the job is not complete (each such read counted for doctor), from the DB once it is.
+const { loadConfig, openStores, readThrough } = await import(path.join(repo, 'dist', 'index.js'));
+const { startBackfill } = await import(path.join(repo, 'dist', 'backfill', 'index.js'));
+const registry = await loadConfig({ cwd: scratch });
+{
+  const app = await openStores(registry);
+  const thread = path.basename(rollouts.files[0], '.jsonl').replace(/^rollout-[\dT-]{19}-/, '');
+  const titleOf = (id) =>
+    readThrough(app.db('state'), 'rollouts', {
+      fromDb: () => {
+        const row = app.db('state').prepare('SELECT title FROM threads WHERE id = ?').get(id);
+        return row && `"${row.title}" from the DB`;
+      },
+      fromFiles: () => `"${JSON.parse(fs.readFileSync(rollouts.files[0], 'utf8').split('\n')[0]).payload.title}" from its rollout file`,
+    });
+  console.log(`\napp: before the backfill, thread ${thread.slice(0, 8)}… reads ${titleOf(thread)}`);
+  let once = true;
+  const run = startBackfill(registry, {
+    job: 'rollouts',
+    onProgress: () => {
+      if (once) console.log(`app: while the backfill runs, it reads ${titleOf(thread)}`);
+      once = false;
+    },
+  });
+  const result = await run.done;
+  console.log(
+    `app: backfill ${result.outcome}: ${Object.values(result.tables).reduce((n, t) => n + t.inserted, 0)} rows, ${result.rejected} lines rejected (a malformed line and a line cut short, kept in ${path.relative(scratch, result.rejectsFile)})`,
+  );
+  console.log(`app: now it reads ${titleOf(thread)}`);
+  await app.close();
+}
 cairn(['backfill', 'rollouts'], { why: 'complete: one indexed read, nothing listed' });
 // A conversation goes on after the backfill finished, and a new one starts.
 fs.appendFileSync(
@@ -61,8 +95,6 @@ cairn(['backfill', 'rollouts', '--refresh'], { why: 'the grown file is read from
 cairn(['backfill', '--status']);
 
 // What the app does on every start: one call; nothing pending → the fast path.
-const { openStores, loadConfig } = await import(path.join(repo, 'dist', 'index.js'));
-const registry = await loadConfig({ cwd: scratch });
 const started = performance.now();
 const stores = await openStores(registry);
 const ms = performance.now() - started;
@@ -71,23 +103,30 @@ const count = stores.db('state').prepare('SELECT count(*) AS n FROM projects').g
 // The app logs as it runs; `cairn tail` reads them back like a log file.
 const log = stores.db('logs').prepare('INSERT INTO log_entries (at, level, target, message, thread_id) VALUES (?, ?, ?, ?, ?)');
 const levels = ['info', 'debug', 'info', 'warn', 'info', 'error'];
+// Last month's entries, written by the release before, and this session's (the last twenty minutes).
+const hourAgo = Date.now() - 20 * 60_000;
+for (let i = 0; i < 30; i++) log.run(new Date(hourAgo - 30 * 86_400_000 + i * 1000).toISOString(), 'info', 'agent::turn', `old step ${i}`, 't0');
 for (let i = 0; i < 60; i++) {
   const level = levels[i % levels.length];
   log.run(
-    new Date(Date.UTC(2026, 10, 23, 9, 0, i * 20)).toISOString(),
+    new Date(hourAgo + i * 20_000).toISOString(),
     level,
     i % 4 ? 'agent::turn' : 'agent::net',
     level === 'error' ? `request ${i} timed out after 30s` : `step ${i}`,
     `t${i % 3}`,
   );
 }
-stores.close();
+await stores.close();
 console.log(
   `\nopenStores(): ${Object.keys(stores.dbs).join(', ')} open in ${ms.toFixed(2)} ms, nothing pending (a cold first call; npm run bench measures the steady cost); projects: ${count}`,
 );
 
+// The logs store declares retention (14 days, at most 100,000 rows): last month's entries go, in short batches.
+// An app gets this from openStores() in the background; an operator runs it by hand.
+cairn(['prune', '--dry-run'], { why: 'counts what would go, deletes nothing' });
+cairn(['prune']);
 cairn(['tail', 'log_entries', '-n', '4'], { why: 'the last rows of the logs store, as a log file' });
-cairn(['tail', 'log_entries', '--match', 'level=ERROR', '--contains', 'message=timed out', '--from', '2026-11-23T09:10:00Z', '--json']);
+cairn(['tail', 'log_entries', '--match', 'level=ERROR', '--contains', 'message=timed out', '--since', '10m', '--json']);
 
 // The operator's view of every store; the rejected lines above are what it warns about.
 cairn(['doctor', '--summary'], { why: 'exit 0: warnings only' });

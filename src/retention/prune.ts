@@ -16,6 +16,10 @@ export interface PruneOptions {
   tables?: readonly string[];
   /** The moment ages are measured from (default: now). */
   now?: Date;
+  /** Stop after this much time (ms), between two batches: what is left waits for the next prune (`complete: false`). */
+  budgetMs?: number;
+  /** Stops between two batches, like an exhausted budget. */
+  signal?: AbortSignal;
 }
 
 export interface PrunedTable {
@@ -26,6 +30,8 @@ export interface PrunedTable {
   /** Rows the table holds afterwards (on a dry run: would hold). */
   rowsLeft: number;
   batches: number;
+  /** The table got to its policy; false when the budget ran out or the signal stopped the prune first. */
+  complete: boolean;
 }
 
 export interface PruneResult {
@@ -36,6 +42,8 @@ export interface PruneResult {
   /** Pages given back to the file system (incremental vacuum), or null when the store does not use it (see note). */
   pagesFreed: number | null;
   note: string | null;
+  /** Every table got to its policy; false when the budget ran out or the signal stopped it first. */
+  complete: boolean;
   elapsedMs: number;
 }
 
@@ -57,7 +65,16 @@ export async function pruneStore(store: ResolvedStore, options: PruneOptions = {
       if (!store.retention?.[table]) throw new CairnError('E_USAGE', `${store.name} declares no retention for ${table}`, { store: store.name, table });
     }
   }
-  const result: PruneResult = { store: store.name, file: store.file, dryRun: Boolean(options.dryRun), tables: [], pagesFreed: null, note: null, elapsedMs: 0 };
+  const result: PruneResult = {
+    store: store.name,
+    file: store.file,
+    dryRun: Boolean(options.dryRun),
+    tables: [],
+    pagesFreed: null,
+    note: null,
+    complete: true,
+    elapsedMs: 0,
+  };
   if (policies.length === 0 || !databaseExists(store.file)) {
     result.note = policies.length === 0 ? `${store.name} declares no retention` : `${store.file} does not exist yet: nothing to prune`;
     return result;
@@ -67,9 +84,14 @@ export async function pruneStore(store: ResolvedStore, options: PruneOptions = {
     const cutoff = (options.now ?? new Date()).getTime() / 1000;
     // Every policy is checked before any row goes: a mistake in one table's declaration deletes nothing anywhere.
     for (const [table, policy] of policies) assertReadable(db, store.name, table, policy);
+    const deadline = options.budgetMs === undefined ? Infinity : started + options.budgetMs;
+    const stopped = (): boolean => Boolean(options.signal?.aborted) || performance.now() >= deadline;
     for (const [table, policy] of policies) {
-      result.tables.push(await pruneTable(db, table, policy, cutoff, options.batchRows ?? 2000, Boolean(options.dryRun)));
+      // A pass always gets one batch done, however long the checks took: a small budget still makes progress.
+      if (result.tables.length > 0 && stopped()) break;
+      result.tables.push(await pruneTable(db, table, policy, cutoff, { batchRows: options.batchRows ?? 2000, dryRun: Boolean(options.dryRun), stopped }));
     }
+    result.complete = result.tables.length === policies.length && result.tables.every((t) => t.complete);
     if (!options.dryRun) Object.assign(result, giveBackSpace(db));
   } finally {
     db.close();
@@ -108,12 +130,20 @@ function assertReadable(db: Db, store: string, table: string, policy: RetentionP
   }
 }
 
-async function pruneTable(db: Db, table: string, policy: RetentionPolicy, cutoff: number, batchRows: number, dryRun: boolean): Promise<PrunedTable> {
+interface PruneRun {
+  batchRows: number;
+  dryRun: boolean;
+  /** True once the budget is spent or the signal fired: checked before each batch. */
+  stopped: () => boolean;
+}
+
+async function pruneTable(db: Db, table: string, policy: RetentionPolicy, cutoff: number, run: PruneRun): Promise<PrunedTable> {
+  const { dryRun } = run;
   const t = quoteIdent(table);
   const count = (where = '1', params: unknown[] = []): number =>
     Number(db.prepare(`SELECT count(*) AS n FROM ${t} WHERE ${where}`).get<{ n: number }>(...(params as never[]))?.n ?? 0);
   const old = policy.maxAgeMs === null ? null : { where: `${unixSecondsOf(policy.timeColumn)} < ?`, params: [cutoff - policy.maxAgeMs / 1000] };
-  const out: PrunedTable = { table, byAge: 0, byCount: 0, rowsLeft: 0, batches: 0 };
+  const out: PrunedTable = { table, byAge: 0, byCount: 0, rowsLeft: 0, batches: 0, complete: true };
   if (dryRun) {
     out.byAge = old ? count(old.where, old.params) : 0;
     const left = count() - out.byAge;
@@ -123,12 +153,12 @@ async function pruneTable(db: Db, table: string, policy: RetentionPolicy, cutoff
   }
   if (old) {
     const step = db.prepare(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE ${old.where} ORDER BY rowid LIMIT ?)`);
-    out.byAge = await deleteInBatches(db, (limit) => step.run(...(old.params as number[]), limit).changes, Infinity, batchRows, out);
+    out.byAge = await deleteInBatches(db, (limit) => step.run(...(old.params as number[]), limit).changes, Infinity, run, out);
   }
-  if (policy.maxRows !== null) {
+  if (policy.maxRows !== null && out.complete) {
     // Counted once: rows the app adds meanwhile are the newest, and stay.
     const step = db.prepare(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} ORDER BY rowid LIMIT ?)`);
-    out.byCount = await deleteInBatches(db, (limit) => step.run(limit).changes, Math.max(0, count() - policy.maxRows), batchRows, out);
+    out.byCount = await deleteInBatches(db, (limit) => step.run(limit).changes, Math.max(0, count() - policy.maxRows), run, out);
   }
   out.rowsLeft = count();
   return out;
@@ -139,10 +169,14 @@ async function pruneTable(db: Db, table: string, policy: RetentionPolicy, cutoff
  * transaction, until a batch finds fewer rows than it may take, pausing
  * between batches so other writers get the lock.
  */
-async function deleteInBatches(db: Db, batch: (limit: number) => number, total: number, batchRows: number, out: PrunedTable): Promise<number> {
+async function deleteInBatches(db: Db, batch: (limit: number) => number, total: number, run: PruneRun, out: PrunedTable): Promise<number> {
   let deleted = 0;
   while (deleted < total) {
-    const limit = Math.min(batchRows, total - deleted);
+    if (out.batches > 0 && run.stopped()) {
+      out.complete = false;
+      break;
+    }
+    const limit = Math.min(run.batchRows, total - deleted);
     const started = performance.now();
     const n = db.withTransaction(() => batch(limit));
     deleted += n;

@@ -15,6 +15,7 @@ import { assertMigrated } from '../migrations/assert-migrated.js';
 import type { MigrateResult, PlannedStep } from '../migrations/migrator.js';
 import type { MoveProgress } from '../schema/move-table.js';
 import type { Db } from '../sqlite/db.js';
+import type { BackgroundPrune, BackgroundPruneOptions } from '../retention/background.js';
 import { flushFallbacks } from '../backfill/fallbacks.js';
 import { openDatabase } from '../sqlite/open.js';
 
@@ -38,6 +39,14 @@ export interface OpenStoresOptions {
    * moveTable() copies rows. Never called on a start with nothing pending.
    */
   onProgress?: (event: OpenStoresProgress) => void;
+  /**
+   * Stores that declare `retention` are pruned in the background: a first
+   * pass once startup has returned, then one an hour, each with a time budget
+   * (default 500 ms), on a connection of its own and in short batches, so the
+   * app's own writes wait milliseconds at most. `false` leaves pruning to
+   * `cairn prune` / `pruneStore()`.
+   */
+  prune?: false | BackgroundPruneOptions;
 }
 
 export type OpenStoresProgress =
@@ -76,7 +85,9 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
   const dbs: Record<string, Db> = {};
   const pools: Record<string, PgPool> = {};
   const migrations: Record<string, MigrateResult | null> = {};
+  let pruning: BackgroundPrune | null = null;
   const closeAll = async (): Promise<void> => {
+    await pruning?.stop();
     // Reads that fell back to files since the last write of their counts (readThrough) go out before the connection closes.
     for (const db of Object.values(dbs)) flushFallbacks(db);
     for (const db of Object.values(dbs)) db.close();
@@ -96,6 +107,11 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
     for (const store of servers) {
       migrations[store.name] ??= null;
       pools[store.name] = await server!.openPool(store);
+    }
+    const retained = selected.filter((s): s is ResolvedStore => !isPostgresStore(s) && Object.keys(s.retention ?? {}).length > 0);
+    // The pruning code loads only for an app that declares retention.
+    if (retained.length > 0 && options.prune !== false) {
+      pruning = (await import('../retention/background.js')).startBackgroundPrune(retained, warn, options.prune ?? {});
     }
   } catch (error) {
     await closeAll().catch(() => {});

@@ -82,10 +82,12 @@ const pruneStore = z.strictObject({
       byCount: z.number().int().describe('… for being beyond maxRows'),
       rowsLeft: z.number().int(),
       batches: z.number().int(),
+      complete: z.boolean().describe('the table got to its policy (false: a time budget ran out first)'),
     }),
   ),
   pagesFreed: z.number().int().nullable().describe('pages given back by incremental vacuum, or null (see note)'),
   note: z.string().nullable(),
+  complete: z.boolean().describe('every table got to its policy'),
   elapsedMs: z.number(),
 });
 
