@@ -91,6 +91,8 @@ describe('readThrough', () => {
       /6 files \(.+\) · 0 backfilled \(0%\) · 6 not yet · 12 reads fell back to files in the last 24 h \(not-started ×12\): backfill hist is pending, 0% done/,
     );
     assert.match(legacy.remedy ?? '', /Run `cairn backfill hist`/);
+    const viaCli = await cli(app.dir, 'doctor', '--summary');
+    assert.match(viaCli.stdout, /legacy +1 plan or job not finished with the files on disk · 12 reads fell back to files in the last 24 h/);
 
     // Complete: the files are all in; a rewritten and a grown file are named, with --refresh as the remedy; a new one is "not yet".
     assert.equal((await cli(app.dir, 'backfill', 'hist')).code, 0);

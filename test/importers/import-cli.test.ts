@@ -272,4 +272,35 @@ export default defineImport({
     ]);
     db.close();
   });
+
+  it('a skip with a reason is counted by reason, in the library and the CLI; a skip beside rows, or an empty reason, is a reject', async () => {
+    const app = chainApp();
+    const plan = `
+import { defineImport, source } from ${JSON.stringify(DIST_INDEX)};
+export default defineImport({
+  target: 'site',
+  sources: { zones: source.json('zones.json', { each: 'zones' }) },
+  map: ({ key, value }) =>
+    key === 'z1' ? { skip: 'archived zone' } : key === 'z2' ? { skip: 'archived zone', rows: { zones: { id: key, name: value.name } } } : { skip: '' },
+});
+`;
+    const planFile = path.join(app.dir, 'plans', 'skips.mjs');
+    const data = chainData();
+    data.zones.z3 = { name: 'third' };
+    writeLegacy(app.legacy, data);
+    fs.writeFileSync(planFile, plan);
+    const r = await cli(app.dir, 'import', planFile, '--from', app.legacy, '--json');
+    assert.equal(r.code, 1, 'the skip beside rows and the empty reason are rejects');
+    const s = json(r.stdout);
+    assert.deepEqual(s.sources.zones, { files: 1, records: 3, skipped: 1, skipReasons: { 'archived zone': 1 }, rejected: 2, note: null });
+    assert.deepEqual(
+      s.rejectSamples.map((x: { reason: string }) => x.reason),
+      ['map returned `skip` beside rows or copies; a skipped record writes nothing', 'map returned `skip` that is not a reason (a non-empty string)'],
+    );
+    const human = await cli(app.dir, 'import', planFile, '--from', app.legacy);
+    assert.match(human.stdout, /skipped: archived zone ×1/);
+    const { runImport, loadConfig } = await import(DIST_INDEX);
+    const summary = await runImport(await loadConfig({ cwd: app.dir }), { plan: planFile, from: app.legacy, worker: false });
+    assert.deepEqual(summary.sources.zones.skipReasons, { 'archived zone': 1 });
+  });
 });

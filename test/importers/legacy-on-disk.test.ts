@@ -39,6 +39,9 @@ describe('doctor: the legacy files of an import plan', () => {
     seen = await legacyDetail(app.dir);
     assert.equal(seen.status, 'warn');
     assert.match(seen.detail, /^5 files .* · 3 imported · 1 changed since · 1 not imported$/);
+    const viaCli = JSON.parse((await cli(app.dir, 'doctor', '--json')).stdout);
+    assert.equal(viaCli.checks.legacy.status, 'warn');
+    assert.match(viaCli.checks.legacy.details['import chain'], /· 1 changed since · 1 not imported$/);
     assert.match(seen.remedy ?? '', new RegExp(`Run \`cairn import chain --from ${app.legacy.replace(/[/\\]/g, '\\$&')}\` to take in 2 files`));
   });
 
