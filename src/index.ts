@@ -30,6 +30,9 @@ export type { MigrateOptions, MigrateResult, PlannedStep, FailedStep, StepResult
 
 // Declaring plans and jobs is cheap (plain objects); running them is not.
 export { defineImport, source } from './importers/define.js';
+// A JSONL member stored as the line wrote it, without a parse → stringify round trip (a map's fast path for payloads).
+export { rawJson } from './importers/json-text.js';
+export type { JsonText } from './importers/json-text.js';
 export type { ImportPlan, SourceSpec, SourceRecord, MapFn, MapResult, MapContext, ImportRow } from './importers/define.js';
 export { defineBackfill } from './backfill/define.js';
 export type { BackfillJob, BackfillRecord, BackfillContext, BackfillMapFn, BackfillMapResult } from './backfill/define.js';

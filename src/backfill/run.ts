@@ -8,7 +8,7 @@ import { originOf, type RejectEntry } from '../importers/produce.js';
 import type { TableCounts } from '../importers/outcome.js';
 import { DEFAULT_LEASE_MS, isBackfillJob, type BackfillContext, type BackfillJob } from './define.js';
 import { fingerprintOf, listItems, tailHash } from './items.js';
-import { workerBatches, yieldingBatches } from '../importers/pipeline.js';
+import { useWorker, workerBatches, yieldingBatches } from '../importers/pipeline.js';
 import { produceBackfillBatches, type BackfillBatch, type WorkItem, type WorkReason } from './produce.js';
 import { RejectsLedger } from './rejects-ledger.js';
 import { newLeaseOwner, type ItemRecord } from './state.js';
@@ -28,7 +28,7 @@ export interface RunBackfillOptions {
   migrate?: boolean;
   /** Where rejected lines go (default: `<home>/backfill-<job>.rejects.jsonl`). */
   rejectsFile?: string;
-  /** Read and map on a worker thread (default: true when the job is a module, by name or path). */
+  /** Read and map on a worker thread (default: when the job is a module, by name or path, and a second core is free). */
   worker?: boolean;
   /** Stops after the batch being written commits. */
   signal?: AbortSignal;
@@ -236,7 +236,7 @@ async function writeBatches(
   const progress: BackfillProgress = { itemsTotal: run.work.length, itemsDone: 0, rows: 0, rejected: 0 };
   options.onProgress?.({ ...progress });
   const batches =
-    run.located && options.worker !== false
+    run.located && useWorker(options.worker)
       ? workerBatches<BackfillBatch>({ kind: 'backfill', jobFile: run.located.file, name: run.name, queue: run.work, context: run.context })
       : yieldingBatches(produceBackfillBatches(job, run.name, run.work, run.context));
   for await (const batch of batches) {

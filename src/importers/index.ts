@@ -18,3 +18,5 @@ export type { RunImportOptions, ImportSummary, ImportProgress, SourceSummary } f
 export type { TableCounts } from './writer.js';
 export type { CopyCounts } from './copy.js';
 export type { RejectEntry } from './produce.js';
+export { rawJson } from './json-text.js';
+export type { JsonText } from './json-text.js';

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { SqlValue } from '../sqlite/db.js';
 import type { WriteGroup } from './outcome.js';
+import { isJsonText, mapping } from './json-text.js';
 import type { ImportPlan, MapContext, MapFn, MapResult, RecordOrigin, SourceRecord } from './define.js';
 import { readSource, type ResolvedSource, type SourceItem } from './sources.js';
 
@@ -218,7 +219,8 @@ export function handleItem(builder: BatchBuilder, item: SourceItem, map: MapFn |
   }
   let result: MapResult | null | undefined;
   try {
-    result = map(record as SourceRecord, context);
+    // The JSONL line's text is at hand while map runs, for rawJson() to store a member as written.
+    result = mapping(record.value, raw, map, record as SourceRecord, context);
   } catch (error) {
     batch.rejects.push({ ...originOfRecord(), reason: `map threw: ${errorMessage(error)}`, raw: raw ?? safeJson(record.value) });
     return;
@@ -302,6 +304,7 @@ function toSqlValue(value: unknown): SqlValue | typeof UNSTORABLE {
       return value ? 1 : 0;
     case 'object':
       if (value === null || value instanceof Uint8Array) return value;
+      if (isJsonText(value)) return value.text;
       if (value instanceof Date) return Number.isNaN(value.getTime()) ? UNSTORABLE : value.toISOString();
       return safeJson(value) ?? UNSTORABLE;
     default:

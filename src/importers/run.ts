@@ -7,7 +7,7 @@ import type { MigrateResult } from '../migrations/migrator.js';
 import { prepareTarget } from '../stores/prepare-target.js';
 import { copyOnce, type CopyCounts } from './copy.js';
 import { isImportPlan, type ImportMode, type ImportPlan, type MapContext } from './define.js';
-import { inlineBatches, workerBatches } from './pipeline.js';
+import { inlineBatches, useWorker, workerBatches } from './pipeline.js';
 import { orderSources, originOf, type Batch, type RejectEntry } from './produce.js';
 import type { RecordOrigin } from './define.js';
 import { importRejectsFile, RejectsFile } from './rejects.js';
@@ -32,7 +32,7 @@ export interface RunImportOptions {
   mode?: ImportMode;
   /** Where rejected input goes (default: `<home>/import-<name>-<time>.rejects.jsonl`). Never written on a dry run. */
   rejectsFile?: string;
-  /** Read and map on a worker thread (default: true when `plan` is a path). */
+  /** Read and map on a worker thread (default: when `plan` is a path and a second core is free). */
   worker?: boolean;
   env?: Env;
   now?: () => Date;
@@ -154,7 +154,7 @@ export async function runImport(registry: StoreRegistry, options: RunImportOptio
     };
     const progress: ImportProgress = { bytesDone: 0, bytesTotal: sources.reduce((n, s) => n + s.bytes, 0), records: 0, rowsWritten: 0, rejected: 0 };
     const batches =
-      planFile !== null && options.worker !== false
+      planFile !== null && useWorker(options.worker)
         ? workerBatches({ kind: 'import', planFile: planFile as string, sources, context, batchRows: plan.batchSize, copyColumns: target.copyColumns })
         : inlineBatches(plan, sources, context);
     for await (const batch of batches) {

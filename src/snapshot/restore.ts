@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ResolvedStore } from '../config/stores.js';
 import { throwIfStopped } from '../stopped.js';
 import { CairnError, errorMessage } from '../errors.js';
-import { threadBatches } from '../importers/pipeline.js';
+import { threadBatches, useWorker, yieldingBatches } from '../importers/pipeline.js';
 import type { Env } from '../migrations/envsub.js';
 import { ensureStateTables, STATE_TABLES } from '../backfill/state.js';
 import type { MigrateResult } from '../migrations/migrator.js';
@@ -15,7 +15,7 @@ import { affinityOf, keepsValuesAsGiven, readTables, type TableInfo } from '../s
 import { prepareTarget } from '../stores/prepare-target.js';
 import { compareWithSnapshot, type SnapshotComparison } from './compare.js';
 import { exactInsertSql, plainInsertSql, registerLineFunctions, type DecodeColumn } from './line-format.js';
-import { snapshotLineError, type RestoreBatch, type RestoreSegment, type RestoreSource } from './restore-reader.js';
+import { produceRestoreBatches, snapshotLineError, type RestoreBatch, type RestoreSegment, type RestoreSource } from './restore-reader.js';
 import { carriedInSnapshot, readManifest, verifySnapshotFiles, type SnapshotManifest, type SnapshotTable } from './manifest.js';
 import { plural } from '../words.js';
 
@@ -237,11 +237,11 @@ async function restoreRows(
       plan.tables.map((t) => t.entry.name),
     );
     for (const table of [...plan.tables].reverse()) db.exec(`DELETE FROM ${quoteIdent(table.entry.name)}`);
-    // Lines are read and decoded on a worker thread while this thread inserts.
-    const batches = threadBatches<RestoreBatch>(
-      new URL('./restore-worker.js', import.meta.url),
-      writers.map((w) => w.source),
-    );
+    // Lines are read and decoded on a worker thread while this thread inserts (on one core, here between inserts).
+    const sources = writers.map((w) => w.source);
+    const batches = useWorker(undefined)
+      ? threadBatches<RestoreBatch>(new URL('./restore-worker.js', import.meta.url), sources)
+      : yieldingBatches(produceRestoreBatches(sources));
     let reported = 0;
     for await (const batch of batches) {
       throwIfStopped(signal, 'the restore');

@@ -55,7 +55,8 @@ function named(urls: string[]): string[] {
 
 const LATER = [
   /^dist\/cli\//,
-  /^dist\/importers\/(?!define\.js$)/,
+  // A plan's declarations (defineImport, source, rawJson) load from the root: plain objects and a small scanner.
+  /^dist\/importers\/(?!(define|json-text)\.js$)/,
   // readThrough and its fallback counter are the read path an app calls from the root entry: small, and no job code.
   /^dist\/backfill\/(?!(define|readiness|state|read-through|fallbacks)\.js$)/,
   /^dist\/(snapshot|doctor|lint|tail|schema|adopt|postgres)\//,
