@@ -12,6 +12,7 @@ import { benchColdStart } from './cold-start.mjs';
 import { benchPostgres } from './postgres.mjs';
 import { benchPgData } from './pg-data.mjs';
 import { benchPrune } from './prune.mjs';
+import { benchAgent } from './agent.mjs';
 
 const quick = process.argv.includes('--quick');
 const results = [];
@@ -28,6 +29,7 @@ results.push({
 });
 results.push(await benchImport({ quick }));
 results.push(await benchBackfill({ quick }));
+results.push(await benchAgent({ quick }));
 results.push(await benchDoctor({ quick }));
 results.push(await benchSnapshot({ quick }));
 results.push(await benchMove({ quick }));
