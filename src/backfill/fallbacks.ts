@@ -49,19 +49,25 @@ export function recordFallback(db: Db, job: string, reason: FallbackReason, deta
     count.lastAt = lastAt;
     count.detail = detail ?? count.detail;
   } else entry.counts.set(key, { job, reason, hour, reads: 1, lastAt, detail });
-  if (entry.lastFlush === null || now - entry.lastFlush >= FLUSH_INTERVAL_MS) flushFallbacks(db, now);
+  // Never inside the app's own transaction (its rollback would take the counts along), and never waiting for a lock.
+  if (!db.inTransaction && (entry.lastFlush === null || now - entry.lastFlush >= FLUSH_INTERVAL_MS)) flushFallbacks(db, now, { wait: false });
 }
 
 /**
  * Writes the counts not yet written; returns how many reads they hold. A
  * failure (a read-only connection, a lock held past the busy timeout) keeps
- * them for the next write and returns 0; close() reports what it could not write.
+ * them for the next write and returns 0, with one process warning per
+ * connection. `wait: false` (a read's own flush) gives up at once when
+ * another process holds the write lock (a backfill's checkpoint): the read
+ * goes on, and the counts go out with a later one.
  */
-export function flushFallbacks(db: Db, now: number = Date.now()): number {
+export function flushFallbacks(db: Db, now: number = Date.now(), options: { wait?: boolean } = {}): number {
   const entry = pending.get(db);
   if (!entry || entry.counts.size === 0) return 0;
   entry.lastFlush = now;
   const rows = [...entry.counts.values()];
+  const timeout = options.wait === false ? Number(db.pragmaValue('busy_timeout')) : null;
+  if (timeout !== null) db.exec('PRAGMA busy_timeout = 0');
   try {
     db.withTransaction(() => {
       db.exec(SCHEMA);
@@ -73,11 +79,14 @@ export function flushFallbacks(db: Db, now: number = Date.now()): number {
       db.prepare(`DELETE FROM ${FALLBACKS_TABLE} WHERE hour < ?`).run(new Date(now - KEEP_MS).toISOString());
     });
   } catch (error) {
+    if (options.wait === false && (error as { code?: string }).code?.startsWith('SQLITE_BUSY')) return 0;
     if (!entry.warned) {
       entry.warned = true;
       process.emitWarning(`cairn: could not record reads that fell back to files in ${db.file} (kept in memory, retried): ${(error as Error).message}`);
     }
     return 0;
+  } finally {
+    if (timeout !== null) db.exec(`PRAGMA busy_timeout = ${timeout}`);
   }
   entry.counts.clear();
   return rows.reduce((n, r) => n + r.reads, 0);

@@ -73,6 +73,27 @@ describe('readThrough', () => {
     assert.deepEqual(counted(app.db), { 'not-started': 1, stopped: 1, running: 1, interrupted: 1, 'not-in-db': 2, 'db-error': 1 });
   });
 
+  it('a read never waits on the count: another process holding the write lock, or the app in its own transaction, delays the write, never the read or the count', async () => {
+    const app = historyApp();
+    assert.equal((await cli(app.dir, 'migrate')).code, 0);
+    const db = openDatabase(app.db, { pragmas: { busy_timeout: 5000 } });
+    const writer = new Database(app.db);
+    writer.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    assert.equal(readThrough(db, 'hist', { fromDb: () => 'db', fromFiles: () => 'files' }), 'files');
+    assert.ok(performance.now() - started < 1000, `the read waited ${performance.now() - started} ms for the lock`);
+    writer.exec('ROLLBACK');
+    writer.close();
+    assert.equal(db.pragmaValue('busy_timeout'), 5000, "the connection's busy timeout is put back");
+    // Inside the app's transaction, rolled back: the count is not written there, and not lost.
+    db.exec('BEGIN');
+    readThrough(db, 'hist', { fromDb: () => 'db', fromFiles: () => 'files', now: Date.now() + 60_000 });
+    db.exec('ROLLBACK');
+    assert.equal(flushFallbacks(db), 2);
+    db.close();
+    assert.deepEqual(counted(app.db), { 'not-started': 2 });
+  });
+
   it('an app using openStores gets the counts written when it closes; doctor reports them with the job and its files on disk', async () => {
     const app = historyApp();
     writeConversations(app.home, 6, 4, { damage: false });
