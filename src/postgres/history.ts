@@ -195,3 +195,26 @@ export async function writeInterrupted(session: PgSession, schema: string, run: 
       JSON.stringify(run),
     ]);
 }
+
+const CREATING_KEY = 'creating';
+
+/**
+ * The mark of a store being created by an import into a fresh
+ * schema: set before its first migration, cleared when a run brings the store
+ * to the app's schema. A kill between two migrations leaves it, so the next
+ * import finishes the creation instead of refusing a store that is "behind"
+ * (a server schema cannot be built aside and renamed into place, as a SQLite
+ * file is).
+ */
+export async function readCreating(session: PgSession, schema: string): Promise<boolean> {
+  const [present] = await session.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [metaTable(schema)]);
+  if (!present?.ok) return false;
+  const rows = await session.query(`SELECT 1 FROM ${metaTable(schema)} WHERE key = $1`, [CREATING_KEY]);
+  return rows.length > 0;
+}
+
+export async function writeCreating(session: PgSession, schema: string, creating: boolean): Promise<void> {
+  if (!creating) await session.query(`DELETE FROM ${metaTable(schema)} WHERE key = $1`, [CREATING_KEY]);
+  else
+    await session.query(`INSERT INTO ${metaTable(schema)} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [CREATING_KEY, new Date().toISOString()]);
+}

@@ -19,6 +19,7 @@ import {
   recordApplied,
   recordRenamed,
   recordReverted,
+  writeCreating,
   writeInterrupted,
 } from './history.js';
 import { planRedo } from '../migrations/plan-redo.js';
@@ -51,6 +52,8 @@ export interface PostgresMigrateOptions {
   acceptEdits?: readonly number[];
   /** Revert the newest applied file with the Down it was applied with and apply it again (`cairn redo`, see plan-redo.ts). */
   redo?: boolean;
+  /** The store is being created by an import: marked so a kill between two migrations is finished by the next run (history.ts). */
+  creating?: boolean;
   onStep?: (event: { phase: 'start' | 'done'; step: ReturnType<typeof describeStep>; result?: StepResult }) => void;
 }
 
@@ -80,6 +83,7 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
       // Cleared only now, as the file is about to run again: a refusal above leaves the store refused as it was.
       if (interrupted) await writeInterrupted(session, target.schema, null);
       const result = resultOf(target, plan, options, lint, false);
+      if (options.creating && plan.steps.length > 0) await writeCreating(session, target.schema, true);
       for (const step of plan.steps) {
         const planned = describeStep(step, options);
         options.onStep?.({ phase: 'start', step: planned });
@@ -93,6 +97,8 @@ export async function migratePostgres(target: PostgresTarget, options: PostgresM
         }
       }
       result.to = result.failed ? (result.applied.at(-1)?.version ?? result.from) : result.to;
+      // Whatever run brings the store to the app's schema ends a creation left unfinished.
+      if (!result.failed && options.to === undefined && !options.redo) await writeCreating(session, target.schema, false);
       // A mirror switched on for a store already migrated catches up here, with nothing else to run.
       if (target.history === 'goose' && !result.failed) await inTransaction(session, () => gooseApplied(session, target.schema, []));
       return result;

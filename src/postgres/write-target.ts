@@ -7,6 +7,7 @@ import { migratePostgres } from './migrate.js';
 import { PgRowWriter, type PgRowWriterOptions } from './row-writer.js';
 import { openSession, type PgSession } from './session.js';
 import { postgresStatus } from './status.js';
+import { readCreating } from './history.js';
 import { newerThanAppWarning } from '../migrations/status-report.js';
 import { describeTarget } from './target.js';
 import { plural } from '../words.js';
@@ -39,9 +40,10 @@ export async function assertPgWritable(
   if (status.error) throw new CairnError(status.error.code as CairnErrorCode, status.error.message, { store: store.name });
   const newer = newerThanAppWarning(status, where, check.verb);
   const warnings = newer ? [newer] : [];
-  const fresh = !status.exists || status.current === null;
   const behind = status.pending.length > 0 || status.baselinePending;
   if (!behind) return { migrated: null, created: false, warnings };
+  // A creation an earlier import or backfill began and did not finish (killed between two migrations) is still fresh.
+  const fresh = !status.exists || status.current === null || (check.createAbsent === true && (await creationUnfinished(store, check.env)));
   const what = fresh ? 'has no tables yet' : `is at version ${status.current ?? 0} with ${plural(status.pending.length, 'pending migration')}`;
   if (check.dryRun) {
     throw new CairnError(
@@ -56,7 +58,7 @@ export async function assertPgWritable(
       pending: status.pending.map((p) => p.version),
     });
   }
-  const migrated = await migratePostgres(store, { env: check.env });
+  const migrated = await migratePostgres(store, { env: check.env, creating: fresh && check.createAbsent === true });
   assertMigrated(migrated);
   return { migrated, created: fresh, warnings: [...warnings, ...migrated.warnings] };
 }
@@ -102,5 +104,14 @@ export async function preparePgImport<O>(
     await release?.();
     await session.end().catch(() => {});
     throw error;
+  }
+}
+
+async function creationUnfinished(store: PostgresStore, env: Env | undefined): Promise<boolean> {
+  const session = await openSession(store, { env });
+  try {
+    return await readCreating(session, store.schema);
+  } finally {
+    await session.end().catch(() => {});
   }
 }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliWith } from '../helpers.js';
+import { spawn } from 'node:child_process';
+import { BIN, cliWith } from '../helpers.js';
 import { CHAIN_PLAN, chainData, DIST_INDEX, readRejects, writeLegacy, type ChainData } from '../importers/helpers.js';
 import { mixedServerApp, pgQuery, startPostgres, type TestServer } from './server.js';
 
@@ -231,5 +232,34 @@ export default defineImport({
     // The app's next insert takes an id past the imported ones instead of colliding with id 1.
     const [next] = await rows(app, "INSERT INTO site.vals (t) VALUES ('from the app') RETURNING id");
     assert.deepEqual(next, { id: 5 });
+  });
+
+  it('a first import killed between two migrations of a fresh schema is finished by the plain re-run; a store merely behind still needs --migrate', async () => {
+    const slow = { ...PG_CHAIN, '0002_rooms.sql': `SELECT pg_sleep(5);\n${PG_CHAIN['0002_rooms.sql']}` };
+    const app = await chainApp(chainData(), CHAIN_PLAN, slow);
+    await rows(app, 'DROP SCHEMA site CASCADE');
+    const child = spawn(process.execPath, [BIN, 'import', 'chain', '--from', app.legacy], { cwd: app.dir, env: app.env, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    // Killed once the first migration is in and the second one is running.
+    for (let i = 0; i < 200; i++) {
+      const [present] = await rows(app, "SELECT to_regclass('site.cairn_migrations') IS NOT NULL AS ok");
+      if ((present as { ok: boolean }).ok && (await rows(app, 'SELECT 1 FROM site.cairn_migrations')).length === 1) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    assert.deepEqual(await rows(app, 'SELECT version FROM site.cairn_migrations'), [{ version: '1' }], 'killed between the migrations');
+
+    const again = await importCli(app, '--json');
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    assert.equal(JSON.parse(again.stdout).created, true);
+    assert.equal((await rows(app, 'SELECT count(*)::int AS n FROM site.items'))[0]!['n' as never], 12);
+    assert.deepEqual(await rows(app, "SELECT key FROM site.cairn_meta WHERE key = 'creating'"), [], 'the creation is finished');
+
+    // A store that is only behind (a new release's file) is still refused without --migrate.
+    fs.writeFileSync(path.join(app.dir, 'migrations', 'site.pg', '0004_tags.sql'), 'CREATE TABLE tags (name text PRIMARY KEY);\n');
+    const behind = await importCli(app);
+    assert.equal(behind.code, 2);
+    assert.match(behind.stderr, /pass --migrate/);
   });
 });
