@@ -26,7 +26,10 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
       // Help asked for (`--help`, `help`) and --version end 0; help shown because no command was given (`cairn` alone) is a
       // usage mistake. Told apart by argv: commander's own exit code for it follows whatever process.exitCode holds.
       const answered = thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version' || thrown.code === 'commander.help';
-      return answered && argv.some((arg) => ASKS_FOR_HELP.has(arg)) ? EXIT.ok : EXIT.usage;
+      if (answered && argv.some((arg) => ASKS_FOR_HELP.has(arg))) return EXIT.ok;
+      // A parse mistake (an unknown option, a missing argument) under --json is a cairn.error/1 document too.
+      if (argv.includes('--json')) writeJson(io, 'error', { ok: false, error: { code: 'E_USAGE', message: thrown.message.replace(/^error: /, '') } });
+      return EXIT.usage;
     }
     // A damaged page or a full disk met anywhere is named as such, never a raw SQLite error.
     const { asCairnError } = await import('../failures.js');

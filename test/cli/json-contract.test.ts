@@ -113,6 +113,10 @@ describe('the --json contract', () => {
     await run('baseline', 'baseline', '--store', 'site');
     const refused = await run('error', 'migrate', '--store', 'nope');
     assert.equal(refused.code, 64);
+    // A mistake commander itself finds (an unknown option) is the same document.
+    const unknown = await run('error', 'status', '--bogus');
+    assert.equal(unknown.code, 64);
+    assert.match((unknown.docs[0]!.error as { message: string }).message, /unknown option '--bogus'/);
 
     // cutover --into needs a PostgreSQL store: test/postgres/json-contract.test.ts produces that kind.
     const unseen = JSON_KINDS.filter((kind) => !seen.has(kind) && kind !== 'cutover-into');
