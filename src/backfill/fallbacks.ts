@@ -108,7 +108,7 @@ export function readFallbacks(db: Db, since: string): FallbackSummary[] {
   if (!present) return [];
   const rows = db
     .prepare(
-      `SELECT job, reason, sum(reads) AS reads, max(last_at) AS last_at, max(detail) AS detail FROM ${FALLBACKS_TABLE} WHERE last_at >= ? GROUP BY job, reason ORDER BY job, reads DESC`,
+      `SELECT job, reason, sum(reads) AS reads, max(last_at) AS last_at, detail FROM ${FALLBACKS_TABLE} WHERE last_at >= ? GROUP BY job, reason ORDER BY job, reads DESC`,
     )
     .all<{ job: string; reason: string; reads: number; last_at: string; detail: string | null }>(since);
   const byJob = new Map<string, FallbackSummary>();
@@ -117,7 +117,8 @@ export function readFallbacks(db: Db, since: string): FallbackSummary[] {
     summary.reads += r.reads;
     summary.reasons[r.reason] = r.reads;
     if (r.last_at > summary.lastAt) summary.lastAt = r.last_at;
-    summary.detail ??= r.detail;
+    // Only a db-error carries a detail (its message), from its latest hour: a bare column beside max() comes from that row.
+    if (r.reason === 'db-error') summary.detail = r.detail;
     byJob.set(r.job, summary);
   }
   return [...byJob.values()];

@@ -32,6 +32,11 @@ export interface ResolvedStore {
   retention?: Record<string, RetentionPolicy>;
 }
 
+/** Whether a store declares any retention (what `cairn prune`, doctor and openStores()'s background prune act on). */
+export function declaresRetention(store: { retention?: Record<string, unknown> }): boolean {
+  return Object.keys(store.retention ?? {}).length > 0;
+}
+
 /** How long a table keeps its rows: older than `maxAge` (ms) by `timeColumn`, or beyond the newest `maxRows`, they are pruned. */
 export interface RetentionPolicy {
   timeColumn: string;

@@ -1,5 +1,5 @@
 import { declaredJobs, storeJobEntries, type BackfillStatusEntry, type DeclaredJobs } from '../backfill/status.js';
-import { isPostgresStore, selectAnyStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
+import { declaresRetention, isPostgresStore, selectAnyStores, type ResolvedStore, type StoreRegistry } from '../config/stores.js';
 import path from 'node:path';
 import { CairnError, errorMessage } from '../errors.js';
 import { storeStatus } from '../migrations/status.js';
@@ -143,7 +143,7 @@ function checkStore(
       ['backfill', () => backfillCheck(ctx, ctx.db || !ctx.files.db ? backfillJobs(ctx, jobs) : { error: 'the database cannot be read' })],
       ['backups', () => backupsCheck(ctx)],
     ];
-    if (Object.keys(store.retention ?? {}).length > 0) checks.push(['retention', () => retentionCheck(ctx)]);
+    if (declaresRetention(store)) checks.push(['retention', () => retentionCheck(ctx)]);
     if (options.snapshot !== undefined) checks.push(['snapshot', () => snapshotCheck(ctx, path.resolve(options.snapshot as string))]);
     return checks.filter(([check]) => wanted(check)).map(([check, run]) => guard(name, check, run));
   } finally {

@@ -24,12 +24,18 @@ export interface JsonText {
   toJSON(): unknown;
 }
 
+/** One per stored member: a class, so the brand and toJSON live on the prototype, not in a closure per row. */
+class MemberText {
+  declare readonly [BRAND]: true;
+  constructor(readonly text: string) {}
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+Object.defineProperty(MemberText.prototype, BRAND, { value: true });
+
 function jsonText(text: string): JsonText {
-  return {
-    [BRAND]: true,
-    text,
-    toJSON: () => JSON.parse(text),
-  };
+  return new MemberText(text);
 }
 
 /** Branded, not instanceof: a plan may load another copy of cairndb than the writer's. */
@@ -37,16 +43,19 @@ export function isJsonText(value: unknown): value is JsonText {
   return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
 }
 
-/** The line being mapped, set around each map call (one at a time, synchronously). */
-let current: { value: unknown; line: string } | null = null;
+/** The line being mapped and its parsed value, set around each map call (one at a time, synchronously); two variables, no object per record. */
+let currentValue: unknown = undefined;
+let currentLine: string | null = null;
 
-/** Calls `map` with `line` as the text of the record whose parsed value is `value`; no closure per record. */
+/** Calls `map` with `line` as the text of the record whose parsed value is `value`. */
 export function mapping<R, C, T>(value: unknown, line: string | null, map: (record: R, context: C) => T, record: R, context: C): T {
-  current = line === null ? null : { value, line };
+  currentValue = value;
+  currentLine = line;
   try {
     return map(record, context);
   } finally {
-    current = null;
+    currentValue = undefined;
+    currentLine = null;
   }
 }
 
@@ -58,8 +67,8 @@ export function mapping<R, C, T>(value: unknown, line: string | null, map: (reco
 export function rawJson(record: Pick<SourceRecord, 'value'>, member: string): JsonText | undefined {
   const value = (record.value as Record<string, unknown> | null)?.[member];
   if (value === undefined) return undefined;
-  if (current !== null && current.value === record.value) {
-    const text = memberText(current.line, member);
+  if (currentLine !== null && currentValue === record.value) {
+    const text = memberText(currentLine, member);
     if (text !== undefined) return jsonText(text);
   }
   return jsonText(JSON.stringify(value));

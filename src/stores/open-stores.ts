@@ -1,4 +1,5 @@
 import {
+  declaresRetention,
   defineStores,
   isPostgresStore,
   isStoreRegistry,
@@ -108,7 +109,7 @@ export async function openStores(config: StoreRegistry | CairnConfig, options: O
       migrations[store.name] ??= null;
       pools[store.name] = await server!.openPool(store);
     }
-    const retained = selected.filter((s): s is ResolvedStore => !isPostgresStore(s) && Object.keys(s.retention ?? {}).length > 0);
+    const retained = selected.filter((s): s is ResolvedStore => !isPostgresStore(s) && declaresRetention(s));
     // The pruning code loads only for an app that declares retention.
     if (retained.length > 0 && options.prune !== false) {
       pruning = (await import('../retention/background.js')).startBackgroundPrune(retained, warn, options.prune ?? {});

@@ -7,16 +7,15 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { flushFallbacks, loadConfig, openDatabase, openStores, readThrough, runDoctor } from '../../dist/index.js';
+import { ensureStateTables } from '../../dist/backfill/state.js';
 import { cli } from '../helpers.js';
 import { historyApp, writeConversations } from './helpers.js';
 
 /** Sets the job's state row directly: what a run in each phase leaves. */
 function setState(db: string, values: { status: string; items_done: number; lease_owner?: string | null; lease_expires_at?: number | null }): void {
-  const conn = new Database(db);
-  conn.exec(`CREATE TABLE IF NOT EXISTS cairn_backfill_state (
-    job TEXT PRIMARY KEY, status TEXT NOT NULL, last_watermark TEXT, items_done INTEGER NOT NULL DEFAULT 0, items_failed INTEGER NOT NULL DEFAULT 0,
-    rows_done INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0, rejects_file TEXT, rejects_bytes INTEGER NOT NULL DEFAULT 0,
-    started_at TEXT, last_success_at TEXT, updated_at TEXT NOT NULL, lease_owner TEXT, lease_expires_at INTEGER)`);
+  // The state tables as a run makes them (both of them), then the job's row as a run in each phase leaves it.
+  const conn = openDatabase(db);
+  ensureStateTables(conn);
   conn
     .prepare(
       `INSERT INTO cairn_backfill_state (job, status, items_done, rows_done, updated_at, lease_owner, lease_expires_at) VALUES ('hist', ?, ?, ?, 'now', ?, ?)
@@ -71,6 +70,9 @@ describe('readThrough', () => {
     flushFallbacks(db);
     db.close();
     assert.deepEqual(counted(app.db), { 'not-started': 1, stopped: 1, running: 1, interrupted: 1, 'not-in-db': 2, 'db-error': 1 });
+    // doctor names the failing DB read's message in its remedy.
+    const legacy = (await runDoctor(await loadConfig({ cwd: app.dir }), { redactHome: false })).checks.legacy!;
+    assert.match(legacy.remedy ?? '', /A read from the DB failed \(no such table: no_such_table\)/);
   });
 
   it('a read never waits on the count: another process holding the write lock, or the app in its own transaction, delays the write, never the read or the count', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { selectStores } from '../../config/stores.js';
+import { declaresRetention, selectStores } from '../../config/stores.js';
 import { CairnError } from '../../errors.js';
 import { loadRegistry, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -16,10 +16,9 @@ export function registerPrune(program: Command, io: Io, done: (code: number) => 
       const { pruneStore } = await import('../../retention/prune.js');
       const { renderPrune } = await import('../render-prune.js');
       const registry = await loadRegistry(io, program.opts<GlobalFlags>());
-      const declares = (s: { retention?: object }): boolean => Object.keys(s.retention ?? {}).length > 0;
-      const stores = selectStores(registry, opts.store).filter((s) => opts.store || declares(s));
+      const stores = selectStores(registry, opts.store).filter((s) => opts.store || declaresRetention(s));
       // A store named on purpose that keeps everything is a mistake to say, not a silent "nothing to do".
-      const without = stores.filter((s) => !declares(s)).map((s) => s.name);
+      const without = stores.filter((s) => !declaresRetention(s)).map((s) => s.name);
       if (without.length > 0) {
         throw new CairnError(
           'E_USAGE',
